@@ -1,0 +1,258 @@
+/* store.h: the information store API. Protocol code calls only this; it
+ * never sees RocksDB. One store per node holds every partition the node
+ * replicates; every key starts with the 4-byte partition number, so a
+ * partition is one key range (storage/store_keys.h).
+ *
+ * Threads: reads are synchronous and may be called from any thread (they
+ * may touch the disk on a block-cache miss). Writes are asynchronous: each
+ * is queued to the store's single writer thread, which applies queued
+ * operations into one WriteBatch, commits it with sync (group commit), and
+ * then posts each operation's completion through the rs_exec it was given.
+ * A completion with rc 0 means the change is on disk.
+ *
+ * An account's data is created on first use: a delivery or append to an
+ * account without state creates it with the default mailboxes. Reads of an
+ * account that has no state yet see an empty account. */
+#ifndef ROOST_STORAGE_STORE_H
+#define ROOST_STORAGE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/rs_err.h"
+#include "lib/rs_exec.h"
+
+struct store;
+
+/* Partitions 0..STORE_PART_MAX; the value 0xffffffff is reserved for the
+ * node-local range (coordination backend, node state). */
+#define STORE_PART_MAX      0xfffffffeu
+#define STORE_PART_LOCAL    0xffffffffu
+#define STORE_HASH_LEN      32          /* SHA-256 of a blob */
+#define STORE_MAILBOX_NAME_MAX 1024
+#define STORE_KEYWORD_MAX   128         /* octets in one keyword */
+#define STORE_KEYWORDS_MAX  64          /* keywords on one message */
+#define STORE_META_MAX      (1024 * 1024) /* opaque parsed-message data */
+
+struct store_opts {
+	const char *path;             /* RocksDB directory; created if missing */
+	size_t      cache_bytes;      /* block cache; 0 = default (64 MB) */
+	unsigned    group_max_ops;    /* ops per commit; 0 = default (512) */
+	size_t      group_max_bytes;  /* bytes per commit; 0 = default (64 MB) */
+	bool        sync;             /* fsync each commit; tests may disable */
+};
+
+/* Opens (creating if needed) and starts the writer thread. 0 or -1. */
+int store_open(const struct store_opts *o, struct store **st_r,
+               struct rs_err *err) RS_MUST_CHECK;
+/* Stops accepting writes, lets every queued write complete (their
+ * completions are posted as usual), joins the writer and closes the DB.
+ * The caller must keep each rs_exec alive until its completions ran.
+ * NULL-safe; sets *pp to NULL. */
+void store_close(struct store **pp);
+
+/* An account lives in one partition; its id is unique in the cluster. */
+struct store_acct {
+	uint32_t part;
+	uint64_t id;
+};
+
+enum store_special_use {
+	STORE_USE_NONE = 0,
+	STORE_USE_INBOX,              /* not an RFC 6154 attribute: INBOX */
+	STORE_USE_SENT,
+	STORE_USE_DRAFTS,
+	STORE_USE_TRASH,
+	STORE_USE_JUNK,
+	STORE_USE_ARCHIVE,
+};
+
+/* System flags, RFC 9051 2.3.2. \Recent does not exist in IMAP4rev2. */
+enum store_flag {
+	STORE_FLAG_SEEN = 1u << 0,
+	STORE_FLAG_ANSWERED = 1u << 1,
+	STORE_FLAG_FLAGGED = 1u << 2,
+	STORE_FLAG_DELETED = 1u << 3,
+	STORE_FLAG_DRAFT = 1u << 4,
+};
+
+struct store_account_info {
+	uint64_t modseq;              /* highest modseq of the account */
+	uint64_t bytes;               /* quota usage: sum of message sizes */
+	uint64_t messages;
+	uint32_t mailboxes;
+	bool     exists;              /* false: no state yet (all zero) */
+};
+
+struct store_mailbox {
+	uint32_t id;                  /* stable within the account */
+	char     name[STORE_MAILBOX_NAME_MAX + 1]; /* UTF-8, '/' separates */
+	enum store_special_use use;
+	bool     subscribed;
+	uint32_t uidvalidity;
+	uint32_t uidnext;
+	uint32_t messages;
+	uint32_t unseen;
+	uint64_t bytes;
+	uint64_t highestmodseq;
+};
+
+/* A message as stored. Strings and meta are borrowed from the iterator or
+ * from the struct store_msg_buf they were read into. */
+struct store_msg {
+	uint32_t mailbox;
+	uint32_t uid;
+	uint64_t modseq;
+	uint32_t flags;               /* enum store_flag bits */
+	int64_t  internal_date;       /* seconds since the epoch */
+	uint64_t size;                /* octets of the stored message */
+	uint8_t  blob[STORE_HASH_LEN];
+	const char *keywords[STORE_KEYWORDS_MAX];
+	size_t   nkeywords;
+	const uint8_t *meta;          /* opaque parse result, see store_message */
+	size_t   meta_len;
+};
+
+/* Holds the storage behind one struct store_msg read by store_msg_get. */
+struct store_msg_buf {
+	char  *raw;                   /* owns */
+	size_t len;
+};
+void store_msg_buf_free(struct store_msg_buf *b);
+
+/* ---- reads (synchronous) ---- */
+
+int store_account_get(struct store *st, struct store_acct a,
+                      struct store_account_info *r, struct rs_err *err)
+	RS_MUST_CHECK;
+
+/* Mailboxes of an account in name order, into a returned owned array
+ * (free with free()). A never-used account returns the default set as it
+ * would be created, so clients see INBOX at once. */
+int store_mailbox_list(struct store *st, struct store_acct a,
+                       struct store_mailbox **list_r, size_t *n_r,
+                       struct rs_err *err) RS_MUST_CHECK;
+/* Finds a mailbox by exact name ("INBOX" is case-insensitive); RS_ENOTFOUND. */
+int store_mailbox_find(struct store *st, struct store_acct a,
+                       const char *name, struct store_mailbox *r,
+                       struct rs_err *err) RS_MUST_CHECK;
+
+/* One message by UID; RS_ENOTFOUND if gone. *buf must be freed with
+ * store_msg_buf_free (also after an error). */
+int store_msg_get(struct store *st, struct store_acct a, uint32_t mailbox,
+                  uint32_t uid, struct store_msg *m, struct store_msg_buf *buf,
+                  struct rs_err *err) RS_MUST_CHECK;
+
+/* Iterates a mailbox's messages in UID order starting at from_uid, reading
+ * from a consistent snapshot; memory stays bounded whatever the count. */
+struct store_msg_iter;
+struct store_msg_iter *store_msg_iter_new(struct store *st,
+                                          struct store_acct a,
+                                          uint32_t mailbox,
+                                          uint32_t from_uid);
+/* 1: *m filled (borrowed until the next call); 0: end; -1: err set. */
+int store_msg_iter_next(struct store_msg_iter *it, struct store_msg *m,
+                        struct rs_err *err) RS_MUST_CHECK;
+void store_msg_iter_free(struct store_msg_iter **pp);
+
+/* Reads up to len octets of a message body from offset. *got_r < len only
+ * at the end. RS_ENOTFOUND if the blob is gone (expunged meanwhile). */
+int store_blob_read(struct store *st, uint32_t part,
+                    const uint8_t hash[STORE_HASH_LEN], uint64_t offset,
+                    void *buf, size_t len, size_t *got_r, struct rs_err *err)
+	RS_MUST_CHECK;
+
+/* Change log: entries with modseq > since, oldest first, at most max. */
+enum store_change_kind {
+	STORE_CHANGE_APPEND = 1,
+	STORE_CHANGE_EXPUNGE,
+	STORE_CHANGE_FLAGS,
+	STORE_CHANGE_MAILBOX,         /* created, renamed or deleted */
+};
+struct store_change {
+	uint64_t modseq;
+	enum store_change_kind kind;
+	uint32_t mailbox;
+	uint32_t uid;                 /* 0 for STORE_CHANGE_MAILBOX */
+};
+int store_changes_since(struct store *st, struct store_acct a, uint64_t since,
+                        struct store_change *out, size_t max, size_t *n_r,
+                        struct rs_err *err) RS_MUST_CHECK;
+
+/* ---- writes (asynchronous, group-committed) ----
+ * Each returns 0 once queued, then cb(arg, rc) runs later through ex;
+ * or returns -1 (err set: RS_EUNAVAIL when closing, RS_EINVAL for bad
+ * arguments, RS_ETOOBIG) and never calls cb. */
+typedef void store_done_fn(void *arg, int rc);
+
+/* What is stored for one message. Borrowed until the completion runs. */
+struct store_message {
+	const uint8_t *data;          /* the complete message octets */
+	size_t         len;
+	int64_t        internal_date; /* seconds since the epoch */
+	const uint8_t *meta;          /* opaque parse result (may be NULL) */
+	size_t         meta_len;      /* <= STORE_META_MAX */
+};
+
+/* One copy of a delivery. Inputs, then results filled before cb runs. */
+struct store_rcpt {
+	struct store_acct acct;
+	const char *mailbox;          /* NULL or "INBOX": the inbox */
+	uint32_t    flags;            /* initial enum store_flag bits */
+	const char *const *keywords;  /* initial keywords (may be NULL) */
+	size_t      nkeywords;
+	bool        enforce_quota;    /* refuse with RS_EQUOTA if over */
+	uint64_t    quota;            /* bytes; 0 = unlimited */
+	/* results */
+	int         rc;               /* 0, RS_EQUOTA, RS_ENOTFOUND (mailbox) */
+	uint32_t    mailbox_id;
+	uint32_t    uidvalidity;
+	uint32_t    uid;
+};
+
+/* Stores one message for n recipients in one atomic, synced batch. The
+ * body is written once per partition, whatever the number of copies.
+ * Duplicate accounts in rcpts get one copy each time they appear: the
+ * caller dedupes. cb's rc is 0 when the batch committed (look at each
+ * rcpt->rc), or an error when nothing was stored. */
+int store_deliver(struct store *st, const struct store_message *msg,
+                  struct store_rcpt *rcpts, size_t n, struct rs_exec *ex,
+                  store_done_fn *cb, void *arg, struct rs_err *err)
+	RS_MUST_CHECK;
+
+/* Removes messages (missing UIDs are skipped) in one batch, freeing each
+ * blob when its last reference goes. */
+int store_expunge(struct store *st, struct store_acct a, uint32_t mailbox,
+                  const uint32_t *uids, size_t n, struct rs_exec *ex,
+                  store_done_fn *cb, void *arg, struct rs_err *err)
+	RS_MUST_CHECK;
+
+enum store_flag_op {
+	STORE_FLAGS_SET,              /* replace */
+	STORE_FLAGS_ADD,
+	STORE_FLAGS_REMOVE,
+};
+/* Changes system flags on messages; each changed message gets a new
+ * modseq. */
+int store_set_flags(struct store *st, struct store_acct a, uint32_t mailbox,
+                    const uint32_t *uids, size_t n, enum store_flag_op op,
+                    uint32_t flags, struct rs_exec *ex, store_done_fn *cb,
+                    void *arg, struct rs_err *err) RS_MUST_CHECK;
+
+/* Deletes every trace of an account: messages (dropping blob references),
+ * mailboxes, change log, state. */
+int store_account_delete(struct store *st, struct store_acct a,
+                         struct rs_exec *ex, store_done_fn *cb, void *arg,
+                         struct rs_err *err) RS_MUST_CHECK;
+
+/* ---- notification hook ----
+ * Called on the writer thread after each commit, once per account that
+ * changed, with the account's new highest modseq. Must not block; the
+ * node forwards it to its loop. Set before the first write. */
+typedef void store_commit_hook_fn(void *arg, struct store_acct a,
+                                  uint64_t modseq);
+void store_set_commit_hook(struct store *st, store_commit_hook_fn *fn,
+                           void *arg);
+
+#endif
