@@ -61,6 +61,16 @@ if has_phase unit; then
 			fail "unit $t"
 		fi
 	done
+	for r in build-asan/bin/replay_fuzz_*; do
+		[ -x "$r" ] || continue
+		name=${r#build-asan/bin/replay_}
+		if out=$("$r" "tests/fuzz/corpus/$name" "tests/fuzz/regress/$name" 2>&1); then
+			pass
+		else
+			echo "$out" | tail -30
+			fail "replay $name"
+		fi
+	done
 fi
 
 if has_phase fuzz; then
