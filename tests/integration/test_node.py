@@ -1,0 +1,86 @@
+"""The node process: start, health, admin token, data-dir lock, graceful
+stop, restart after SIGKILL."""
+import json
+import os
+import stat
+import subprocess
+import urllib.error
+import urllib.request
+
+import roost
+
+
+def http(node, method, path, token=None, body=None):
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{node.http_port}{path}", method=method,
+        data=None if body is None else json.dumps(body).encode())
+    if token is not None:
+        req.add_header("Authorization", "Bearer " + token)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def test_healthz_and_token_file(node_factory):
+    n = node_factory().start()
+    assert http(n, "GET", "/healthz") == (200, b"ok\n")
+    mode = stat.S_IMODE(os.stat(n.token_file).st_mode)
+    assert mode == 0o600
+    assert len(n.token) == 64
+
+
+def test_admin_api_requires_token(node_factory):
+    n = node_factory().start()
+    code, body = http(n, "GET", "/api/v1/status")
+    assert code == 401
+    assert "token" in json.loads(body)["error"]
+    code, _ = http(n, "GET", "/api/v1/status", token="wrong" * 13)
+    assert code == 401
+    code, body = http(n, "GET", "/api/v1/status", token=n.token)
+    assert code == 200
+    st = json.loads(body)
+    assert st["mode"] == "standalone"
+    assert "smtp" in st["sessions"] and "pop3" in st["sessions"]
+
+
+def test_sigterm_exits_cleanly(node_factory):
+    n = node_factory().start()
+    assert n.stop() == 0
+    assert "node.stopped" in n.log_tail()
+
+
+def test_second_node_on_same_data_dir_refused(node_factory):
+    n = node_factory().start()
+    r = subprocess.run(
+        [os.path.join(roost.BIN, "roostd"), "--standalone", "--data-dir",
+         n.data_dir, "--port-base", str(roost.free_port_base()),
+         "--bind", "127.0.0.1"], capture_output=True, text=True, timeout=30)
+    assert r.returncode != 0
+    assert "in use" in r.stderr
+
+
+def test_directory_survives_sigkill(node_factory):
+    n = node_factory().start()
+    n.add_domain("survive.test")
+    n.add_user("carol@survive.test")
+    n.kill9()
+    n.start()
+    out = n.roostctl("user", "list", "--json").stdout
+    users = [u["address"] for u in json.loads(out)["users"]]
+    assert users == ["carol@survive.test"]
+
+
+def test_bad_configuration_is_one_clear_line(node_factory, tmp_path):
+    conf = tmp_path / "bad.conf"
+    conf.write_text("standalone = yes\nport_base = lots\n")
+    r = subprocess.run([os.path.join(roost.BIN, "roostd"), "--config",
+                        str(conf), "--set", f"data_dir={tmp_path}/d"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode != 0
+    assert r.stderr.strip().count("\n") == 0
+    assert "port_base" in r.stderr
+    r = subprocess.run([os.path.join(roost.BIN, "roostd"), "--bogus"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2
