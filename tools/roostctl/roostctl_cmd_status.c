@@ -1,0 +1,147 @@
+/* roostctl_cmd_status.c: "roostctl status" over /api/v1/status. Known
+ * members print first in a fixed order; members a newer node adds print
+ * after them, so the CLI need not change with every field. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/rs_buf.h"
+#include "lib/rs_mem.h"
+#include "tools/roostctl/roostctl_int.h"
+#include "tools/roostctl/roostctl_out.h"
+
+static const struct roostctl_optspec roostctl_status_opts[] = {
+	{ "json", ROOSTCTL_OPT_FLAG, false, false },
+};
+
+static const char *const roostctl_status_known[] = {
+	"node", "version", "mode", "uptime_s", "partitions", "domains",
+	"accounts", "sessions",
+};
+
+/* "3d 4h 5m", "1h 2m 5s", "5s". */
+static void
+roostctl_status_uptime(uint64_t s, char *buf, size_t size)
+{
+	uint64_t d = s / 86400, h = s / 3600 % 24, m = s / 60 % 60;
+
+	if (d > 0)
+		snprintf(buf, size, "%llud %lluh %llum", (unsigned long long)d,
+		         (unsigned long long)h, (unsigned long long)m);
+	else if (h > 0)
+		snprintf(buf, size, "%lluh %llum %llus", (unsigned long long)h,
+		         (unsigned long long)m, (unsigned long long)(s % 60));
+	else if (m > 0)
+		snprintf(buf, size, "%llum %llus", (unsigned long long)m,
+		         (unsigned long long)(s % 60));
+	else
+		snprintf(buf, size, "%llus", (unsigned long long)s);
+}
+
+/* One value for people (returns owned): strings as they are, an object
+ * as "key value, key value", anything else as compact JSON. */
+static char *
+roostctl_status_value(const json_t *v)
+{
+	struct rs_buf b;
+	const char *k;
+	const json_t *x;
+	char *s;
+	size_t n;
+
+	if (json_is_string(v))
+		return rs_xstrdup(json_string_value(v));
+	if (!json_is_object(v)) {
+		char *j = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+
+		s = rs_xstrdup(j != NULL ? j : "?");
+		free(j);
+		return s;
+	}
+	rs_buf_init(&b, RS_BUF_UNLIMITED);
+	json_object_foreach((json_t *)v, k, x) {
+		char *vs = roostctl_status_value(x);
+
+		/* Appends to an unlimited buffer cannot fail. */
+		if (rs_buf_printf(&b, "%s%s %s", b.len > 0 ? ", " : "", k,
+		                  vs) != 0)
+			abort();
+		free(vs);
+	}
+	s = (char *)rs_buf_steal(&b, &n);
+	return s != NULL ? s : rs_xstrdup("");
+}
+
+static bool
+roostctl_status_is_known(const char *key)
+{
+	for (size_t i = 0; i < ROOSTCTL_NELEM(roostctl_status_known); i++)
+		if (strcmp(roostctl_status_known[i], key) == 0)
+			return true;
+	return false;
+}
+
+static void
+roostctl_status_row(struct roostctl_table *t, const char *key,
+                    const json_t *v)
+{
+	char up[64], *s;
+
+	if (v == NULL)
+		return;
+	if (strcmp(key, "uptime_s") == 0 && json_is_integer(v)) {
+		roostctl_status_uptime(json_integer_value(v) > 0
+		                       ? (uint64_t)json_integer_value(v) : 0,
+		                       up, sizeof(up));
+		roostctl_out_table_add(t, (const char *[]){ "uptime", up });
+		return;
+	}
+	s = roostctl_status_value(v);
+	roostctl_out_table_add(t, (const char *[]){ key, s });
+	free(s);
+}
+
+static int
+roostctl_status_run(struct roostctl *ctl, const struct roostctl_args *a)
+{
+	static const struct roostctl_col cols[] = {
+		{ "", false }, { "", false },
+	};
+	struct roostctl_table *t;
+	json_t *st = NULL, *v;
+	const char *key;
+	int rc;
+
+	rc = roostctl_cmd_request(ctl, "status", "GET", "/status", NULL, &st,
+	                          NULL);
+	if (rc != ROOSTCTL_EXIT_OK)
+		return rc;
+	if (roostctl_args_has(a, "json")) {
+		roostctl_out_json(st);
+		json_decref(st);
+		return ROOSTCTL_EXIT_OK;
+	}
+	t = roostctl_out_table_new(cols, ROOSTCTL_NELEM(cols));
+	for (size_t i = 0; i < ROOSTCTL_NELEM(roostctl_status_known); i++) {
+		key = roostctl_status_known[i];
+		roostctl_status_row(t, key, json_object_get(st, key));
+	}
+	json_object_foreach(st, key, v)
+		if (!roostctl_status_is_known(key))
+			roostctl_status_row(t, key, v);
+	roostctl_out_table_print(t, false, stdout);
+	roostctl_out_table_free(&t);
+	json_decref(st);
+	return ROOSTCTL_EXIT_OK;
+}
+
+int
+roostctl_cmd_status(struct roostctl *ctl, int argc, char **argv)
+{
+	static const struct roostctl_sub sub = {
+		NULL, roostctl_status_run, roostctl_status_opts,
+		ROOSTCTL_NELEM(roostctl_status_opts), 0, 0, "",
+	};
+
+	return roostctl_cmd_run_sub(ctl, "status", &sub, argc - 1, argv + 1);
+}
