@@ -169,10 +169,13 @@ pop3_session__finish(struct pop3_session *s, const char *reason)
 void
 pop3_session__close(struct pop3_session *s, const char *reason)
 {
+	char v[96];
+
 	if (s->state == POP3_STATE_CLOSING)
 		return;
 	rs_logc(&s->log, RS_LOG_INFO, "pop3.close", "reason=%s user=%s",
-	        reason, s->addr[0] != '\0' ? s->addr : "-");
+	        reason, s->addr[0] != '\0' ? rs_log_val(v, sizeof(v), s->addr,
+	        strlen(s->addr)) : "-");
 	s->state = POP3_STATE_CLOSING;
 	bufferevent_disable(s->bev, EV_READ | EV_WRITE);
 	/* RFC 1939 section 6: the lock goes with the session, and nothing
@@ -243,8 +246,8 @@ pop3_session__shutdown(struct pop3_session *s)
 	pop3_session__finish(s, "shutdown");
 }
 
-/* RFC 2449 section 5. USER and SASL only where a password may be sent;
- * no STLS yet. */
+/* RFC 2449 section 5. USER and SASL only where a password may be sent.
+ * XXX(pop3): no STLS until the TLS issue; then also a POP3S listener. */
 static void
 pop3_session_capa(struct pop3_session *s, const struct pop3_cmd *c)
 {
