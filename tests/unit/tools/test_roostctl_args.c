@@ -1,21 +1,10 @@
 /* test_roostctl_args.c: roostctl's pure command-line unit: option
- * parsing, sizes both ways, --node checks, token-line trimming.
- *
- * The unit binary links module libraries, and roostctl is an executable
- * with no library, so the one pure source is compiled in here. */
+ * parsing, sizes both ways, --node checks, token-line trimming. */
 #include <stdio.h>
 #include <string.h>
 
 #include "tests/unit/test.h"
-/* NOLINTNEXTLINE(bugprone-suspicious-include): see above */
-#include "tools/roostctl/roostctl_args.c"
-
-/* Registered by tests/unit/tools/list.inc; declared here as well so that
- * this file compiles before that list is included. */
-void test_roostctl_args_parse(void);
-void test_roostctl_args_required(void);
-void test_roostctl_args_size(void);
-void test_roostctl_args_node(void);
+#include "tools/roostctl/roostctl_args.h"
 
 static const struct roostctl_optspec test_spec[] = {
 	{ "json", ROOSTCTL_OPT_FLAG, false, false },
