@@ -50,6 +50,10 @@ rs_log_ctx_init(struct rs_log_ctx *ctx, const char *peer)
 	snprintf(ctx->peer, sizeof(ctx->peer), "%s", peer != NULL ? peer : "");
 }
 
+static void rs_log_emit(const struct rs_log_ctx *ctx, enum rs_log_level lvl,
+                        const char *event, const char *fmt, va_list ap)
+	RS_PRINTF(4, 0);
+
 static void
 rs_log_emit(const struct rs_log_ctx *ctx, enum rs_log_level lvl,
             const char *event, const char *fmt, va_list ap)
