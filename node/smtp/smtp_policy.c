@@ -1,0 +1,288 @@
+/* smtp_policy.c: the node's intake policy behind smtp_hooks.h: recipients
+ * are resolved through the directory (node/dir/dir.h) into one
+ * deduplicated account list per transaction, quotas are checked against
+ * the store, and the message is delivered with one store_deliver. No
+ * relaying, no sender checks yet. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/rs_mem.h"
+#include "node/core/node_ctx.h"
+#include "node/dir/dir.h"
+#include "node/smtp/smtp_int.h"
+#include "storage/store.h"
+
+struct smtp_policy {
+	struct node_ctx *node;        /* borrowed */
+};
+
+/* Per transaction: the accounts that get a copy, each once. */
+struct smtp_policy_txn {
+	struct dir_account *accts;    /* owns */
+	size_t              n, cap;
+};
+
+/* One store_deliver in flight. Owns all the store borrows, so that it
+ * outlives the transaction's policy state (the session may be closed and
+ * the server freed before the completion runs). */
+struct smtp_policy_op {
+	struct smtp_session *s;       /* holds a reference */
+	struct store_message msg;     /* data borrowed from the session */
+	struct store_rcpt   *rcpts;   /* owns */
+	size_t               n;
+	char                 id[32];
+};
+
+struct smtp_policy *
+smtp_policy_new(struct node_ctx *n)
+{
+	struct smtp_policy *p = rs_xcalloc(1, sizeof(*p));
+
+	p->node = n;
+	return p;
+}
+
+void
+smtp_policy_free(struct smtp_policy **pp)
+{
+	RS_FREE(pp);
+}
+
+static struct smtp_policy_txn *
+smtp_policy_txn(struct smtp_session *s)
+{
+	struct smtp_policy_txn *t = smtp_session__policy_data(s);
+
+	if (t == NULL) {
+		t = rs_xcalloc(1, sizeof(*t));
+		smtp_session__set_policy_data(s, t);
+	}
+	return t;
+}
+
+static void
+smtp_policy_on_reset(void *ctx, struct smtp_session *s)
+{
+	struct smtp_policy_txn *t = smtp_session__policy_data(s);
+
+	(void)ctx;
+	if (t == NULL)
+		return;
+	free(t->accts);
+	free(t);
+	smtp_session__set_policy_data(s, NULL);
+}
+
+/* The recipient names this account itself (or a subaddress of it,
+ * RFC 5233), rather than an alias or group that expands to it. */
+static bool
+smtp_policy_direct(const char *key, const char *acct)
+{
+	const char *at = strrchr(key, '@'), *plus;
+	size_t base;
+
+	if (strcmp(key, acct) == 0)
+		return true;
+	if (at == NULL || (plus = memchr(key, '+', (size_t)(at - key))) == NULL)
+		return false;
+	base = (size_t)(plus - key);
+	return strncmp(key, acct, base) == 0 && strcmp(acct + base, at) == 0;
+}
+
+/* 1: over quota with size more octets; 0: fits; -1: store error. */
+static int
+smtp_policy_over_quota(struct smtp_policy *p, const struct dir_account *a,
+                       uint64_t size, struct rs_err *err)
+{
+	struct store_account_info info;
+
+	if (a->quota == 0)
+		return 0;
+	if (store_account_get(p->node->store, a->acct, &info, err) != 0)
+		return -1;
+	return info.bytes + size > a->quota ? 1 : 0;
+}
+
+/* Quota of the accounts this RCPT added, [n0, t->n). A direct recipient
+ * over quota is refused; a member of a group or alias that is over quota
+ * is skipped and logged, the others get their copy. */
+static int
+smtp_policy_quota(struct smtp_policy *p, struct smtp_session *s,
+                  struct smtp_policy_txn *t, size_t n0, const char *key,
+                  uint64_t size)
+{
+	bool direct = t->n - n0 == 1 && smtp_policy_direct(key, t->accts[n0].addr);
+	size_t o = n0, skipped = 0;
+	struct rs_err err;
+
+	for (size_t i = n0; i < t->n; i++) {
+		int rc = smtp_policy_over_quota(p, &t->accts[i], size, &err);
+
+		if (rc < 0) {
+			t->n = n0;
+			rs_logc(smtp_session__log(s), RS_LOG_ERR,
+			        "smtp.quota_failed", "error=\"%s\"", err.msg);
+			smtp_session__reject(s, 451, "4.3.0", "store_error",
+			                     "Error: temporary failure, try "
+			                     "again later");
+			return -1;
+		}
+		if (rc == 0) {
+			t->accts[o++] = t->accts[i];
+			continue;
+		}
+		skipped++;
+		if (!direct)
+			rs_logc(smtp_session__log(s), RS_LOG_INFO,
+			        "smtp.rcpt_member_skipped", "member=%s "
+			        "reason=over_quota quota=%" PRIu64,
+			        t->accts[i].addr, t->accts[i].quota);
+	}
+	t->n = o;
+	if (skipped > 0 && (direct || o == n0)) {
+		/* RFC 3463 4.2.2: mailbox full, a temporary condition. */
+		smtp_session__reject(s, 452, "4.2.2", "over_quota",
+		                     "Mailbox full");
+		return -1;
+	}
+	return 1;
+}
+
+static int
+smtp_policy_on_rcpt(void *ctx, struct smtp_session *s,
+                    const struct smtp_mail *m, const struct smtp_rcpt *r)
+{
+	struct smtp_policy *p = ctx;
+	struct smtp_policy_txn *t = smtp_policy_txn(s);
+	char key[RS_ADDR_TEXT_MAX];
+	struct rs_err err;
+	size_t n0 = t->n;
+
+	if (r->postmaster)
+		/* XXX(smtp): "<Postmaster>" goes to postmaster@<hostname>;
+		 * a node whose hostname is not a mail domain should pick a
+		 * primary domain from the directory. */
+		snprintf(key, sizeof(key), "postmaster@%s",
+		         smtp_session__host(s));
+	else
+		rs_addr_key(&r->to, key, sizeof(key));
+	rs_err_clear(&err);
+	if (dir_resolve(p->node->dir, key, &t->accts, &t->n, &t->cap,
+	                &err) != 0) {
+		t->n = n0;                  /* nothing half-added stays */
+		switch (err.code) {
+		case RS_EPERM:
+			smtp_session__reject(s, 554, "5.7.1", "relay_denied",
+			                     "Relay access denied");
+			break;
+		case RS_ENOTFOUND:
+			smtp_session__reject(s, 550, "5.1.1", "no_such_user",
+			                     "User unknown in local recipient "
+			                     "table");
+			break;
+		case RS_ETOOBIG:
+			smtp_session__reject(s, 452, "4.5.3", "too_many_recipients",
+			                     "Error: too many recipients");
+			break;
+		default:
+			smtp_session__reject(s, 451, "4.3.0", "dir_error",
+			                     "Error: temporary failure, try "
+			                     "again later");
+			break;
+		}
+		return -1;
+	}
+	return smtp_policy_quota(p, s, t, n0, key, m->has_size ? m->size : 0);
+}
+
+static void
+smtp_policy_on_stored(void *arg, int rc)
+{
+	struct smtp_policy_op *op = arg;
+	struct smtp_session *s = op->s;
+	size_t ok = 0;
+
+	for (size_t i = 0; rc == 0 && i < op->n; i++) {
+		if (op->rcpts[i].rc == 0) {
+			ok++;
+			continue;
+		}
+		rs_logc(smtp_session__log(s), RS_LOG_WARN, "smtp.store_rcpt_failed",
+		        "id=%s account=%" PRIu64 " error=%s", op->id,
+		        op->rcpts[i].acct.id, rs_err_name(op->rcpts[i].rc));
+	}
+	if (rc == 0 && ok == 0)
+		rc = RS_EIO;
+	if (rc == 0)
+		rs_logc(smtp_session__log(s), RS_LOG_INFO, "smtp.stored",
+		        "id=%s size=%zu rcpts=%zu%s", op->id, op->msg.len, ok,
+		        smtp_session__closed(s) ? " client=gone" : "");
+	else
+		rs_logc(smtp_session__log(s), RS_LOG_ERR, "smtp.store_failed",
+		        "id=%s size=%zu error=%s", op->id, op->msg.len,
+		        rs_err_name(rc));
+	if (rc != 0)
+		smtp_session__reject(s, 451, "4.3.0", "store_error",
+		                     "Error: temporary failure storing the "
+		                     "message, try again later");
+	smtp_session__hook_done(s, rc == 0 ? 1 : -1);
+	smtp_session__unref(s);
+	free(op->rcpts);
+	free(op);
+}
+
+static int
+smtp_policy_on_data_end(void *ctx, struct smtp_session *s,
+                        const uint8_t *msg, size_t len)
+{
+	struct smtp_policy *p = ctx;
+	struct smtp_policy_txn *t = smtp_session__policy_data(s);
+	struct smtp_policy_op *op;
+	struct rs_err err;
+
+	if (t == NULL || t->n == 0) {
+		/* Every RCPT was a duplicate of nothing: cannot happen, as an
+		 * accepted RCPT always leaves an account in the list. */
+		smtp_session__reject(s, 451, "4.3.0", "no_accounts",
+		                     "Error: no recipient accounts");
+		return -1;
+	}
+	op = rs_xcalloc(1, sizeof(*op));
+	op->s = s;
+	op->n = t->n;
+	snprintf(op->id, sizeof(op->id), "%s", smtp_session__txn_id(s));
+	op->msg.data = msg;
+	op->msg.len = len;
+	op->msg.internal_date = (int64_t)time(NULL);
+	op->rcpts = rs_xcalloc(t->n, sizeof(*op->rcpts));
+	for (size_t i = 0; i < t->n; i++) {
+		/* RCPT checked the quota already; the store only counts. */
+		op->rcpts[i].acct = t->accts[i].acct;
+		op->rcpts[i].quota = t->accts[i].quota;
+	}
+	rs_err_clear(&err);
+	if (store_deliver(p->node->store, &op->msg, op->rcpts, op->n,
+	                  p->node->exec, smtp_policy_on_stored, op, &err) != 0) {
+		rs_logc(smtp_session__log(s), RS_LOG_ERR, "smtp.store_failed",
+		        "id=%s size=%zu error=\"%s\"", op->id, len, err.msg);
+		free(op->rcpts);
+		free(op);
+		smtp_session__reject(s, 451, "4.3.0", "store_error",
+		                     "Error: temporary failure storing the "
+		                     "message, try again later");
+		return -1;
+	}
+	smtp_session__ref(s);
+	return 0;
+}
+
+const struct smtp_hooks smtp_policy_hooks = {
+	.on_helo = NULL,
+	.on_mail = NULL,
+	.on_rcpt = smtp_policy_on_rcpt,
+	.on_data_end = smtp_policy_on_data_end,
+	.on_reset = smtp_policy_on_reset,
+};
