@@ -1,0 +1,206 @@
+/* store_deliver.c: store_deliver, one message for n recipients as one
+ * operation of the writer's batch. Arguments are checked on the caller's
+ * thread; the body is hashed on the writer thread (a 50 MB body would
+ * stall an event loop), and written once per partition. */
+#include "storage/store_int.h"
+
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/rs_mem.h"
+#include "storage/store_keys.h"
+
+struct store_deliver {
+	struct store_message msg;     /* copy; data and meta borrowed */
+	struct store_rcpt   *rcpts;   /* borrowed until the completion */
+	size_t               n;
+};
+
+/* Copies of the body per partition, for one reference update each. */
+struct store_deliver_part {
+	uint32_t part;
+	uint64_t copies;
+};
+
+static int
+store_deliver_hash(const struct store_message *msg,
+                   uint8_t hash[STORE_HASH_LEN], struct rs_err *err)
+{
+	unsigned int hlen = 0;
+	static const uint8_t empty[1];
+
+	if (EVP_Digest(msg->len > 0 ? msg->data : empty, msg->len, hash,
+	               &hlen, EVP_sha256(), NULL) != 1 ||
+	    hlen != STORE_HASH_LEN)
+		return rs_err_set(err, RS_EIO, "sha256 failed");
+	return 0;
+}
+
+/* Adds the message for one recipient. 0 with r->rc telling whether it
+ * was stored (0, RS_ENOTFOUND, RS_EQUOTA, RS_ETOOBIG), or -1 when the
+ * whole operation has to be rolled back. */
+static int
+store_deliver_one(struct store_txn *t, const struct store_message *msg,
+                  const uint8_t hash[STORE_HASH_LEN], struct store_rcpt *r,
+                  struct rs_err *err)
+{
+	struct store_view v = store__view_txn(t);
+	struct store_rec_acct acct;
+	struct store_mailbox mb;
+	struct store_msg m;
+	uint8_t key[STORE_KEYS_MSG_LEN], *val;
+	size_t vlen;
+	int rc;
+
+	if (store__acct_ensure(t, r->acct, &acct, err) != 0)
+		return -1;
+	rc = store__mbox_lookup(&v, r->acct, r->mailbox, &mb.id, err);
+	if (rc == 0)
+		rc = store__mbox_load(&v, r->acct, mb.id, &mb, err);
+	if (rc == RS_ENOTFOUND) {
+		r->rc = RS_ENOTFOUND;
+		return 0;
+	}
+	if (rc != 0)
+		return -1;
+	if (r->enforce_quota && r->quota > 0 &&
+	    (msg->len > r->quota || acct.bytes > r->quota - msg->len)) {
+		r->rc = RS_EQUOTA;
+		return 0;
+	}
+	/* RFC 9051 2.3.1.1: UIDs are 32-bit; a full mailbox needs a new
+	 * UIDVALIDITY, which nothing here hands out yet. */
+	if (mb.uidnext == UINT32_MAX) {
+		r->rc = RS_ETOOBIG;
+		return 0;
+	}
+	memset(&m, 0, sizeof(m));
+	m.mailbox = mb.id;
+	m.uid = mb.uidnext++;
+	m.modseq = ++acct.modseq;
+	m.flags = r->flags;
+	m.internal_date = msg->internal_date;
+	m.size = msg->len;
+	memcpy(m.blob, hash, STORE_HASH_LEN);
+	for (size_t i = 0; i < r->nkeywords; i++)
+		m.keywords[i] = r->keywords[i];
+	m.nkeywords = r->nkeywords;
+	m.meta = msg->meta;
+	m.meta_len = msg->meta_len;
+	val = rs_xmalloc(store_rec_msg_bound(&m));
+	vlen = store_rec_msg_enc(val, &m);
+	store__put(t, key, store_keys_msg(key, r->acct, m.mailbox, m.uid), val,
+	           vlen);
+	free(val);
+	store__change_put(t, r->acct, m.modseq, STORE_CHANGE_APPEND, m.mailbox,
+	                  m.uid);
+
+	mb.messages++;
+	if ((m.flags & STORE_FLAG_SEEN) == 0)
+		mb.unseen++;
+	mb.bytes += m.size;
+	mb.highestmodseq = m.modseq;
+	store__mbox_save(t, r->acct, &mb);
+	acct.messages++;
+	acct.bytes += m.size;
+	store__acct_save(t, r->acct, &acct);
+	store_txn_touch(t, r->acct, acct.modseq);
+
+	r->mailbox_id = mb.id;
+	r->uidvalidity = mb.uidvalidity;
+	r->uid = m.uid;
+	return 0;
+}
+
+static void
+store_deliver_count(struct store_deliver_part *parts, size_t *nparts,
+                    uint32_t part)
+{
+	for (size_t i = 0; i < *nparts; i++)
+		if (parts[i].part == part) {
+			parts[i].copies++;
+			return;
+		}
+	parts[*nparts].part = part;
+	parts[*nparts].copies = 1;
+	(*nparts)++;
+}
+
+/* Runs on the writer thread. */
+static int
+store_deliver_apply(struct store_txn *t, void *arg, struct rs_err *err)
+{
+	struct store_deliver *d = arg;
+	struct store_deliver_part *parts;
+	uint8_t hash[STORE_HASH_LEN];
+	size_t nparts = 0;
+	int rc = 0;
+
+	if (store_deliver_hash(&d->msg, hash, err) != 0)
+		return -1;
+	parts = rs_xcalloc(d->n, sizeof(*parts));
+	for (size_t i = 0; i < d->n && rc == 0; i++) {
+		struct store_rcpt *r = &d->rcpts[i];
+
+		r->rc = 0;
+		r->mailbox_id = r->uidvalidity = r->uid = 0;
+		rc = store_deliver_one(t, &d->msg, hash, r, err);
+		if (rc == 0 && r->rc == 0)
+			store_deliver_count(parts, &nparts, r->acct.part);
+	}
+	for (size_t i = 0; i < nparts && rc == 0; i++)
+		rc = store__blob_ref(t, parts[i].part, hash, parts[i].copies,
+		                     d->msg.data, d->msg.len, err);
+	free(parts);
+	return rc == 0 ? 0 : -1;
+}
+
+static int
+store_deliver_check_rcpt(const struct store_rcpt *r, struct rs_err *err)
+{
+	if (r->acct.part > STORE_PART_MAX)
+		return rs_err_set(err, RS_EINVAL, "partition %u is not for "
+		                  "accounts", r->acct.part);
+	if (r->mailbox != NULL && strlen(r->mailbox) > STORE_MAILBOX_NAME_MAX)
+		return rs_err_set(err, RS_EINVAL, "mailbox name too long");
+	if ((r->flags & ~STORE_REC_FLAGS_ALL) != 0)
+		return rs_err_set(err, RS_EINVAL, "unknown flags 0x%x",
+		                  (unsigned)r->flags);
+	if (r->nkeywords > STORE_KEYWORDS_MAX ||
+	    (r->nkeywords > 0 && r->keywords == NULL))
+		return rs_err_set(err, RS_EINVAL, "bad keyword list");
+	for (size_t i = 0; i < r->nkeywords; i++) {
+		size_t kl = r->keywords[i] != NULL ? strlen(r->keywords[i]) : 0;
+
+		if (kl == 0 || kl > STORE_KEYWORD_MAX)
+			return rs_err_set(err, RS_EINVAL, "bad keyword");
+	}
+	return 0;
+}
+
+int
+store_deliver(struct store *st, const struct store_message *msg,
+              struct store_rcpt *rcpts, size_t n, struct rs_exec *ex,
+              store_done_fn *cb, void *arg, struct rs_err *err)
+{
+	struct store_deliver *d;
+
+	if (msg == NULL || rcpts == NULL || n == 0 || ex == NULL ||
+	    cb == NULL || (msg->len > 0 && msg->data == NULL) ||
+	    (msg->meta_len > 0 && msg->meta == NULL))
+		return rs_err_set(err, RS_EINVAL, "store_deliver: bad "
+		                  "arguments");
+	if (msg->len > STORE_BODY_MAX || msg->meta_len > (size_t)STORE_META_MAX)
+		return rs_err_set(err, RS_ETOOBIG, "message too big");
+	for (size_t i = 0; i < n; i++)
+		if (store_deliver_check_rcpt(&rcpts[i], err) != 0)
+			return -1;
+	d = rs_xcalloc(1, sizeof(*d));
+	d->msg = *msg;
+	d->rcpts = rcpts;
+	d->n = n;
+	return store__submit_owned(st, store_deliver_apply, d, free,
+	                           msg->len + msg->meta_len * n, ex, cb, arg,
+	                           err);
+}

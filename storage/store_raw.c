@@ -1,0 +1,190 @@
+/* store_raw.c: raw key access (store_raw.h) and the primitive reads and
+ * writes every operation goes through: through the writer's batch inside
+ * an apply function, or against the committed DB from any thread.
+ * RocksDB's error strings become an rs_err here and are freed at once. */
+#include "storage/store_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/rs_mem.h"
+#include "storage/store_keys.h"
+
+int
+store__get(const struct store_view *v, const uint8_t *key, size_t klen,
+           uint8_t **val_r, size_t *len_r, struct rs_err *err)
+{
+	const rocksdb_readoptions_t *ro = v->ro != NULL ? v->ro : v->st->ropts;
+	char *e = NULL, *val;
+	size_t len = 0;
+
+	if (v->t != NULL)
+		val = rocksdb_writebatch_wi_get_from_batch_and_db(
+		    v->t->wb, v->st->db, v->st->ropts, (const char *)key, klen,
+		    &len, &e);
+	else
+		val = rocksdb_get(v->st->db, ro, (const char *)key, klen, &len,
+		                  &e);
+	*val_r = NULL;
+	*len_r = 0;
+	if (e != NULL) {
+		store__fail(err, RS_EIO, "store get: %s", e);
+		free(e);
+		free(val);
+		return RS_EIO;
+	}
+	if (val == NULL)
+		return store__fail(err, RS_ENOTFOUND, "no such key");
+	*val_r = (uint8_t *)val;
+	*len_r = len;
+	return 0;
+}
+
+void
+store__put(struct store_txn *t, const uint8_t *key, size_t klen,
+           const void *val, size_t vlen)
+{
+	rocksdb_writebatch_wi_put(t->wb, (const char *)key, klen,
+	                          (const char *)val, vlen);
+}
+
+void
+store__del(struct store_txn *t, const uint8_t *key, size_t klen)
+{
+	rocksdb_writebatch_wi_delete(t->wb, (const char *)key, klen);
+}
+
+/* ---- store_raw.h ---- */
+
+int
+store_submit(struct store *st, store_apply_fn *apply, void *apply_arg,
+             struct rs_exec *ex, store_done_fn *cb, void *cb_arg,
+             struct rs_err *err)
+{
+	if (apply == NULL || ex == NULL || cb == NULL)
+		return rs_err_set(err, RS_EINVAL, "store_submit: missing "
+		                  "function");
+	return store__submit_owned(st, apply, apply_arg, NULL, 0, ex, cb,
+	                           cb_arg, err);
+}
+
+int
+store_txn_get(struct store_txn *t, const void *key, size_t klen,
+              struct rs_buf *val, struct rs_err *err)
+{
+	struct store_view v = store__view_txn(t);
+	uint8_t *p;
+	size_t len;
+	int rc;
+
+	rs_buf_reset(val);
+	rc = store__get(&v, key, klen, &p, &len, err);
+	if (rc != 0)
+		return rc;
+	rc = rs_buf_append(val, p, len);
+	free(p);
+	if (rc != 0)
+		return store__fail(err, rc, "value of %zu octets too big", len);
+	return 0;
+}
+
+void
+store_txn_put(struct store_txn *t, const void *key, size_t klen,
+              const void *val, size_t vlen)
+{
+	store__put(t, key, klen, val, vlen);
+}
+
+void
+store_txn_del(struct store_txn *t, const void *key, size_t klen)
+{
+	store__del(t, key, klen);
+}
+
+void
+store_txn_touch(struct store_txn *t, struct store_acct a, uint64_t modseq)
+{
+	struct store_touch *x;
+
+	if (t->ntouched == t->cap) {
+		t->cap = t->cap != 0 ? t->cap * 2 : 64;
+		t->touched = rs_xreallocarray(t->touched, t->cap,
+		                              sizeof(*t->touched));
+	}
+	x = &t->touched[t->ntouched];
+	x->a = a;
+	x->modseq = modseq;
+	x->seq = t->ntouched++;
+}
+
+int
+store_raw_get(struct store *st, const void *key, size_t klen,
+              struct rs_buf *val, struct rs_err *err)
+{
+	rocksdb_pinnableslice_t *ps;
+	const char *p;
+	char *e = NULL;
+	size_t len = 0;
+	int rc;
+
+	rs_buf_reset(val);
+	ps = rocksdb_get_pinned(st->db, st->ropts, key, klen, &e);
+	if (e != NULL) {
+		store__fail(err, RS_EIO, "store get: %s", e);
+		free(e);
+		rocksdb_pinnableslice_destroy(ps);
+		return RS_EIO;
+	}
+	if (ps == NULL)
+		return store__fail(err, RS_ENOTFOUND, "no such key");
+	p = rocksdb_pinnableslice_value(ps, &len);
+	rc = rs_buf_append(val, p, len);
+	rocksdb_pinnableslice_destroy(ps);
+	if (rc != 0)
+		return store__fail(err, rc, "value of %zu octets too big", len);
+	return 0;
+}
+
+int
+store_raw_scan(struct store *st, const void *prefix, size_t plen,
+               store_scan_fn *fn, void *arg, struct rs_err *err)
+{
+	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+	uint8_t *end = rs_xmalloc(plen + 1);
+	size_t elen = store_keys_prefix_end(prefix, plen, end);
+	rocksdb_iterator_t *it;
+	char *e = NULL;
+	int rc = 0;
+
+	/* The bound keeps the iterator from reading past the range (and
+	 * over tombstones beyond it); the prefix test covers an all-0xff
+	 * prefix, which has no bound. */
+	if (elen > 0)
+		rocksdb_readoptions_set_iterate_upper_bound(ro, (char *)end,
+		                                            elen);
+	it = rocksdb_create_iterator(st->db, ro);
+	for (rocksdb_iter_seek(it, prefix, plen); rocksdb_iter_valid(it);
+	     rocksdb_iter_next(it)) {
+		size_t klen, vlen;
+		const char *k = rocksdb_iter_key(it, &klen);
+		const char *val = rocksdb_iter_value(it, &vlen);
+
+		if (klen < plen || memcmp(k, prefix, plen) != 0)
+			break;
+		rc = fn(arg, (const uint8_t *)k, klen, (const uint8_t *)val,
+		        vlen);
+		if (rc != 0)
+			break;
+	}
+	if (rc == 0) {
+		rocksdb_iter_get_error(it, &e);
+		if (e != NULL) {
+			rc = store__fail(err, RS_EIO, "store scan: %s", e);
+			free(e);
+		}
+	}
+	rocksdb_iter_destroy(it);
+	rocksdb_readoptions_destroy(ro);
+	free(end);
+	return rc;
+}
