@@ -69,8 +69,9 @@ store_deliver_one(struct store_txn *t, const struct store_message *msg,
 		r->rc = RS_EQUOTA;
 		return 0;
 	}
-	/* RFC 9051 2.3.1.1: UIDs are 32-bit; a full mailbox needs a new
-	 * UIDVALIDITY, which nothing here hands out yet. */
+	/* RFC 9051 2.3.1.1: UIDs are 32-bit. XXX(storage): a mailbox
+	 * that used them all needs a new UIDVALIDITY and renumbering;
+	 * until then the copy is refused with RS_ETOOBIG. */
 	if (mb.uidnext == UINT32_MAX) {
 		r->rc = RS_ETOOBIG;
 		return 0;
