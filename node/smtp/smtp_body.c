@@ -16,8 +16,8 @@ static void
 smtp_body_too_big(struct smtp_session *s)
 {
 	/* RFC 1870 section 6.3 / RFC 3463: 552 5.3.4. */
-	smtp_session__reject(s, 552, "5.3.4", "too_big", "Message size exceeds "
-	                     "fixed maximum message size");
+	smtp_reply__reject(s, 552, "5.3.4", "too_big", "Message size exceeds "
+	                   "fixed maximum message size");
 }
 
 /* Starts the stored message with the trace lines (RFC 5321 section
@@ -64,26 +64,26 @@ smtp_body__data(struct smtp_session *s, struct rs_str args)
 
 	(void)args;
 	if (t == NULL || t->nrcpt == 0) {
-		smtp_session__reject(s, 503, "5.5.1", "bad_sequence", t == NULL
-		                     ? "Error: need MAIL command"
-		                     : "Error: need RCPT command");
+		smtp_reply__reject(s, 503, "5.5.1", "bad_sequence", t == NULL
+		                   ? "Error: need MAIL command"
+		                   : "Error: need RCPT command");
 		return;
 	}
 	if (t->mode != SMTP_MODE_NONE || t->bdat_failed) {
 		/* RFC 3030 section 3: no DATA in a BDAT transaction. */
-		smtp_session__reject(s, 503, "5.5.1", "bad_sequence",
-		                     "Error: DATA after BDAT");
+		smtp_reply__reject(s, 503, "5.5.1", "bad_sequence",
+		                   "Error: DATA after BDAT");
 		return;
 	}
 	if (smtp_body_start(s) != 0) {
-		smtp_session__reject(s, 451, "4.3.0", "local_error",
-		                     "Error: local error");
+		smtp_reply__reject(s, 451, "4.3.0", "local_error",
+		                   "Error: local error");
 		return;
 	}
 	t->mode = SMTP_MODE_DATA;
 	smtp_data_init(&t->data, &t->msg);
 	/* RFC 5321 section 4.2: 354 is intermediate, no enhanced code. */
-	smtp_session__reply(s, 354, NULL, "End data with <CR><LF>.<CR><LF>");
+	smtp_reply__send(s, 354, NULL, "End data with <CR><LF>.<CR><LF>");
 	smtp_session__set_state(s, SMTP_STATE_DATA);
 }
 
@@ -110,9 +110,9 @@ smtp_body_data_end(struct smtp_session *s)
 	smtp_session__set_state(s, SMTP_STATE_CMD);
 	if (t->data.bare) {
 		/* RFC 5321 section 2.3.8: SMTP smuggling and its kin. */
-		smtp_session__reject(s, 550, "5.5.2", "bare_newline",
-		                     "Bare CR or LF in message; use CRLF line "
-		                     "endings");
+		smtp_reply__reject(s, 550, "5.5.2", "bare_newline",
+		                   "Bare CR or LF in message; use CRLF line "
+		                   "endings");
 	} else if (t->data.too_big) {
 		smtp_body_too_big(s);
 	} else {
@@ -170,8 +170,8 @@ smtp_body__bdat(struct smtp_session *s, struct rs_str args)
 	if (smtp_args_bdat(args, &size, &last) != 0) {
 		/* RFC 3030 section 2: without the size the chunk cannot be
 		 * skipped, and its octets must not be taken as commands. */
-		smtp_session__reject(s, 501, "5.5.4", "syntax",
-		                     "Syntax: BDAT chunk-size [LAST]");
+		smtp_reply__reject(s, 501, "5.5.4", "syntax",
+		                   "Syntax: BDAT chunk-size [LAST]");
 		smtp_session__finish(s, "bdat-syntax");
 		return;
 	}
@@ -222,12 +222,12 @@ smtp_body_chunk_end(struct smtp_session *s)
 	if (s->chunk_discard) {
 		const struct smtp_reject *r = &s->chunk_rej;
 
-		smtp_session__reject(s, r->code, r->status, r->reason, "%s",
-		                     r->text);
+		smtp_reply__reject(s, r->code, r->status, r->reason, "%s",
+		                   r->text);
 	} else if (!s->chunk_last) {
 		/* RFC 3030 section 2: each chunk gets its reply. */
-		smtp_session__reply(s, 250, "2.0.0", "%" PRIu64 " octets "
-		                    "received", s->chunk_size);
+		smtp_reply__send(s, 250, "2.0.0", "%" PRIu64 " octets "
+		                 "received", s->chunk_size);
 	} else {
 		smtp_body_deliver(s);
 		return;
@@ -273,8 +273,8 @@ smtp_body__after(struct smtp_session *s, int rc)
 {
 	if (rc > 0) {
 		/* The store's completion said durable: only now 250. */
-		smtp_session__reply(s, 250, "2.0.0", "Ok: stored as %s",
-		                    s->txn->id);
+		smtp_reply__send(s, 250, "2.0.0", "Ok: stored as %s",
+		                 s->txn->id);
 		s->junk = 0;
 	}
 	smtp_session__txn_end(s);

@@ -52,24 +52,24 @@ smtp_cmd__dispatch(struct smtp_session *s, const struct smtp_line *l)
 
 	s->verb = l->verb;
 	if (d->fn == NULL) {
-		smtp_session__reject(s, 500, "5.5.2", "unknown_command",
-		                     "Error: command not recognized");
+		smtp_reply__reject(s, 500, "5.5.2", "unknown_command",
+		                   "Error: command not recognized");
 		return;
 	}
 	if ((d->flags & SMTP_CMD_JUNK) != 0 &&
 	    ++s->junk > s->srv->limits.max_junk) {
-		smtp_session__bye(s, "4.7.0", "too-many-junk-commands",
-		                  "Error: too many junk commands");
+		smtp_reply__bye(s, "4.7.0", "too-many-junk-commands",
+		                "Error: too many junk commands");
 		return;
 	}
 	if ((d->flags & SMTP_CMD_NO_ARGS) != 0 && l->args.len > 0) {
-		smtp_session__reject(s, 501, "5.5.4", "syntax", "Syntax: %s",
-		                     smtp_verb_name(l->verb));
+		smtp_reply__reject(s, 501, "5.5.4", "syntax", "Syntax: %s",
+		                   smtp_verb_name(l->verb));
 		return;
 	}
 	if ((d->flags & SMTP_CMD_NEEDS_HELO) != 0 && s->helo == NULL) {
-		smtp_session__reject(s, 503, "5.5.1", "bad_sequence",
-		                     "Error: send HELO/EHLO first");
+		smtp_reply__reject(s, 503, "5.5.1", "bad_sequence",
+		                   "Error: send HELO/EHLO first");
 		return;
 	}
 	d->fn(s, l->args);
@@ -78,7 +78,7 @@ smtp_cmd__dispatch(struct smtp_session *s, const struct smtp_line *l)
 static void
 smtp_cmd_reject(struct smtp_session *s, const struct smtp_reject *r)
 {
-	smtp_session__reject(s, r->code, r->status, r->reason, "%s", r->text);
+	smtp_reply__reject(s, r->code, r->status, r->reason, "%s", r->text);
 }
 
 static void
@@ -126,16 +126,16 @@ smtp_cmd_hello_done(struct smtp_session *s, int rc)
 	        smtp_verb_name(s->verb),
 	        rs_log_val(v, sizeof(v), s->helo, strlen(s->helo)));
 	if (!s->esmtp) {
-		smtp_session__reply(s, 250, NULL, "%s", smtp_session__host(s));
+		smtp_reply__send(s, 250, NULL, "%s", smtp_session__host(s));
 		return;
 	}
 	/* RFC 5321 section 4.1.1.1; the extensions' RFCs: 2920, 1870,
 	 * 6152, 6531, 2034, 3030. */
-	smtp_session__printf(s, "250-%s\r\n250-PIPELINING\r\n250-SIZE %" PRIu64
-	                     "\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n"
-	                     "250-ENHANCEDSTATUSCODES\r\n250 CHUNKING\r\n",
-	                     smtp_session__host(s),
-	                     s->srv->limits.max_message);
+	smtp_reply__printf(s, "250-%s\r\n250-PIPELINING\r\n250-SIZE %" PRIu64
+	                   "\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n"
+	                   "250-ENHANCEDSTATUSCODES\r\n250 CHUNKING\r\n",
+	                   smtp_session__host(s),
+	                   s->srv->limits.max_message);
 }
 
 static void
@@ -150,8 +150,8 @@ smtp_cmd_mail(struct smtp_session *s, struct rs_str args)
 		/* RFC 3030 section 2: after a refused chunk the client
 		 * may start over with MAIL as well as with RSET. */
 		if (!s->txn->bdat_failed) {
-			smtp_session__reject(s, 503, "5.5.1", "bad_sequence",
-			                     "Error: nested MAIL command");
+			smtp_reply__reject(s, 503, "5.5.1", "bad_sequence",
+			                   "Error: nested MAIL command");
 			return;
 		}
 		smtp_session__txn_end(s);
@@ -162,15 +162,15 @@ smtp_cmd_mail(struct smtp_session *s, struct rs_str args)
 	}
 	if (m.has_params && !s->esmtp) {
 		/* RFC 5321 section 4.1.1.11: extensions need EHLO. */
-		smtp_session__reject(s, 555, "5.5.4", "params_without_ehlo",
-		                     "Error: parameters need EHLO");
+		smtp_reply__reject(s, 555, "5.5.4", "params_without_ehlo",
+		                   "Error: parameters need EHLO");
 		return;
 	}
 	if (m.has_size && m.size > s->srv->limits.max_message) {
 		/* RFC 1870 section 6.1. */
-		smtp_session__reject(s, 552, "5.3.4", "too_big",
-		                     "Message size exceeds fixed maximum "
-		                     "message size");
+		smtp_reply__reject(s, 552, "5.3.4", "too_big",
+		                   "Message size exceeds fixed maximum "
+		                   "message size");
 		return;
 	}
 	t = smtp_session__txn_new(s);
@@ -196,7 +196,7 @@ smtp_cmd_mail_done(struct smtp_session *s, int rc)
 	        PRIu64 " body=%s smtputf8=%s",
 	        rs_log_val(v, sizeof(v), a, strlen(a)), s->txn->id, m->size,
 	        body[m->body], m->smtputf8 ? "yes" : "no");
-	smtp_session__reply(s, 250, "2.1.0", "Ok");
+	smtp_reply__send(s, 250, "2.1.0", "Ok");
 }
 
 static void
@@ -207,8 +207,8 @@ smtp_cmd_rcpt(struct smtp_session *s, struct rs_str args)
 	struct smtp_reject rej;
 
 	if (t == NULL || t->mode != SMTP_MODE_NONE || t->bdat_failed) {
-		smtp_session__reject(s, 503, "5.5.1", "bad_sequence",
-		                     "Error: need MAIL command");
+		smtp_reply__reject(s, 503, "5.5.1", "bad_sequence",
+		                   "Error: need MAIL command");
 		return;
 	}
 	if (smtp_args_rcpt(args, t->mail.smtputf8, &t->rcpt, &rej) != 0) {
@@ -217,8 +217,8 @@ smtp_cmd_rcpt(struct smtp_session *s, struct rs_str args)
 	}
 	if (t->nrcpt >= s->srv->limits.max_recipients) {
 		/* RFC 5321 section 4.5.3.1.10. */
-		smtp_session__reject(s, 452, "4.5.3", "too_many_recipients",
-		                     "Error: too many recipients");
+		smtp_reply__reject(s, 452, "4.5.3", "too_many_recipients",
+		                   "Error: too many recipients");
 		return;
 	}
 	smtp_session__hooked(s, h->on_rcpt != NULL
@@ -244,7 +244,7 @@ smtp_cmd_rcpt_done(struct smtp_session *s, int rc)
 	rs_logc(&s->log, RS_LOG_INFO, "smtp.rcpt", "accepted to=<%s> "
 	        "code=250 id=%s", rs_log_val(v, sizeof(v), a, strlen(a)),
 	        t->id);
-	smtp_session__reply(s, 250, "2.1.5", "Ok");
+	smtp_reply__send(s, 250, "2.1.5", "Ok");
 }
 
 void
@@ -272,21 +272,21 @@ smtp_cmd_rset(struct smtp_session *s, struct rs_str args)
 	(void)args;
 	/* RFC 5321 section 4.1.1.5: the transaction goes, EHLO stays. */
 	smtp_session__txn_end(s);
-	smtp_session__reply(s, 250, "2.0.0", "Ok");
+	smtp_reply__send(s, 250, "2.0.0", "Ok");
 }
 
 static void
 smtp_cmd_noop(struct smtp_session *s, struct rs_str args)
 {
 	(void)args;
-	smtp_session__reply(s, 250, "2.0.0", "Ok");
+	smtp_reply__send(s, 250, "2.0.0", "Ok");
 }
 
 static void
 smtp_cmd_quit(struct smtp_session *s, struct rs_str args)
 {
 	(void)args;
-	smtp_session__reply(s, 221, "2.0.0", "Bye");
+	smtp_reply__send(s, 221, "2.0.0", "Bye");
 	smtp_session__finish(s, "quit");
 }
 
@@ -294,8 +294,8 @@ static void
 smtp_cmd_help(struct smtp_session *s, struct rs_str args)
 {
 	(void)args;
-	smtp_session__reply(s, 214, "2.0.0", "Commands: EHLO HELO MAIL RCPT "
-	                    "DATA BDAT RSET NOOP QUIT HELP VRFY");
+	smtp_reply__send(s, 214, "2.0.0", "Commands: EHLO HELO MAIL RCPT "
+	                 "DATA BDAT RSET NOOP QUIT HELP VRFY");
 }
 
 static void
@@ -303,8 +303,8 @@ smtp_cmd_vrfy(struct smtp_session *s, struct rs_str args)
 {
 	(void)args;
 	/* RFC 5321 section 3.5.3: 252 when we will not say. */
-	smtp_session__reply(s, 252, "2.5.2", "Cannot VRFY user, but will "
-	                    "accept message and attempt delivery");
+	smtp_reply__send(s, 252, "2.5.2", "Cannot VRFY user, but will "
+	                 "accept message and attempt delivery");
 }
 
 static void
@@ -312,6 +312,6 @@ smtp_cmd_expn(struct smtp_session *s, struct rs_str args)
 {
 	(void)args;
 	/* RFC 5321 section 3.5.2: lists are not disclosed. */
-	smtp_session__reject(s, 502, "5.5.1", "expn",
-	                     "Error: command not implemented");
+	smtp_reply__reject(s, 502, "5.5.1", "expn",
+	                   "Error: command not implemented");
 }

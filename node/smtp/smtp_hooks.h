@@ -11,7 +11,7 @@
  *      smtp_session__unref; meanwhile the session is in WAIT with reading
  *      disabled;
  *  -1  refused: the policy already queued the reply with
- *      smtp_session__reject.
+ *      smtp_reply__reject.
  * A hook that is not needed may be NULL (counts as 1). */
 #ifndef ROOST_NODE_SMTP_HOOKS_H
 #define ROOST_NODE_SMTP_HOOKS_H
@@ -51,15 +51,15 @@ struct smtp_hooks {
 	void (*on_reset)(void *ctx, struct smtp_session *s);
 };
 
-/* ---- what a policy may call (smtp_session.c) ---- */
+/* ---- what a policy may call (smtp_reply.c, smtp_session.c) ---- */
 
 /* Queues "<code> <status> <text>" and logs "smtp.<verb> rejected" with
  * code, status and reason (and the recipient for RCPT). Counts towards
  * smtp.max_errors unless code is 421 or 451 (our failures, not the
  * client's); past the limit adds 421 and closes. No-op once closed. */
-void smtp_session__reject(struct smtp_session *s, unsigned code,
-                          const char *status, const char *reason,
-                          const char *fmt, ...) RS_PRINTF(5, 6);
+void smtp_reply__reject(struct smtp_session *s, unsigned code,
+                        const char *status, const char *reason,
+                        const char *fmt, ...) RS_PRINTF(5, 6);
 /* Completes a pending hook: rc 1 accepted, -1 refused (reply queued).
  * Replies, leaves WAIT and goes on with buffered commands. Does nothing
  * if the session was closed meanwhile. Does not drop the reference. */

@@ -27,9 +27,9 @@ struct listener;
 struct node_ctx;
 struct smtp_policy;
 
-#define SMTP_READ_MAX  (16 * 1024)   /* bufferevent_set_max_single_read */
-#define SMTP_OUT_HIGH  (64 * 1024)   /* stop reading commands above */
-#define SMTP_OUT_LOW   (16 * 1024)   /* resume at or below */
+#define SMTP_READ_MAX  ((size_t)16 * 1024)   /* bufferevent_set_max_single_read */
+#define SMTP_OUT_HIGH  ((size_t)64 * 1024)   /* stop reading commands above */
+#define SMTP_OUT_LOW   ((size_t)16 * 1024)   /* resume at or below */
 
 /* The smtp.* settings (smtp_server.c reads them). */
 struct smtp_limits {
@@ -129,16 +129,6 @@ typedef void smtp_cmd_fn(struct smtp_session *s, struct rs_str args);
 int smtp_session__new(struct smtp_server *srv, evutil_socket_t fd,
                       const struct sockaddr *sa, const char *ip)
 	RS_MUST_CHECK;
-/* "<code> <status> <text>\r\n" (status NULL: none). No error counting. */
-void smtp_session__reply(struct smtp_session *s, unsigned code,
-                         const char *status, const char *fmt, ...)
-	RS_PRINTF(4, 5);
-/* Raw output, CRLFs included (EHLO's lines). */
-void smtp_session__printf(struct smtp_session *s, const char *fmt, ...)
-	RS_PRINTF(2, 3);
-/* "421 <status> <host> <text>" and close once written. */
-void smtp_session__bye(struct smtp_session *s, const char *status,
-                       const char *reason, const char *text);
 /* Enters st, enabling reading only in the reading states. */
 void smtp_session__set_state(struct smtp_session *s, enum smtp_state st);
 /* Runs a hook's result: 0 enters WAIT; 1 and -1 finish the command. */
@@ -162,6 +152,19 @@ void smtp_session__shutdown(struct smtp_session *s);
 void smtp_session__release(struct smtp_session *s);
 const char *smtp_session__host(const struct smtp_session *s);
 struct evbuffer *smtp_session__in(struct smtp_session *s);
+
+/* ---- smtp_reply.c (and smtp_reply__reject in smtp_hooks.h) ---- */
+/* "<code> <status> <text>\r\n" (status NULL: none). No error counting.
+ * No-op once closed. */
+void smtp_reply__send(struct smtp_session *s, unsigned code,
+                      const char *status, const char *fmt, ...)
+	RS_PRINTF(4, 5);
+/* Raw output, CRLFs included (EHLO's lines). */
+void smtp_reply__printf(struct smtp_session *s, const char *fmt, ...)
+	RS_PRINTF(2, 3);
+/* "421 <status> <host> <text>" and close once written. */
+void smtp_reply__bye(struct smtp_session *s, const char *status,
+                     const char *reason, const char *text);
 
 /* ---- smtp_cmd.c: the dispatch table and the short commands ---- */
 void smtp_cmd__dispatch(struct smtp_session *s, const struct smtp_line *l);

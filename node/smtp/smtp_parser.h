@@ -25,7 +25,7 @@
 #include "lib/rs_err.h"
 
 #define SMTP_LINE_MIN 512             /* RFC 5321 section 4.5.3.1.4 */
-#define SMTP_LINE_MAX (64 * 1024)     /* what we accept as a setting */
+#define SMTP_LINE_MAX ((size_t)64 * 1024) /* what we accept as a setting */
 
 enum smtp_verb {
 	SMTP_VERB_UNKNOWN = 0,        /* not one of ours; args = whole line */

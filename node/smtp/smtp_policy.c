@@ -125,9 +125,9 @@ smtp_policy_quota(struct smtp_policy *p, struct smtp_session *s,
 			t->n = n0;
 			rs_logc(smtp_session__log(s), RS_LOG_ERR,
 			        "smtp.quota_failed", "error=\"%s\"", err.msg);
-			smtp_session__reject(s, 451, "4.3.0", "store_error",
-			                     "Error: temporary failure, try "
-			                     "again later");
+			smtp_reply__reject(s, 451, "4.3.0", "store_error",
+			                   "Error: temporary failure, try "
+			                   "again later");
 			return -1;
 		}
 		if (rc == 0) {
@@ -144,8 +144,8 @@ smtp_policy_quota(struct smtp_policy *p, struct smtp_session *s,
 	t->n = o;
 	if (skipped > 0 && (direct || o == n0)) {
 		/* RFC 3463 4.2.2: mailbox full, a temporary condition. */
-		smtp_session__reject(s, 452, "4.2.2", "over_quota",
-		                     "Mailbox full");
+		smtp_reply__reject(s, 452, "4.2.2", "over_quota",
+		                   "Mailbox full");
 		return -1;
 	}
 	return 1;
@@ -175,22 +175,22 @@ smtp_policy_on_rcpt(void *ctx, struct smtp_session *s,
 		t->n = n0;                  /* nothing half-added stays */
 		switch (err.code) {
 		case RS_EPERM:
-			smtp_session__reject(s, 554, "5.7.1", "relay_denied",
-			                     "Relay access denied");
+			smtp_reply__reject(s, 554, "5.7.1", "relay_denied",
+			                   "Relay access denied");
 			break;
 		case RS_ENOTFOUND:
-			smtp_session__reject(s, 550, "5.1.1", "no_such_user",
-			                     "User unknown in local recipient "
-			                     "table");
+			smtp_reply__reject(s, 550, "5.1.1", "no_such_user",
+			                   "User unknown in local recipient "
+			                   "table");
 			break;
 		case RS_ETOOBIG:
-			smtp_session__reject(s, 452, "4.5.3", "too_many_recipients",
-			                     "Error: too many recipients");
+			smtp_reply__reject(s, 452, "4.5.3", "too_many_recipients",
+			                   "Error: too many recipients");
 			break;
 		default:
-			smtp_session__reject(s, 451, "4.3.0", "dir_error",
-			                     "Error: temporary failure, try "
-			                     "again later");
+			smtp_reply__reject(s, 451, "4.3.0", "dir_error",
+			                   "Error: temporary failure, try "
+			                   "again later");
 			break;
 		}
 		return -1;
@@ -225,9 +225,9 @@ smtp_policy_on_stored(void *arg, int rc)
 		        "id=%s size=%zu error=%s", op->id, op->msg.len,
 		        rs_err_name(rc));
 	if (rc != 0)
-		smtp_session__reject(s, 451, "4.3.0", "store_error",
-		                     "Error: temporary failure storing the "
-		                     "message, try again later");
+		smtp_reply__reject(s, 451, "4.3.0", "store_error",
+		                   "Error: temporary failure storing the "
+		                   "message, try again later");
 	smtp_session__hook_done(s, rc == 0 ? 1 : -1);
 	smtp_session__unref(s);
 	free(op->rcpts);
@@ -246,8 +246,8 @@ smtp_policy_on_data_end(void *ctx, struct smtp_session *s,
 	if (t == NULL || t->n == 0) {
 		/* Every RCPT was a duplicate of nothing: cannot happen, as an
 		 * accepted RCPT always leaves an account in the list. */
-		smtp_session__reject(s, 451, "4.3.0", "no_accounts",
-		                     "Error: no recipient accounts");
+		smtp_reply__reject(s, 451, "4.3.0", "no_accounts",
+		                   "Error: no recipient accounts");
 		return -1;
 	}
 	op = rs_xcalloc(1, sizeof(*op));
@@ -270,9 +270,9 @@ smtp_policy_on_data_end(void *ctx, struct smtp_session *s,
 		        "id=%s size=%zu error=\"%s\"", op->id, len, err.msg);
 		free(op->rcpts);
 		free(op);
-		smtp_session__reject(s, 451, "4.3.0", "store_error",
-		                     "Error: temporary failure storing the "
-		                     "message, try again later");
+		smtp_reply__reject(s, 451, "4.3.0", "store_error",
+		                   "Error: temporary failure storing the "
+		                   "message, try again later");
 		return -1;
 	}
 	smtp_session__ref(s);

@@ -42,12 +42,12 @@ smtp_server_config(struct smtp_server *srv, const struct rs_config *c,
 		return -1;
 	l->max_line = (size_t)v;
 	/* The message is held in memory until the store has it. */
-	if (rs_config_get_u64(c, "smtp.max_message_size", 50 << 20, 1024,
+	if (rs_config_get_u64(c, "smtp.max_message_size", (uint64_t)50 << 20, 1024,
 	                      SMTP_MESSAGE_MAX_CAP, &l->max_message, err) != 0)
 		return -1;
 	/* RFC 5321 section 4.5.3.2.7 suggests 5 minutes for commands and
 	 * 10 for DATA blocks; one setting serves both. */
-	if (rs_config_get_ms(c, "smtp.timeout", 300 * 1000, &l->timeout_ms,
+	if (rs_config_get_ms(c, "smtp.timeout", (uint64_t)300 * 1000, &l->timeout_ms,
 	                     err) != 0)
 		return -1;
 	if (l->timeout_ms < 1000)
@@ -134,7 +134,7 @@ smtp_server_new(struct node_ctx *n, struct smtp_server **r,
 {
 	struct smtp_server *srv = rs_xcalloc(1, sizeof(*srv));
 	unsigned port = n->port_base + NODE_PORT_SMTP;
-	unsigned max_total, max_ip;
+	unsigned max_total = 0, max_ip = 0;
 
 	srv->node = n;
 	srv->base = n->base;

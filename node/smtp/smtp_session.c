@@ -3,7 +3,6 @@
  * watermarks), timeouts, hook completion and the one close path with its
  * reference count. The commands live in smtp_cmd.c and smtp_body.c. */
 #include <event2/buffer.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,22 +10,6 @@
 #include "lib/rs_mem.h"
 #include "node/core/conn_limit.h"
 #include "node/smtp/smtp_int.h"
-
-static const char *const smtp_session_events[SMTP_VERB_COUNT] = {
-	[SMTP_VERB_UNKNOWN] = "smtp.cmd",
-	[SMTP_VERB_HELO] = "smtp.helo",
-	[SMTP_VERB_EHLO] = "smtp.ehlo",
-	[SMTP_VERB_MAIL] = "smtp.mail",
-	[SMTP_VERB_RCPT] = "smtp.rcpt",
-	[SMTP_VERB_DATA] = "smtp.data",
-	[SMTP_VERB_BDAT] = "smtp.bdat",
-	[SMTP_VERB_RSET] = "smtp.rset",
-	[SMTP_VERB_NOOP] = "smtp.noop",
-	[SMTP_VERB_QUIT] = "smtp.quit",
-	[SMTP_VERB_HELP] = "smtp.help",
-	[SMTP_VERB_VRFY] = "smtp.vrfy",
-	[SMTP_VERB_EXPN] = "smtp.expn",
-};
 
 static const char *const smtp_session_states[] = {
 	[SMTP_STATE_CMD] = "cmd",
@@ -85,101 +68,6 @@ void
 smtp_session__set_policy_data(struct smtp_session *s, void *p)
 {
 	s->policy_data = p;
-}
-
-void
-smtp_session__printf(struct smtp_session *s, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (s->state == SMTP_STATE_CLOSING)
-		return;
-	va_start(ap, fmt);
-	evbuffer_add_vprintf(bufferevent_get_output(s->bev), fmt, ap);
-	va_end(ap);
-}
-
-void
-smtp_session__reply(struct smtp_session *s, unsigned code,
-                    const char *status, const char *fmt, ...)
-{
-	struct evbuffer *out;
-	va_list ap;
-
-	if (s->state == SMTP_STATE_CLOSING)
-		return;
-	out = bufferevent_get_output(s->bev);
-	/* RFC 2034 section 3: the enhanced code follows the reply code. */
-	if (status != NULL)
-		evbuffer_add_printf(out, "%u %s ", code, status);
-	else
-		evbuffer_add_printf(out, "%u ", code);
-	va_start(ap, fmt);
-	evbuffer_add_vprintf(out, fmt, ap);
-	va_end(ap);
-	evbuffer_add(out, "\r\n", 2);
-}
-
-/* " to=<...>" or " from=<...>" for the log, when known. */
-static void
-smtp_session_log_addr(const struct smtp_session *s, char *buf, size_t size)
-{
-	const struct smtp_txn *t = s->txn;
-	char a[RS_ADDR_TEXT_MAX], v[RS_ADDR_TEXT_MAX];
-
-	buf[0] = '\0';
-	if (t == NULL)
-		return;
-	if (s->verb == SMTP_VERB_RCPT &&
-	    (t->rcpt.to.domain[0] != '\0' || t->rcpt.postmaster)) {
-		if (t->rcpt.postmaster)
-			snprintf(a, sizeof(a), "postmaster");
-		else
-			rs_addr_format(&t->rcpt.to, a, sizeof(a));
-		snprintf(buf, size, " to=<%s>",
-		         rs_log_val(v, sizeof(v), a, strlen(a)));
-	} else if (s->verb == SMTP_VERB_MAIL) {
-		rs_addr_format(&t->mail.from, a, sizeof(a));
-		snprintf(buf, size, " from=<%s>",
-		         rs_log_val(v, sizeof(v), a, strlen(a)));
-	}
-}
-
-void
-smtp_session__reject(struct smtp_session *s, unsigned code,
-                     const char *status, const char *reason,
-                     const char *fmt, ...)
-{
-	char text[256], addr[RS_ADDR_TEXT_MAX + 8];
-	va_list ap;
-
-	if (s->state == SMTP_STATE_CLOSING)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	smtp_session__reply(s, code, status, "%s", text);
-	smtp_session_log_addr(s, addr, sizeof(addr));
-	rs_logc(&s->log, RS_LOG_INFO, smtp_session_events[s->verb],
-	        "rejected code=%u status=%s reason=%s%s", code,
-	        status != NULL ? status : "-", reason, addr);
-	/* Our own failures (421, 451) are not the client's errors. */
-	if (code == 421 || code == 451 || !smtp_session__live(s))
-		return;
-	if (++s->errors >= s->srv->limits.max_errors)
-		smtp_session__bye(s, "4.7.0", "too-many-errors",
-		                  "Error: too many errors");
-}
-
-void
-smtp_session__bye(struct smtp_session *s, const char *status,
-                  const char *reason, const char *text)
-{
-	if (!smtp_session__live(s))
-		return;
-	smtp_session__reply(s, 421, status, "%s %s", smtp_session__host(s),
-	                    text);
-	smtp_session__finish(s, reason);
 }
 
 static bool
@@ -257,8 +145,8 @@ smtp_session__txn_replied(struct smtp_session *s)
 {
 	if (s->shutdown && s->state == SMTP_STATE_CMD &&
 	    !smtp_session_mid_bdat(s))
-		smtp_session__bye(s, "4.3.2", "shutdown",
-		                  "Service shutting down");
+		smtp_reply__bye(s, "4.3.2", "shutdown",
+		                "Service shutting down");
 }
 
 static void
@@ -336,7 +224,7 @@ smtp_session__shutdown(struct smtp_session *s)
 		}
 		break;
 	}
-	smtp_session__bye(s, "4.3.2", "shutdown", "Service shutting down");
+	smtp_reply__bye(s, "4.3.2", "shutdown", "Service shutting down");
 }
 
 void
@@ -418,9 +306,9 @@ smtp_session_read_cmd(struct smtp_session *s)
 		return 1;
 	if (rc < 0) {
 		s->verb = SMTP_VERB_UNKNOWN;
-		smtp_session__reject(s, 500, "5.5.2", err.code == RS_ETOOBIG
-		                     ? "line_too_long" : "bad_line", "%s",
-		                     err.msg);
+		smtp_reply__reject(s, 500, "5.5.2", err.code == RS_ETOOBIG
+		                   ? "line_too_long" : "bad_line", "%s",
+		                   err.msg);
 		return 1;
 	}
 	smtp_cmd__dispatch(s, &line);
@@ -479,8 +367,8 @@ smtp_session_on_event(struct bufferevent *bev, short what, void *arg)
 	(void)bev;
 	if ((what & BEV_EVENT_TIMEOUT) != 0 && (what & BEV_EVENT_READING)) {
 		/* RFC 5321 section 4.5.3.2: idle, or a DATA that stalls. */
-		smtp_session__bye(s, "4.4.2", "timeout",
-		                  "Error: timeout exceeded");
+		smtp_reply__bye(s, "4.4.2", "timeout",
+		                "Error: timeout exceeded");
 		return;
 	}
 	smtp_session__close(s, (what & BEV_EVENT_TIMEOUT) ? "write-timeout" :
@@ -531,6 +419,6 @@ smtp_session__new(struct smtp_server *srv, evutil_socket_t fd,
 	rs_logc(&s->log, RS_LOG_INFO, "smtp.connect", "sessions=%u",
 	        srv->nsessions);
 	/* RFC 5321 section 4.2: the greeting; no version in the banner. */
-	smtp_session__printf(s, "220 %s ESMTP Roost\r\n", srv->hostname);
+	smtp_reply__printf(s, "220 %s ESMTP Roost\r\n", srv->hostname);
 	return 0;
 }

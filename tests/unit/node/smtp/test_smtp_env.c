@@ -21,13 +21,13 @@ t_on_rcpt(void *ctx, struct smtp_session *s, const struct smtp_mail *m,
 	(void)ctx;
 	(void)m;
 	if (strcmp(r->to.local, "unknown") == 0) {
-		smtp_session__reject(s, 550, "5.1.1", "no_such_user",
-		                     "User unknown in local recipient table");
+		smtp_reply__reject(s, 550, "5.1.1", "no_such_user",
+		                   "User unknown in local recipient table");
 		return -1;
 	}
 	if (strcmp(r->to.domain, "relay.test") == 0) {
-		smtp_session__reject(s, 554, "5.7.1", "relay_denied",
-		                     "Relay access denied");
+		smtp_reply__reject(s, 554, "5.7.1", "relay_denied",
+		                   "Relay access denied");
 		return -1;
 	}
 	return 1;
