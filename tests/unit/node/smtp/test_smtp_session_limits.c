@@ -294,7 +294,7 @@ test_smtp_session_shutdown(void)
 	t_sends(&b, T_MAIL_RCPT "DATA\r\n");
 	T_EXPECT(&b, T_OK_OK T_354);
 	e.srv.shutting_down = true;
-	LIST_FOREACH(s, &e.srv.sessions, link)
+	for (s = LIST_FIRST(&e.srv.sessions); s != NULL; s = LIST_NEXT(s, link))
 		smtp_session__shutdown(s);
 	T_EXPECT(&a, "421 4.3.2 mx.test Service shutting down\r\n");
 	T_EXPECT_EOF(&a);
