@@ -138,7 +138,9 @@ smtp_server_new(struct node_ctx *n, struct smtp_server **r,
 
 	srv->node = n;
 	srv->base = n->base;
-	srv->hostname = n->hostname;
+	/* An empty name would make the banner and Received: malformed. */
+	srv->hostname = n->hostname != NULL && n->hostname[0] != '\0'
+	                ? n->hostname : "localhost";
 	LIST_INIT(&srv->sessions);
 	if (smtp_server_config(srv, n->cfg, &max_total, &max_ip, err) != 0) {
 		free(srv);
