@@ -23,8 +23,10 @@ smtp_body_too_big(struct smtp_session *s)
 /* Starts the stored message with the trace lines (RFC 5321 section
  * 4.4): Return-Path: and our Received:, with the protocol names of RFC
  * 3848 and RFC 6531 section 3.7.3. "for" only when the transaction has a
- * single recipient, so that a message to many does not disclose one. The
- * body follows, changed in nothing. */
+ * single recipient, so that a message to many does not disclose one.
+ * RFC 5322 section 3.6.7 wants the ";" before the date in either case:
+ * "...id X\r\n\tfor <r>; date" or "...id X;\r\n\tdate". The body
+ * follows, changed in nothing. */
 static int
 smtp_body_start(struct smtp_session *s)
 {
@@ -123,6 +125,9 @@ smtp_body_data_end(struct smtp_session *s)
 	smtp_session__txn_replied(s);
 }
 
+/* XXX(smtp): smtp.timeout is per read, so a client that drips a byte
+ * now and then keeps a DATA open for ever; a deadline for the whole
+ * transaction would bound it. */
 int
 smtp_body__read_data(struct smtp_session *s)
 {
@@ -141,7 +146,11 @@ smtp_body__read_data(struct smtp_session *s)
 		}
 		if (t->data.received / 2 > s->srv->limits.max_message) {
 			/* Twice the limit and no end in sight: the client is
-			 * not going to stop. Answer and hang up. */
+			 * not going to stop. Answer and hang up.
+			 * XXX(smtp): closing with unread input makes the
+			 * kernel send a reset, which may destroy the 552 on
+			 * its way; a lingering close (shutdown, drain a
+			 * little, close) would deliver it. */
 			s->verb = SMTP_VERB_DATA;
 			smtp_body_too_big(s);
 			smtp_session__finish(s, "data-too-big");

@@ -2,8 +2,14 @@
  * are resolved through the directory (node/dir/dir.h) into one
  * deduplicated account list per transaction, quotas are checked against
  * the store, and the message is delivered with one store_deliver. No
- * relaying, no sender checks yet. */
+ * relaying, no sender checks yet.
+ * XXX(smtp): delivery is to the local store; in a cluster each account's
+ * copy must go to its partition's primary (the Deliver RPC), and 250 must
+ * wait for all of them.
+ * XXX(smtp): store_account_get (the quota check) may touch the disk on
+ * the loop thread on a cache miss. */
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,11 +141,16 @@ smtp_policy_quota(struct smtp_policy *p, struct smtp_session *s,
 			continue;
 		}
 		skipped++;
-		if (!direct)
+		if (!direct) {
+			char v[RS_ADDR_TEXT_MAX];
+
 			rs_logc(smtp_session__log(s), RS_LOG_INFO,
 			        "smtp.rcpt_member_skipped", "member=%s "
 			        "reason=over_quota quota=%" PRIu64,
-			        t->accts[i].addr, t->accts[i].quota);
+			        rs_log_val(v, sizeof(v), t->accts[i].addr,
+			                   strlen(t->accts[i].addr)),
+			        t->accts[i].quota);
+		}
 	}
 	t->n = o;
 	if (skipped > 0 && (direct || o == n0)) {
@@ -149,6 +160,33 @@ smtp_policy_quota(struct smtp_policy *p, struct smtp_session *s,
 		return -1;
 	}
 	return 1;
+}
+
+/* RFC 5321 section 4.5.1: "<Postmaster>" without a domain must reach a
+ * postmaster: postmaster@<hostname> when the host name is a local
+ * domain, else the postmaster of the first local domain.
+ * XXX(smtp): a configured postmaster address would be better. */
+static void
+smtp_policy_postmaster(struct smtp_policy *p, struct smtp_session *s,
+                       char *key, size_t size)
+{
+	const char *host = smtp_session__host(s);
+	json_t *arr, *v;
+	size_t i;
+
+	snprintf(key, size, "postmaster@%s", host);
+	if (dir_domain_exists(p->node->dir, host))
+		return;
+	arr = dir_list_domains(p->node->dir);
+	json_array_foreach(arr, i, v) {
+		const char *name = json_string_value(json_object_get(v, "name"));
+
+		if (name != NULL) {
+			snprintf(key, size, "postmaster@%s", name);
+			break;
+		}
+	}
+	json_decref(arr);
 }
 
 static int
@@ -162,11 +200,7 @@ smtp_policy_on_rcpt(void *ctx, struct smtp_session *s,
 	size_t n0 = t->n;
 
 	if (r->postmaster)
-		/* XXX(smtp): "<Postmaster>" goes to postmaster@<hostname>;
-		 * a node whose hostname is not a mail domain should pick a
-		 * primary domain from the directory. */
-		snprintf(key, sizeof(key), "postmaster@%s",
-		         smtp_session__host(s));
+		smtp_policy_postmaster(p, s, key, sizeof(key));
 	else
 		rs_addr_key(&r->to, key, sizeof(key));
 	rs_err_clear(&err);

@@ -418,7 +418,9 @@ smtp_session__new(struct smtp_server *srv, evutil_socket_t fd,
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 	rs_logc(&s->log, RS_LOG_INFO, "smtp.connect", "sessions=%u",
 	        srv->nsessions);
-	/* RFC 5321 section 4.2: the greeting; no version in the banner. */
+	/* RFC 5321 section 4.2: the greeting; no version in the banner.
+	 * XXX(smtp): a client that talks before it (a spambot sign,
+	 * postscreen's pregreet test) is not detected. */
 	smtp_reply__printf(s, "220 %s ESMTP Roost\r\n", srv->hostname);
 	return 0;
 }

@@ -338,6 +338,25 @@ def test_recipient_refusals(node):
     c.cmd("QUIT", 221)
 
 
+def test_postmaster_without_domain(node):
+    """RFC 5321 section 4.5.1: RCPT TO:<Postmaster> must be accepted."""
+    try:
+        node.add_user("postmaster@example.test")
+    except RuntimeError:
+        pass                        # made by an earlier run of this test
+    c = Raw(node)
+    c.ehlo()
+    c.cmd("MAIL FROM:<>", 250)
+    c.cmd("RCPT TO:<Postmaster>", 250)
+    c.cmd("DATA", 354)
+    c.send(message("to the postmaster") + b".\r\n")
+    assert c.reply()[0] == 250
+    c.cmd("QUIT", 221)
+    raws = mailbox(node, "postmaster@example.test")
+    assert strip_trace(raws[-1]) == message("to the postmaster")
+    assert "for <Postmaster>; " in trace(raws[-1])
+
+
 def test_sender_and_sequence_refusals(node):
     c = Raw(node)
     assert c.cmd("MAIL FROM:<a@example.test>", 503).startswith("5.5.1")
