@@ -72,7 +72,8 @@ http_server_new(struct node_ctx *n, struct admin *adm, struct http_server **r,
 	evhttp_set_max_headers_size(h->http, 64 * 1024);
 	evhttp_set_timeout(h->http, 60);
 	evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-	                           EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
+	                           EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+	                           EVHTTP_REQ_PATCH | EVHTTP_REQ_HEAD);
 	evhttp_set_gencb(h->http, http_on_request, h);
 	if (evhttp_bind_socket(h->http, n->bind, (uint16_t)port) != 0) {
 		evhttp_free(h->http);

@@ -1,0 +1,97 @@
+/* main.c: roostd, the Roost node daemon.
+ *   roostd --config FILE [--set key=value]…
+ *   roostd --standalone --data-dir DIR --port-base B [--bind ADDR] [--set …]
+ * Command-line flags and --set override the file. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/rs_config.h"
+#include "node/roostd/node.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: roostd --config FILE [--set key=value]...\n"
+	    "       roostd --standalone --data-dir DIR [--port-base B] "
+	    "[--bind ADDR] [--set key=value]...\n");
+}
+
+/* Flags that take a value and the config key they set. */
+static const struct {
+	const char *flag, *key;
+} flag_keys[] = {
+	{ "--data-dir", "data_dir" },
+	{ "--port-base", "port_base" },
+	{ "--bind", "bind" },
+	{ "--hostname", "hostname" },
+};
+
+int
+main(int argc, char **argv)
+{
+	struct rs_config *cfg = rs_config_new();
+	struct rs_config *over = rs_config_new();
+	struct rs_err err;
+	struct node *n = NULL;
+	const char *config_file = NULL;
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		size_t k;
+
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			usage(stdout);
+			return 0;
+		}
+		if (strcmp(a, "--standalone") == 0) {
+			rs_config_put(over, "standalone", "yes");
+			continue;
+		}
+		if (i + 1 >= argc) {
+			usage(stderr);
+			return 2;
+		}
+		if (strcmp(a, "--config") == 0) {
+			config_file = argv[++i];
+			continue;
+		}
+		if (strcmp(a, "--set") == 0) {
+			if (rs_config_set(over, argv[++i], &err) != 0) {
+				fprintf(stderr, "roostd: %s\n", err.msg);
+				return 2;
+			}
+			continue;
+		}
+		for (k = 0; k < sizeof(flag_keys) / sizeof(flag_keys[0]); k++)
+			if (strcmp(a, flag_keys[k].flag) == 0)
+				break;
+		if (k == sizeof(flag_keys) / sizeof(flag_keys[0])) {
+			fprintf(stderr, "roostd: unknown option %s\n", a);
+			usage(stderr);
+			return 2;
+		}
+		rs_config_put(over, flag_keys[k].key, argv[++i]);
+	}
+	if (config_file != NULL && rs_config_load_file(cfg, config_file,
+	                                               &err) != 0) {
+		fprintf(stderr, "roostd: %s\n", err.msg);
+		return 2;
+	}
+	for (size_t i = 0; i < rs_config_count(over); i++) {
+		const char *k = rs_config_key_at(over, i);
+
+		rs_config_put(cfg, k, rs_config_get(over, k));
+	}
+	rs_config_free(&over);
+	if (node_new(cfg, &n, &err) != 0) {
+		fprintf(stderr, "roostd: %s\n", err.msg);
+		node_free(&n);
+		return 1;
+	}
+	rc = node_run(n);
+	node_free(&n);
+	return rc;
+}

@@ -1,0 +1,336 @@
+/* node.c: wiring of a node. Start-up order: data directory (locked),
+ * store, coordination backend, directory (loaded into memory), then the
+ * listeners; /healthz says 200 only once all of them serve. Shutdown is
+ * the reverse, and the store is closed last so that every acknowledged
+ * write is on disk. */
+#include "node/roostd/node.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cluster/coord_local.h"
+#include "lib/rs_log.h"
+#include "lib/rs_mem.h"
+#include "node/admin/admin_api.h"
+#include "node/auth/auth.h"
+#include "node/core/loop_exec.h"
+#include "node/core/node_ctx.h"
+#include "node/core/worker.h"
+#include "node/dir/dir.h"
+#include "node/http/http_server.h"
+#include "node/pop3/pop3_server.h"
+#include "node/smtp/smtp_server.h"
+#include "storage/store.h"
+
+#define NODE_SHUTDOWN_GRACE_MS 10000
+
+struct node {
+	struct node_ctx     ctx;
+	struct rs_config   *cfg;        /* owns */
+	char               *data_dir;   /* owns */
+	char                hostname[256];
+	char               *bind;       /* owns */
+	int                 lock_fd;
+	struct loop_exec   *lexec;      /* owns */
+	struct coord       *coord;      /* owns */
+	struct worker_pool *workers;    /* owns */
+	struct admin       *admin;      /* owns */
+	struct http_server *http;       /* owns */
+	struct smtp_server *smtp;       /* owns */
+	struct pop3_server *pop3;       /* owns */
+	struct event       *sig_term, *sig_int; /* owns */
+	unsigned            stopping;   /* servers still draining */
+	int                 exit_code;
+};
+
+static int
+node_config(struct node *n, struct rs_err *err)
+{
+	const struct rs_config *c = n->cfg;
+	const char *s;
+	uint64_t v;
+	enum rs_log_level lvl;
+	bool standalone;
+
+	if (rs_log_level_parse(rs_config_get_str(c, "log_level", "info"),
+	                       &lvl) != 0)
+		return rs_err_set(err, RS_EINVAL, "log_level: expected debug, "
+		                  "info, warn or error");
+	rs_log_setup(lvl, 2);
+	if ((s = rs_config_get(c, "data_dir")) == NULL || s[0] == '\0')
+		return rs_err_set(err, RS_EINVAL, "data_dir is not set");
+	n->data_dir = rs_xstrdup(s);
+	if (rs_config_get_u64(c, "port_base", 10100, 0, 65535 - 99, &v,
+	                      err) != 0)
+		return -1;
+	n->ctx.port_base = (unsigned)v;
+	n->bind = rs_xstrdup(rs_config_get_str(c, "bind", "127.0.0.1"));
+	if ((s = rs_config_get(c, "hostname")) != NULL && s[0] != '\0')
+		snprintf(n->hostname, sizeof(n->hostname), "%s", s);
+	else if (gethostname(n->hostname, sizeof(n->hostname) - 1) != 0 ||
+	         n->hostname[0] == '\0')
+		snprintf(n->hostname, sizeof(n->hostname), "localhost");
+	if (rs_config_get_bool(c, "standalone", false, &standalone, err) != 0)
+		return -1;
+	if (!standalone)
+		return rs_err_set(err, RS_EINVAL, "clustering is not available "
+		                  "yet: run with --standalone (standalone = yes)");
+	s = rs_config_get_str(c, "plaintext_auth", "loopback");
+	if (strcmp(s, "any") == 0)
+		n->ctx.plaintext_auth_any = true;
+	else if (strcmp(s, "loopback") != 0)
+		return rs_err_set(err, RS_EINVAL, "plaintext_auth: expected "
+		                  "loopback or any");
+	return 0;
+}
+
+/* Creates and locks the data directory so two nodes never share it. */
+static int
+node_lock_data_dir(struct node *n, struct rs_err *err)
+{
+	char *path;
+
+	if (mkdir(n->data_dir, 0700) != 0 && errno != EEXIST)
+		return rs_err_set(err, RS_EIO, "mkdir %s: %s", n->data_dir,
+		                  strerror(errno));
+	path = rs_xasprintf("%s/roostd.lock", n->data_dir);
+	n->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	free(path);
+	if (n->lock_fd < 0)
+		return rs_err_set(err, RS_EIO, "lock file in %s: %s", n->data_dir,
+		                  strerror(errno));
+	if (flock(n->lock_fd, LOCK_EX | LOCK_NB) != 0)
+		return rs_err_set(err, RS_ECONFLICT, "%s is in use by another "
+		                  "roostd", n->data_dir);
+	return 0;
+}
+
+/* Thousands of IDLE and SMTP connections need descriptors. */
+static void
+node_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			rs_log(RS_LOG_WARN, "node.nofile", "error=\"%s\"",
+			       strerror(errno));
+	}
+}
+
+static void
+node_status(void *arg, json_t *st)
+{
+	struct node *n = arg;
+
+	json_object_set_new(st, "sessions", json_pack("{s:I,s:I}",
+	    "smtp", (json_int_t)(n->smtp ? smtp_server_sessions(n->smtp) : 0),
+	    "pop3", (json_int_t)(n->pop3 ? pop3_server_sessions(n->pop3) : 0)));
+}
+
+static int
+node_open_store(struct node *n, struct rs_err *err)
+{
+	struct store_opts so = { 0 };
+	char *path = rs_xasprintf("%s/store", n->data_dir);
+	uint64_t cache;
+	bool sync;
+	int rc;
+
+	if (rs_config_get_u64(n->cfg, "store.cache_size", 64 << 20, 1 << 20,
+	                      UINT64_MAX, &cache, err) != 0 ||
+	    rs_config_get_bool(n->cfg, "store.sync", true, &sync, err) != 0) {
+		free(path);
+		return -1;
+	}
+	so.path = path;
+	so.cache_bytes = (size_t)cache;
+	so.sync = sync;
+	rc = store_open(&so, &n->ctx.store, err);
+	free(path);
+	return rc;
+}
+
+int
+node_new(struct rs_config *cfg, struct node **r, struct rs_err *err)
+{
+	struct node *n = rs_xcalloc(1, sizeof(*n));
+	char token[256];
+	const char *tf;
+	char *tpath;
+	uint64_t parts;
+	int rc;
+
+	n->cfg = cfg;
+	n->lock_fd = -1;
+	n->ctx.cfg = cfg;
+	*r = n;
+	if (node_config(n, err) != 0 || node_lock_data_dir(n, err) != 0)
+		return -1;
+	n->ctx.hostname = n->hostname;
+	n->ctx.bind = n->bind;
+	if (rs_config_get_u64(cfg, "partitions", 16, 1, 65536, &parts, err) != 0)
+		return -1;
+	node_raise_nofile();
+	evthread_use_pthreads();
+	n->ctx.base = event_base_new();
+	if (n->ctx.base == NULL)
+		return rs_err_set(err, RS_EIO, "event_base_new failed");
+	n->lexec = loop_exec_new(n->ctx.base);
+	n->ctx.exec = loop_exec_exec(n->lexec);
+	if (node_open_store(n, err) != 0)
+		return -1;
+	n->coord = coord_local_new(n->ctx.store, n->ctx.exec);
+	{
+		char *prefix = rs_xasprintf("/roost/%s/",
+		    rs_config_get_str(cfg, "cluster", "standalone"));
+
+		n->ctx.dir = dir_new(n->coord, prefix, (uint32_t)parts);
+		free(prefix);
+	}
+	n->workers = worker_pool_new(2);
+	n->ctx.auth = auth_new(&n->ctx, n->workers);
+	tf = rs_config_get(cfg, "admin_token_file");
+	tpath = tf != NULL ? rs_xstrdup(tf)
+	                   : rs_xasprintf("%s/admin.token", n->data_dir);
+	rc = admin_token_load(tpath, token, sizeof(token), err);
+	free(tpath);
+	if (rc != 0)
+		return -1;
+	n->admin = admin_new(&n->ctx, n->workers, token, node_status, n);
+	memset(token, 0, sizeof(token));
+	return http_server_new(&n->ctx, n->admin, &n->http, err);
+}
+
+static void
+node_server_stopped(void *arg)
+{
+	struct node *n = arg;
+
+	if (--n->stopping == 0)
+		event_base_loopexit(n->ctx.base, NULL);
+}
+
+static void
+node_on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct node *n = arg;
+
+	(void)what;
+	if (n->ctx.stopping) {
+		rs_log(RS_LOG_WARN, "node.stop_now", "signal=%d", (int)sig);
+		event_base_loopexit(n->ctx.base, NULL);
+		return;
+	}
+	rs_log(RS_LOG_INFO, "node.stopping", "signal=%d", (int)sig);
+	n->ctx.stopping = true;
+	http_server_set_serving(n->http, false);
+	n->stopping = 1;                 /* held until both are asked */
+	if (n->smtp != NULL) {
+		n->stopping++;
+		smtp_server_shutdown(n->smtp, NODE_SHUTDOWN_GRACE_MS,
+		                     node_server_stopped, n);
+	}
+	if (n->pop3 != NULL) {
+		n->stopping++;
+		pop3_server_shutdown(n->pop3, NODE_SHUTDOWN_GRACE_MS,
+		                     node_server_stopped, n);
+	}
+	node_server_stopped(n);
+}
+
+static void
+node_on_dir_loaded(void *arg, int rc, const struct rs_err *err)
+{
+	struct node *n = arg;
+	struct rs_err serr;
+
+	if (rc != 0) {
+		rs_log(RS_LOG_ERR, "node.dir_load_failed", "error=\"%s\"",
+		       err != NULL ? err->msg : rs_err_name(rc));
+		n->exit_code = 1;
+		event_base_loopexit(n->ctx.base, NULL);
+		return;
+	}
+	if (smtp_server_new(&n->ctx, &n->smtp, &serr) != 0 ||
+	    pop3_server_new(&n->ctx, &n->pop3, &serr) != 0) {
+		rs_log(RS_LOG_ERR, "node.listen_failed", "error=\"%s\"", serr.msg);
+		n->exit_code = 1;
+		event_base_loopexit(n->ctx.base, NULL);
+		return;
+	}
+	http_server_set_serving(n->http, true);
+	rs_log(RS_LOG_INFO, "node.serving", "host=%s bind=%s port_base=%u "
+	       "data_dir=%s", n->hostname, n->bind, n->ctx.port_base,
+	       n->data_dir);
+}
+
+int
+node_run(struct node *n)
+{
+	struct rs_err err;
+
+	signal(SIGPIPE, SIG_IGN);
+	n->sig_term = evsignal_new(n->ctx.base, SIGTERM, node_on_signal, n);
+	n->sig_int = evsignal_new(n->ctx.base, SIGINT, node_on_signal, n);
+	evsignal_add(n->sig_term, NULL);
+	evsignal_add(n->sig_int, NULL);
+	if (dir_start(n->ctx.dir, node_on_dir_loaded, n, &err) != 0) {
+		rs_log(RS_LOG_ERR, "node.dir_start_failed", "error=\"%s\"",
+		       err.msg);
+		return 1;
+	}
+	event_base_dispatch(n->ctx.base);
+	rs_log(RS_LOG_INFO, "node.stopped", "exit=%d", n->exit_code);
+	return n->exit_code;
+}
+
+void
+node_free(struct node **pp)
+{
+	struct node *n = *pp;
+
+	if (n == NULL)
+		return;
+	smtp_server_free(&n->smtp);
+	pop3_server_free(&n->pop3);
+	http_server_free(&n->http);
+	admin_free(&n->admin);
+	/* Workers post their completions to the loop: stop them, then run
+	 * what they posted, before the things those completions touch go. */
+	worker_pool_free(&n->workers);
+	if (n->ctx.base != NULL)
+		event_base_loop(n->ctx.base, EVLOOP_NONBLOCK);
+	auth_free(&n->ctx.auth);
+	store_close(&n->ctx.store);     /* every queued write completes */
+	if (n->ctx.base != NULL)
+		event_base_loop(n->ctx.base, EVLOOP_NONBLOCK);
+	dir_free(&n->ctx.dir);
+	coord_free(&n->coord);
+	loop_exec_free(&n->lexec);
+	if (n->sig_term != NULL)
+		event_free(n->sig_term);
+	if (n->sig_int != NULL)
+		event_free(n->sig_int);
+	if (n->ctx.base != NULL)
+		event_base_free(n->ctx.base);
+	if (n->lock_fd >= 0)
+		close(n->lock_fd);
+	free(n->data_dir);
+	free(n->bind);
+	rs_config_free(&n->cfg);
+	free(n);
+	*pp = NULL;
+}
