@@ -57,6 +57,12 @@ fuzz_check(const struct rs_addr *a, unsigned flags)
 	 * follows RFC 5321 section 4.1.3. */
 	if (a->domain[0] == '[' && strpbrk(a->domain, "\">") != NULL)
 		return;
+	/* XXX(smtp): rs_addr_parse_mailbox takes up to RS_ADDR_PATH_MAX (256)
+	 * octets, but a path holds only 254 of mailbox (RFC 5321 section
+	 * 4.5.3.1.3 counts the brackets), so such an address has no path
+	 * form. Only the mailbox round trip is checked for it. */
+	if (n + 2 > RS_ADDR_PATH_MAX)
+		goto mailbox;
 	snprintf(path, sizeof(path), "<%s>", fmt);
 	if (rs_addr_parse_path(path, strlen(path), flags | RS_ADDR_ALLOW_NULL,
 	                       &b, &used, &err) != 0 || used != strlen(path))
@@ -67,6 +73,7 @@ fuzz_check(const struct rs_addr *a, unsigned flags)
 	    strcmp(a->local, b.local) != 0 || strcmp(a->domain, b.domain) != 0 ||
 	    a->null != b.null || a->utf8 != b.utf8)
 		abort();
+mailbox:
 	if (a->null)
 		return;
 	if (rs_addr_parse_mailbox(fmt, n, flags, &b, &err) != 0)
