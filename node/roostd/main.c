@@ -36,7 +36,7 @@ main(int argc, char **argv)
 	struct rs_err err;
 	struct node *n = NULL;
 	const char *config_file = NULL;
-	int rc;
+	int rc = 2;                     /* usage errors */
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -44,7 +44,8 @@ main(int argc, char **argv)
 
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			usage(stdout);
-			return 0;
+			rc = 0;
+			goto out;
 		}
 		if (strcmp(a, "--standalone") == 0) {
 			rs_config_put(over, "standalone", "yes");
@@ -52,7 +53,7 @@ main(int argc, char **argv)
 		}
 		if (i + 1 >= argc) {
 			usage(stderr);
-			return 2;
+			goto out;
 		}
 		if (strcmp(a, "--config") == 0) {
 			config_file = argv[++i];
@@ -61,7 +62,7 @@ main(int argc, char **argv)
 		if (strcmp(a, "--set") == 0) {
 			if (rs_config_set(over, argv[++i], &err) != 0) {
 				fprintf(stderr, "roostd: %s\n", err.msg);
-				return 2;
+				goto out;
 			}
 			continue;
 		}
@@ -71,14 +72,14 @@ main(int argc, char **argv)
 		if (k == sizeof(flag_keys) / sizeof(flag_keys[0])) {
 			fprintf(stderr, "roostd: unknown option %s\n", a);
 			usage(stderr);
-			return 2;
+			goto out;
 		}
 		rs_config_put(over, flag_keys[k].key, argv[++i]);
 	}
 	if (config_file != NULL && rs_config_load_file(cfg, config_file,
 	                                               &err) != 0) {
 		fprintf(stderr, "roostd: %s\n", err.msg);
-		return 2;
+		goto out;
 	}
 	for (size_t i = 0; i < rs_config_count(over); i++) {
 		const char *k = rs_config_key_at(over, i);
@@ -86,6 +87,7 @@ main(int argc, char **argv)
 		rs_config_put(cfg, k, rs_config_get(over, k));
 	}
 	rs_config_free(&over);
+	/* node_new takes cfg, also when it fails. */
 	if (node_new(cfg, &n, &err) != 0) {
 		fprintf(stderr, "roostd: %s\n", err.msg);
 		node_free(&n);
@@ -93,5 +95,9 @@ main(int argc, char **argv)
 	}
 	rc = node_run(n);
 	node_free(&n);
+	return rc;
+out:
+	rs_config_free(&over);
+	rs_config_free(&cfg);
 	return rc;
 }
