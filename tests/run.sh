@@ -32,8 +32,8 @@ finish() {
 
 build() {   # build DIR [cmake args…]
 	local dir=$1; shift
-	cmake -S . -B "$dir" "$@" >"$dir.log" 2>&1 &&
-		cmake --build "$dir" -j"$jobs" >>"$dir.log" 2>&1
+	mkdir -p "$dir" && cmake -S . -B "$dir" "$@" >"$dir/build.log" 2>&1 &&
+		cmake --build "$dir" -j"$jobs" >>"$dir/build.log" 2>&1
 }
 
 echo "== build"
@@ -41,9 +41,9 @@ echo "== build"
 # build-asan/: every test runs against ASan+UBSan binaries.
 mkdir -p build build-asan
 if build build -DCMAKE_BUILD_TYPE=RelWithDebInfo; then pass; else
-	tail -40 build.log; fail "build (release)"; finish; fi
+	tail -40 build/build.log; fail "build (release)"; finish; fi
 if build build-asan -DCMAKE_BUILD_TYPE=Debug -DROOST_SANITIZE=ON; then pass; else
-	tail -40 build-asan.log; fail "build (asan)"; finish; fi
+	tail -40 build-asan/build.log; fail "build (asan)"; finish; fi
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 # LeakSanitizer needs ptrace-like access some sandboxes deny; probe once.
@@ -79,7 +79,7 @@ if has_phase fuzz; then
 		mkdir -p build-fuzz
 		if ! build build-fuzz -DCMAKE_C_COMPILER=clang -DROOST_FUZZ=ON \
 		     -DCMAKE_BUILD_TYPE=Debug; then
-			tail -40 build-fuzz.log; fail "build (fuzz)"
+			tail -40 build-fuzz/build.log; fail "build (fuzz)"
 		else
 			for f in build-fuzz/bin/fuzz_*; do
 				name=$(basename "$f")
