@@ -3,9 +3,11 @@
  * section 4.5.3.1 limits before a byte is copied. */
 #include "lib/rs_addr.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 /* RFC 5322 atext, the characters of a dot-string atom. */
 static bool
@@ -86,17 +88,37 @@ rs_addr_domain_ok(const char *s, size_t len, bool utf8)
 	return label > 0 && p[len - 1] != '-';
 }
 
-/* Address literal "[...]": RFC 5321 4.1.3. We check the shape loosely
- * (printable, no brackets inside); nothing routes on it. */
+/* Address literal, RFC 5321 section 4.1.3: "[IPv4]", "[IPv6:addr]" or a
+ * general "[tag:content]". Content stricter than the RFC's dcontent: no
+ * '"', '<' or '>', so that a literal never confuses path scanning. */
 static bool
 rs_addr_literal_ok(const char *s, size_t len)
 {
-	if (len < 3 || s[0] != '[' || s[len - 1] != ']')
-		return false;
-	for (size_t i = 1; i + 1 < len; i++) {
-		unsigned char c = (unsigned char)s[i];
+	char buf[RS_ADDR_DOMAIN_MAX + 1];
+	unsigned char bin[16];
+	const char *colon;
 
-		if (c < 33 || c > 126 || c == '[' || c == ']' || c == '\\')
+	if (len < 3 || len > RS_ADDR_DOMAIN_MAX || s[0] != '[' ||
+	    s[len - 1] != ']')
+		return false;
+	for (size_t i = 1; i + 1 < len; i++)
+		if ((unsigned char)s[i] < 33 || (unsigned char)s[i] > 126)
+			return false;             /* also keeps NULs out of buf */
+	memcpy(buf, s + 1, len - 2);
+	buf[len - 2] = '\0';
+	if (inet_pton(AF_INET, buf, bin) == 1)
+		return true;
+	if (strncasecmp(buf, "IPv6:", 5) == 0)
+		return inet_pton(AF_INET6, buf + 5, bin) == 1;
+	colon = strchr(buf, ':');
+	if (colon == NULL || colon == buf ||
+	    !rs_addr_domain_ok(buf, (size_t)(colon - buf), false) ||
+	    colon[1] == '\0')
+		return false;
+	for (const char *p = colon + 1; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c < 33 || c > 126 || strchr("[]\\\"<>", c) != NULL)
 			return false;
 	}
 	return true;
@@ -150,6 +172,9 @@ rs_addr_mailbox(const char *s, size_t len, unsigned flags, struct rs_addr *a,
 		}
 		if (i >= len)
 			return rs_err_set(err, RS_EINVAL, "unterminated quote");
+		/* Legal but useless, and its key would be the catch-all's. */
+		if (o == 0)
+			return rs_err_set(err, RS_EINVAL, "empty local part");
 		i++;
 	} else {
 		/* Dot-string: atoms separated by single dots. */
@@ -216,27 +241,53 @@ int
 rs_addr_parse_mailbox(const char *s, size_t len, unsigned flags,
                       struct rs_addr *a, struct rs_err *err)
 {
-	if (len > RS_ADDR_PATH_MAX)
+	/* A path carries at most 254 octets of mailbox (4.5.3.1.3 counts
+	 * the brackets): anything longer could never be reached by SMTP. */
+	if (len > RS_ADDR_PATH_MAX - 2)
 		return rs_err_set(err, RS_ETOOBIG, "address too long");
 	return rs_addr_mailbox(s, len, flags, a, err);
 }
 
-/* The closing '>' of a path, skipping over a quoted local part. */
+/* Skips an obsolete source route "@d1,@d2:" (RFC 5321 4.1.2, accepted and
+ * ignored, but each domain must be one). Returns the offset after ':' or
+ * 1 when there is none; 0 on a bad route. */
 static size_t
-rs_addr_path_end(const char *s, size_t len)
+rs_addr_route_end(const char *s, size_t len)
 {
-	bool q = false;
+	size_t i = 1;
 
-	for (size_t i = 1; i < len; i++) {
-		if (q && s[i] == '\\') {
+	if (len < 2 || s[1] != '@')
+		return 1;
+	for (;;) {
+		size_t start = ++i;               /* past '@' */
+
+		while (i < len && s[i] != ',' && s[i] != ':')
 			i++;
-			continue;
-		}
-		if (s[i] == '"')
-			q = !q;
-		else if (!q && s[i] == '>')
-			return i;
+		if (i >= len || !rs_addr_domain_ok(s + start, i - start, false))
+			return 0;
+		if (s[i] == ':')
+			return i + 1;
+		if (++i >= len || s[i] != '@')   /* past ',' */
+			return 0;
 	}
+}
+
+/* The closing '>' of a path: quotes count only in the local part. */
+static size_t
+rs_addr_path_end(const char *s, size_t len, size_t start)
+{
+	size_t i = start;
+
+	if (i < len && s[i] == '"') {
+		for (i++; i < len && s[i] != '"'; i++)
+			if (s[i] == '\\')
+				i++;
+		if (i >= len)
+			return 0;
+	}
+	for (; i < len; i++)
+		if (s[i] == '>')
+			return i;
 	return 0;
 }
 
@@ -244,13 +295,15 @@ int
 rs_addr_parse_path(const char *s, size_t len, unsigned flags,
                    struct rs_addr *a, size_t *used_r, struct rs_err *err)
 {
-	size_t end, start = 1;
+	size_t end, start, scan;
 
 	memset(a, 0, sizeof(*a));
 	if (len == 0 || s[0] != '<')
 		return rs_err_set(err, RS_EINVAL, "path must start with <");
-	end = rs_addr_path_end(s, len < RS_ADDR_PATH_MAX + 64 ? len
-	                                                     : RS_ADDR_PATH_MAX + 64);
+	scan = len < RS_ADDR_PATH_MAX + 64 ? len : RS_ADDR_PATH_MAX + 64;
+	if ((start = rs_addr_route_end(s, scan)) == 0)
+		return rs_err_set(err, RS_EINVAL, "bad source route");
+	end = rs_addr_path_end(s, scan, start);
 	if (end == 0)
 		return len > RS_ADDR_PATH_MAX
 		           ? rs_err_set(err, RS_ETOOBIG, "path too long")
@@ -263,14 +316,6 @@ rs_addr_parse_path(const char *s, size_t len, unsigned flags,
 			return rs_err_set(err, RS_EINVAL, "empty path");
 		a->null = true;
 		return 0;
-	}
-	if (s[1] == '@') {
-		/* A-d-l ":" — obsolete source route, accepted and ignored. */
-		const char *colon = memchr(s + 1, ':', end - 1);
-
-		if (colon == NULL)
-			return rs_err_set(err, RS_EINVAL, "bad source route");
-		start = (size_t)(colon - s) + 1;
 	}
 	return rs_addr_mailbox(s + start, end - start, flags, a, err);
 }

@@ -40,6 +40,18 @@ test_rs_addr_path(void)
 		{ "<a@b>", 0, 0, "a@b", "a@b", 5 },
 		{ "<a b@example.test>", 0, -1, NULL, NULL, 0 },
 		{ "<a@example.test\r>", 0, -1, NULL, NULL, 0 },
+		{ "<a@[IPv6:::1]>", 0, 0, "a@[ipv6:::1]", "a@[IPv6:::1]", 14 },
+		{ "<a@[x-tag:stuff]>", 0, 0, "a@[x-tag:stuff]", "a@[x-tag:stuff]",
+		  17 },
+		{ "<a@[>1]>", 0, -1, NULL, NULL, 0 },
+		{ "<a@[\"1]>", 0, -1, NULL, NULL, 0 },
+		{ "<a@[1.2.3.999]>", 0, -1, NULL, NULL, 0 },
+		{ "<a@[IPv6:zz]>", 0, -1, NULL, NULL, 0 },
+		{ "<@a b:c@d.test>", 0, -1, NULL, NULL, 0 },
+		{ "<@:c@d.test>", 0, -1, NULL, NULL, 0 },
+		{ "<@\"x:a@[\"1]>", 0, -1, NULL, NULL, 0 },
+		{ "<\"\"@d.test>", 0, -1, NULL, NULL, 0 },
+		{ "<\"a>b\"@d.test>", 0, 0, "a>b@d.test", "\"a>b\"@d.test", 14 },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
