@@ -124,6 +124,83 @@ rs_addr_literal_ok(const char *s, size_t len)
 	return true;
 }
 
+/* Appends one local-part character, or a whole UTF-8 sequence starting
+ * at p[*i], to a->local (*o octets so far). 0 or -1 with err. */
+static int
+rs_addr_local_put(struct rs_addr *a, const unsigned char *p, size_t len,
+                  size_t *i, size_t *o, bool utf8, struct rs_err *err)
+{
+	size_t n = 1;
+
+	if (p[*i] >= 0x80) {
+		n = utf8 ? rs_utf8_seq_len(p + *i, len - *i) : 0;
+		if (n == 0)
+			return rs_err_set(err, RS_EINVAL, "8-bit local part");
+		a->utf8 = true;
+	}
+	if (*o + n > RS_ADDR_LOCAL_MAX)
+		return rs_err_set(err, RS_ETOOBIG, "local part too long");
+	memcpy(a->local + *o, p + *i, n);
+	*o += n;
+	*i += n - 1;
+	return 0;
+}
+
+/* Quoted-string local part (qtextSMTP / quoted-pairSMTP) from p[0] == '"';
+ * *i ends after the closing quote. */
+static int
+rs_addr_quoted(struct rs_addr *a, const unsigned char *p, size_t len,
+               size_t *i, size_t *o, bool utf8, struct rs_err *err)
+{
+	a->quoted = true;
+	for (*i = 1; *i < len && p[*i] != '"'; (*i)++) {
+		if (p[*i] == '\\') {
+			if (++(*i) >= len || p[*i] < 32 || p[*i] > 126)
+				return rs_err_set(err, RS_EINVAL, "bad quoted pair");
+		} else if (p[*i] < 32 || p[*i] == 127) {
+			return rs_err_set(err, RS_EINVAL,
+			                  "bad character in quoted local part");
+		}
+		if (rs_addr_local_put(a, p, len, i, o, utf8, err) != 0)
+			return -1;
+	}
+	if (*i >= len)
+		return rs_err_set(err, RS_EINVAL, "unterminated quote");
+	/* Legal but useless, and its key would be the catch-all's. */
+	if (*o == 0)
+		return rs_err_set(err, RS_EINVAL, "empty local part");
+	(*i)++;
+	return 0;
+}
+
+/* Dot-string local part: atoms separated by single dots; *i ends at '@'
+ * or len. */
+static int
+rs_addr_dotted(struct rs_addr *a, const unsigned char *p, size_t len,
+               size_t *i, size_t *o, bool utf8, struct rs_err *err)
+{
+	bool need_atom = true;
+
+	for (*i = 0; *i < len && p[*i] != '@'; (*i)++) {
+		if (p[*i] == '.') {
+			if (need_atom)
+				return rs_err_set(err, RS_EINVAL,
+				                  "empty atom in local part");
+			need_atom = true;
+		} else if (p[*i] >= 0x80 || rs_addr_atext(p[*i])) {
+			need_atom = false;
+		} else {
+			return rs_err_set(err, RS_EINVAL,
+			                  "bad character in local part");
+		}
+		if (rs_addr_local_put(a, p, len, i, o, utf8, err) != 0)
+			return -1;
+	}
+	if (need_atom)
+		return rs_err_set(err, RS_EINVAL, "bad local part");
+	return 0;
+}
+
 /* Parses "local@domain" ending exactly at len. */
 static int
 rs_addr_mailbox(const char *s, size_t len, unsigned flags, struct rs_addr *a,
@@ -133,89 +210,15 @@ rs_addr_mailbox(const char *s, size_t len, unsigned flags, struct rs_addr *a,
 	bool utf8 = (flags & RS_ADDR_UTF8) != 0;
 	size_t i = 0, o = 0;
 	size_t at;
+	int rc;
 
 	memset(a, 0, sizeof(*a));
-	if (len > 0 && p[0] == '"') {
-		/* Quoted-string: qtextSMTP or quoted-pairSMTP. */
-		a->quoted = true;
-		for (i = 1; i < len && p[i] != '"'; i++) {
-			unsigned char c = p[i];
-
-			if (c == '\\') {
-				if (++i >= len || p[i] < 32 || p[i] > 126)
-					return rs_err_set(err, RS_EINVAL,
-					                  "bad quoted pair");
-				c = p[i];
-			} else if (c >= 0x80) {
-				size_t n = utf8 ? rs_utf8_seq_len(p + i, len - i)
-				                : 0;
-
-				if (n == 0)
-					return rs_err_set(err, RS_EINVAL,
-					                  "8-bit local part");
-				if (o + n > RS_ADDR_LOCAL_MAX)
-					return rs_err_set(err, RS_ETOOBIG,
-					                  "local part too long");
-				memcpy(a->local + o, p + i, n);
-				o += n;
-				i += n - 1;
-				a->utf8 = true;
-				continue;
-			} else if (c < 32 || c > 126) {
-				return rs_err_set(err, RS_EINVAL,
-				                  "bad character in quoted local part");
-			}
-			if (o >= RS_ADDR_LOCAL_MAX)
-				return rs_err_set(err, RS_ETOOBIG,
-				                  "local part too long");
-			a->local[o++] = (char)c;
-		}
-		if (i >= len)
-			return rs_err_set(err, RS_EINVAL, "unterminated quote");
-		/* Legal but useless, and its key would be the catch-all's. */
-		if (o == 0)
-			return rs_err_set(err, RS_EINVAL, "empty local part");
-		i++;
-	} else {
-		/* Dot-string: atoms separated by single dots. */
-		bool need_atom = true;
-
-		for (; i < len && p[i] != '@'; i++) {
-			if (p[i] == '.') {
-				if (need_atom)
-					return rs_err_set(err, RS_EINVAL,
-					                  "empty atom in local part");
-				need_atom = true;
-			} else if (p[i] >= 0x80) {
-				size_t n = utf8 ? rs_utf8_seq_len(p + i, len - i)
-				                : 0;
-
-				if (n == 0)
-					return rs_err_set(err, RS_EINVAL,
-					                  "8-bit local part");
-				if (o + n > RS_ADDR_LOCAL_MAX)
-					return rs_err_set(err, RS_ETOOBIG,
-					                  "local part too long");
-				memcpy(a->local + o, p + i, n);
-				o += n;
-				i += n - 1;
-				a->utf8 = true;
-				need_atom = false;
-				continue;
-			} else if (rs_addr_atext(p[i])) {
-				need_atom = false;
-			} else {
-				return rs_err_set(err, RS_EINVAL,
-				                  "bad character in local part");
-			}
-			if (o >= RS_ADDR_LOCAL_MAX)
-				return rs_err_set(err, RS_ETOOBIG,
-				                  "local part too long");
-			a->local[o++] = (char)p[i];
-		}
-		if (need_atom)
-			return rs_err_set(err, RS_EINVAL, "bad local part");
-	}
+	if (len > 0 && p[0] == '"')
+		rc = rs_addr_quoted(a, p, len, &i, &o, utf8, err);
+	else
+		rc = rs_addr_dotted(a, p, len, &i, &o, utf8, err);
+	if (rc != 0)
+		return -1;
 	a->local[o] = '\0';
 	if (i >= len || p[i] != '@')
 		return rs_err_set(err, RS_EINVAL, "missing @domain");

@@ -9,7 +9,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
 jobs=$(nproc 2>/dev/null || echo 2)
-phases=${ROOST_TESTS:-"build unit fuzz integration"}
+phases=${ROOST_TESTS:-"build lint unit fuzz integration"}
 fuzz_seconds=${ROOST_FUZZ_SECONDS:-15}
 passed=0
 failed=0
@@ -49,6 +49,23 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 # LeakSanitizer needs ptrace-like access some sandboxes deny; probe once.
 if ! ASAN_OPTIONS=detect_leaks=1 ./build-asan/bin/unit test_rs_buf >/dev/null 2>&1; then
 	export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
+fi
+
+if has_phase lint; then
+	echo "== lint"
+	srcs=$(find lib storage cluster node tools -name '*.c' | sort)
+	if cppcheck --quiet --enable=warning,performance,portability \
+	     --error-exitcode=1 --inline-suppr --suppress=missingIncludeSystem \
+	     --suppress=unknownMacro --project=build/compile_commands.json \
+	     -i tests 2>&1; then pass; else fail "cppcheck"; fi
+	# shellcheck disable=SC2086
+	if out=$(printf '%s\n' $srcs | xargs -P"$jobs" -n8 clang-tidy -p build \
+	     --quiet 2>/dev/null) && ! grep -q "error:" <<<"$out"; then
+		pass
+	else
+		grep -E "error:|warning:" <<<"$out" | head -30
+		fail "clang-tidy"
+	fi
 fi
 
 if has_phase unit; then

@@ -235,7 +235,7 @@ auth_check_password(struct auth *a, const char *user, const char *password,
                     void *arg, struct rs_err *err)
 {
 	struct auth_job *j;
-	struct dir_account acct;
+	struct dir_account acct = { 0 };
 	struct rs_addr addr;
 	struct auth_cached *c;
 

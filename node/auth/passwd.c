@@ -11,8 +11,8 @@
 
 #define PASSWD_SALT 16
 #define PASSWD_KEY  32
-#define PASSWD_R    8
-#define PASSWD_P    1
+#define PASSWD_R    8u
+#define PASSWD_P    1u
 
 static int
 passwd_scrypt(const char *pw, size_t len, const uint8_t *salt, size_t slen,

@@ -20,7 +20,8 @@ static struct dir_entry **
 dir_sorted(const struct rs_map *m, const char *domain, bool is_domain,
            size_t *n_r)
 {
-	struct dir_entry **v = rs_xcalloc(rs_map_count(m) + 1, sizeof(*v));
+	/* An array of pointers: sizeof(*v) is meant. */
+	struct dir_entry **v = rs_xcalloc(rs_map_count(m) + 1, sizeof(*v)); // NOLINT(bugprone-sizeof-expression)
 	size_t pos = 0, n = 0;
 	const char *k;
 	void *e;
@@ -31,7 +32,7 @@ dir_sorted(const struct rs_map *m, const char *domain, bool is_domain,
 		if (domain == NULL || strcmp(dom, domain) == 0)
 			v[n++] = e;
 	}
-	qsort(v, n, sizeof(*v), dir_cmp_entry);
+	qsort(v, n, sizeof(*v), dir_cmp_entry); // NOLINT(bugprone-sizeof-expression)
 	*n_r = n;
 	return v;
 }
