@@ -54,6 +54,38 @@ struct node {
 	int                 exit_code;
 };
 
+/* Every key a node reads; anything else in the configuration is a typo
+ * an admin wants to hear about, not a setting silently ignored. */
+static const char *const node_known_keys[] = {
+	"standalone", "data_dir", "port_base", "bind", "hostname", "node_id",
+	"cluster", "log_level", "partitions", "plaintext_auth",
+	"admin_token_file", "password_scrypt_ln", "auth.cache_ttl",
+	"auth.failure_delay", "store.cache_size", "store.sync",
+	"smtp.max_message_size", "smtp.max_recipients", "smtp.max_line",
+	"smtp.max_errors", "smtp.max_junk_commands", "smtp.timeout",
+	"smtp.max_connections", "smtp.max_connections_per_ip",
+	"pop3.timeout", "pop3.max_errors", "pop3.max_auth_failures",
+	"pop3.max_connections", "pop3.max_connections_per_ip",
+};
+
+static int
+node_check_keys(const struct rs_config *c, struct rs_err *err)
+{
+	size_t nk = sizeof(node_known_keys) / sizeof(node_known_keys[0]);
+
+	for (size_t i = 0; i < rs_config_count(c); i++) {
+		const char *k = rs_config_key_at(c, i);
+		size_t j;
+
+		for (j = 0; j < nk; j++)
+			if (strcmp(k, node_known_keys[j]) == 0)
+				break;
+		if (j == nk)
+			return rs_err_set(err, RS_EINVAL, "unknown setting %s", k);
+	}
+	return 0;
+}
+
 static int
 node_config(struct node *n, struct rs_err *err)
 {
@@ -63,6 +95,8 @@ node_config(struct node *n, struct rs_err *err)
 	enum rs_log_level lvl;
 	bool standalone;
 
+	if (node_check_keys(c, err) != 0)
+		return -1;
 	if (rs_log_level_parse(rs_config_get_str(c, "log_level", "info"),
 	                       &lvl) != 0)
 		return rs_err_set(err, RS_EINVAL, "log_level: expected debug, "

@@ -84,3 +84,12 @@ def test_bad_configuration_is_one_clear_line(node_factory, tmp_path):
     r = subprocess.run([os.path.join(roost.BIN, "roostd"), "--bogus"],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 2
+
+
+def test_unknown_setting_is_refused(tmp_path):
+    r = subprocess.run([os.path.join(roost.BIN, "roostd"), "--standalone",
+                        "--data-dir", str(tmp_path / "d"),
+                        "--set", "smtp.max_mesage_size=1M"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1
+    assert "unknown setting smtp.max_mesage_size" in r.stderr
