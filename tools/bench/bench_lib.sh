@@ -80,6 +80,46 @@ bench_wait_quiet() {
 	bench_log "starting at load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
+# The machine is shared: while a run lasts, sample once a second which
+# processes that are not the benchmark's are running on a CPU (state R),
+# so that a disturbed run shows. Kernel threads are not counted.
+BENCH_OURS='^(smtp_bench|maildir_count|smtp-source|smtp-sink|master|smtpd|cleanup|qmgr|trivial-rewrite|lmtp|anvil|scache|postlogd|proxymap|pickup|bounce|showq|tlsmgr|dovecot|auth|config|log|stats|roostd|roostctl|curl|sh|bash|ps|awk|grep|sleep|cat|tr|wc|date|seq|head|cut|sync|mktemp)$'
+BENCH_WATCH_PID=
+BENCH_WATCH_FILE=
+bench_watch_start() {
+	BENCH_WATCH_FILE=$(mktemp)
+	(
+		while :; do
+			echo '#'
+			ps -eo stat=,comm=,args= | awk -v ours="$BENCH_OURS" \
+			    '$1 ~ /^R/ && $3 !~ /^\[/ && $2 !~ ours { print $2 }'
+			sleep 1
+		done >>"$BENCH_WATCH_FILE"
+	) &
+	BENCH_WATCH_PID=$!
+}
+
+# Prints in how many samples foreign processes were running, and which.
+bench_watch_stop() {
+	local busy total top
+	[ -n "$BENCH_WATCH_PID" ] || return 0
+	kill "$BENCH_WATCH_PID" 2>/dev/null || true
+	wait "$BENCH_WATCH_PID" 2>/dev/null || true
+	BENCH_WATCH_PID=
+	total=$(grep -c '^#$' "$BENCH_WATCH_FILE" || true)
+	busy=$(awk '/^#$/ { if (seen) n++; seen = 0; next } { seen = 1 }
+	    END { if (seen) n++; print n + 0 }' "$BENCH_WATCH_FILE")
+	top=$(grep -v '^#$' "$BENCH_WATCH_FILE" | sort | uniq -c | sort -rn |
+	    head -3 | awk '{ printf "%s%s", sep, $2; sep = ", " }')
+	rm -f "$BENCH_WATCH_FILE"
+	if [ "$busy" -gt 0 ]; then
+		echo "  disturbed    yes: other processes ran in $busy of $total" \
+		    "one-second samples ($top)"
+	else
+		echo "  disturbed    no: no other process ran in $total samples"
+	fi
+}
+
 # Installs postfix, dovecot-core and dovecot-lmtpd when missing, with
 # postfix preseeded to "No configuration" so that it writes no main.cf
 # and sets up nothing system-wide.
@@ -170,10 +210,12 @@ bench_run_smtp_bench() {
 	shift
 	out=$(mktemp)
 	rc=0
+	bench_watch_start
 	"$SMTP_BENCH" --host 127.0.0.1 --port "$port" -n "$BENCH_N" \
 	    -s "$BENCH_S" -c "$BENCH_C" -u "$BENCH_U" --domain "$BENCH_DOMAIN" \
 	    --from "$BENCH_FROM" --json "$@" >"$out" || rc=$?
 	grep -v '^{' "$out"
+	bench_watch_stop
 	if [ -n "${BENCH_JSON_OUT:-}" ]; then
 		grep '^{' "$out" >>"$BENCH_JSON_OUT" || true
 	fi

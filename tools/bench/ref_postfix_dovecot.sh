@@ -51,6 +51,7 @@ our_pids() {
 STARTED=no
 stop_all() {
 	local rc=$? pid left
+	bench_watch_stop >/dev/null
 	[ "$STARTED" = yes ] || return 0
 	STARTED=no
 	bench_log "stopping the private postfix and dovecot"
@@ -230,7 +231,7 @@ start_all() {
 # run doesn't pay for process start-up and map loading.
 warm_up() {
 	local n
-	BENCH_N=200 bench_run_smtp_bench "$SMTP_PORT" >/dev/null ||
+	BENCH_N=200 BENCH_JSON_OUT='' bench_run_smtp_bench "$SMTP_PORT" >/dev/null ||
 	    bench_die "warm-up failed: see $ROOT/postfix.log, $ROOT/dovecot.log"
 	for i in $(seq 1 300); do
 		n=$(count_stored)
@@ -242,6 +243,7 @@ warm_up() {
 
 run_smtp_source() {
 	local t0 t1 t2 n rc=0
+	bench_watch_start
 	t0=$(bench_now_ms)
 	smtp-source -4 -d -N -s "$BENCH_C" -m "$BENCH_N" -l "$BENCH_S" \
 	    -f "$BENCH_FROM" -t "user@$BENCH_DOMAIN" \
@@ -261,6 +263,7 @@ run_smtp_source() {
 	    "$(bench_rate "$BENCH_N" $((t1 - t0))) msg/s (until smtp-source exited)"
 	echo "  stored       $BENCH_N in $(bench_ms_to_s $((t2 - t0))) s:" \
 	    "$(bench_rate "$BENCH_N" $((t2 - t0))) msg/s"
+	bench_watch_stop
 	if [ -n "${BENCH_JSON_OUT:-}" ]; then
 		printf '{"tool":"smtp-source","accepted_per_s":%s,"stored_per_s":%s}\n' \
 		    "$(bench_rate "$BENCH_N" $((t1 - t0)))" \

@@ -22,6 +22,7 @@ bench_system_services_off
 
 SINK_PID=
 stop_sink() {
+	bench_watch_stop >/dev/null
 	[ -n "$SINK_PID" ] || return 0
 	bench_stop_pid "$SINK_PID" 10
 	SINK_PID=
@@ -45,6 +46,7 @@ done
 
 run_smtp_source() {
 	local t0 t1 rc=0
+	bench_watch_start
 	t0=$(bench_now_ms)
 	smtp-source -4 -d -s "$BENCH_C" -m "$BENCH_N" -l "$BENCH_S" \
 	    -f "$BENCH_FROM" -t "user1@$BENCH_DOMAIN" \
@@ -54,11 +56,12 @@ run_smtp_source() {
 	    "$BENCH_S payload bytes + headers, $BENCH_C sessions (-d), exit $rc"
 	echo "  accepted     $BENCH_N in $(bench_ms_to_s $((t1 - t0))) s:" \
 	    "$(bench_rate "$BENCH_N" $((t1 - t0))) msg/s (until smtp-source exited)"
+	bench_watch_stop
 	return "$rc"
 }
 
 bench_machine /var/tmp
-BENCH_N=200 bench_run_smtp_bench "$SINK_PORT" >/dev/null ||
+BENCH_N=200 BENCH_JSON_OUT='' bench_run_smtp_bench "$SINK_PORT" >/dev/null ||
     bench_die "warm-up against smtp-sink failed"
 FAILED=0
 for run in $(seq 1 "$BENCH_RUNS"); do

@@ -44,6 +44,7 @@ IDLE_PID=
 
 stop_all() {
 	local rc=$?
+	bench_watch_stop >/dev/null
 	bench_stop_pid "$IDLE_PID" 10
 	IDLE_PID=
 	if [ -n "$ROOSTD_PID" ]; then
@@ -145,7 +146,7 @@ measure_idle() {
 bench_machine "$RUN_DIR"
 start_roostd
 make_users
-BENCH_N=200 bench_run_smtp_bench "$SMTP_PORT" >/dev/null ||
+BENCH_N=200 BENCH_JSON_OUT='' bench_run_smtp_bench "$SMTP_PORT" >/dev/null ||
     bench_die "warm-up against roostd failed (log: $LOG)"
 [ "$IDLE" -gt 0 ] && measure_idle
 FAILED=0

@@ -101,7 +101,7 @@ smtp_bench_num(const char *name, const char *s, uint64_t min, uint64_t max,
 		if (last == 'k' || last == 'K')
 			mul = 1024;
 		else if (last == 'm' || last == 'M')
-			mul = 1024 * 1024;
+			mul = (uint64_t)1024 * 1024;
 		if (mul > 1)
 			str.len--;
 	}
@@ -381,7 +381,9 @@ smtp_bench_run(struct bench *b)
 		evtimer_add(tick, &tick_tv);
 
 	b->nconns = o->idle > 0 ? o->idle : o->conns;
-	b->conns = rs_xreallocarray(NULL, b->nconns, sizeof(*b->conns));
+	/* An array of pointers: sizeof(struct bench_conn *) is meant. */
+	b->conns = rs_xreallocarray(NULL, b->nconns,
+	                            sizeof(*b->conns)); /* NOLINT */
 	b->t_start_us = bench_now_us();
 	for (unsigned i = 0; i < b->nconns; i++)
 		b->conns[i] = bench_conn_new(b, i);
