@@ -30,6 +30,7 @@ struct smtp_policy;
 #define SMTP_READ_MAX  ((size_t)16 * 1024)   /* bufferevent_set_max_single_read */
 #define SMTP_OUT_HIGH  ((size_t)64 * 1024)   /* stop reading commands above */
 #define SMTP_OUT_LOW   ((size_t)16 * 1024)   /* resume at or below */
+#define SMTP_IN_HIGH   ((size_t)64 * 1024)   /* stop reading input above */
 
 /* The smtp.* settings (smtp_server.c reads them). */
 struct smtp_limits {
@@ -65,7 +66,7 @@ enum smtp_state {
 	SMTP_STATE_CMD,       /* reading command lines */
 	SMTP_STATE_DATA,      /* reading a DATA body (smtp_data.h) */
 	SMTP_STATE_BDAT,      /* reading a BDAT chunk of known size */
-	SMTP_STATE_WAIT,      /* a hook is pending; reading disabled */
+	SMTP_STATE_WAIT,      /* a hook is pending; input waits unread */
 	SMTP_STATE_FLUSH,     /* last reply queued; close once written */
 	SMTP_STATE_CLOSING,   /* torn down; freed when the last ref goes */
 };

@@ -81,7 +81,10 @@ void
 smtp_session__set_state(struct smtp_session *s, enum smtp_state st)
 {
 	s->state = st;
-	if (smtp_session_reading(st) && !s->paused)
+	/* WAIT keeps the read event: on_read ignores input then, the read
+	 * watermark bounds what piles up, and toggling the event would cost
+	 * two epoll_ctl calls per message. */
+	if ((smtp_session_reading(st) || st == SMTP_STATE_WAIT) && !s->paused)
 		bufferevent_enable(s->bev, EV_READ);
 	else
 		bufferevent_disable(s->bev, EV_READ);
@@ -415,6 +418,7 @@ smtp_session__new(struct smtp_server *srv, evutil_socket_t fd,
 	bufferevent_set_timeouts(bev, &tv, &tv);
 	bufferevent_set_max_single_read(bev, SMTP_READ_MAX);
 	bufferevent_setwatermark(bev, EV_WRITE, SMTP_OUT_LOW, 0);
+	bufferevent_setwatermark(bev, EV_READ, 0, SMTP_IN_HIGH);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 	rs_logc(&s->log, RS_LOG_INFO, "smtp.connect", "sessions=%u",
 	        srv->nsessions);
