@@ -57,6 +57,10 @@ store_free_db(struct store *st)
 
 /* RocksDB settings: sized for a mail store, where most values are small
  * records read by point lookups and a few are 256 KiB body chunks. */
+/* Values from this size up are stored in blob files. Records stay well
+ * below it; bodies of real mail are above it. */
+#define STORE_BLOB_MIN 2048
+
 static void
 store_set_options(struct store *st, const struct store_opts *o)
 {
@@ -75,6 +79,10 @@ store_set_options(struct store *st, const struct store_opts *o)
 	rocksdb_block_based_options_set_cache_index_and_filter_blocks(t, 1);
 	rocksdb_block_based_options_set_pin_l0_filter_and_index_blocks_in_cache(
 	    t, 1);
+	/* Larger blocks keep index blocks small: an index block larger than
+	 * a cache shard (cache / 64) is evicted as soon as it is read, and
+	 * every lookup then re-reads and decompresses it. */
+	rocksdb_block_based_options_set_block_size(t, 16 * 1024);
 	rocksdb_options_set_block_based_table_factory(opt, t);
 
 	rocksdb_options_set_create_if_missing(opt, 1);
@@ -83,12 +91,13 @@ store_set_options(struct store *st, const struct store_opts *o)
 	rocksdb_options_set_level_compaction_dynamic_level_bytes(opt, 1);
 	rocksdb_options_set_max_background_jobs(opt, 2);
 	rocksdb_options_set_keep_log_file_num(opt, 5);
-	/* Body chunks (256 KiB; records are normally a few hundred
-	 * octets) go to blob files, so compactions move records, not the
-	 * mail itself. Blob values go through the same WAL: an
+	/* Message bodies (records are a few hundred octets) go to blob
+	 * files, so the SSTs hold only records: their index and filter
+	 * blocks stay small enough to live in the cache, and compactions
+	 * move records, not mail. Blob values go through the same WAL: an
 	 * acknowledged write survives a crash all the same. */
 	rocksdb_options_set_enable_blob_files(opt, 1);
-	rocksdb_options_set_min_blob_size(opt, (uint64_t)64 << 10);
+	rocksdb_options_set_min_blob_size(opt, STORE_BLOB_MIN);
 	rocksdb_options_set_enable_blob_gc(opt, 1);
 	st->dbopts = opt;
 	st->tableopts = t;
