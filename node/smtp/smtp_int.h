@@ -96,6 +96,7 @@ struct smtp_session {
 	LIST_ENTRY(smtp_session) link;
 	struct smtp_server *srv;      /* borrowed; NULL once released */
 	struct bufferevent *bev;      /* owns; NULL once released */
+	struct bev_flush   *flush;    /* owns: writes replies directly */
 	struct event       *ev_free;  /* owns: the deferred release */
 	struct smtp_parser *parser;   /* owns */
 	struct rs_log_ctx   log;

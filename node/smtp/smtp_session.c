@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lib/rs_mem.h"
+#include "node/core/bev_flush.h"
 #include "node/core/conn_limit.h"
 #include "node/smtp/smtp_int.h"
 
@@ -248,6 +249,7 @@ smtp_session__release(struct smtp_session *s)
 	if (srv->shutting_down && srv->nsessions == 0 && srv->done != NULL)
 		event_active(srv->grace, EV_TIMEOUT, 0);
 	s->srv = NULL;
+	bev_flush_free(&s->flush);
 	bufferevent_free(s->bev);
 	s->bev = NULL;
 	event_free(s->ev_free);
@@ -351,6 +353,7 @@ smtp_session_on_write(struct bufferevent *bev, void *arg)
 	struct smtp_session *s = arg;
 	size_t len = evbuffer_get_length(bufferevent_get_output(bev));
 
+	bev_flush_on_write(s->flush);
 	if (s->state == SMTP_STATE_FLUSH) {
 		if (len == 0)
 			smtp_session__close(s, s->close_reason);
@@ -360,6 +363,15 @@ smtp_session_on_write(struct bufferevent *bev, void *arg)
 		s->paused = false;
 		smtp_session_resume(s);
 	}
+}
+
+/* A direct write emptied the output. */
+static void
+smtp_session_on_drained(void *arg)
+{
+	struct smtp_session *s = arg;
+
+	smtp_session_on_write(s->bev, s);
 }
 
 static void
@@ -419,7 +431,8 @@ smtp_session__new(struct smtp_server *srv, evutil_socket_t fd,
 	bufferevent_set_max_single_read(bev, SMTP_READ_MAX);
 	bufferevent_setwatermark(bev, EV_WRITE, SMTP_OUT_LOW, 0);
 	bufferevent_setwatermark(bev, EV_READ, 0, SMTP_IN_HIGH);
-	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	bufferevent_enable(bev, EV_READ);
+	s->flush = bev_flush_new(srv->base, bev, smtp_session_on_drained, s);
 	rs_logc(&s->log, RS_LOG_INFO, "smtp.connect", "sessions=%u",
 	        srv->nsessions);
 	/* RFC 5321 section 4.2: the greeting; no version in the banner.
