@@ -68,9 +68,19 @@ store_set_options(struct store *st, const struct store_opts *o)
 	rocksdb_block_based_table_options_t *t =
 	    rocksdb_block_based_options_create();
 
-	st->cache = rocksdb_cache_create_lru(o->cache_bytes != 0
-	                                     ? o->cache_bytes
-	                                     : STORE_DEFAULT_CACHE);
+	{
+		/* Few shards: a shard is the largest block the cache can
+		 * hold, and RocksDB's default (64 shards) makes it 1 MiB. */
+		rocksdb_lru_cache_options_t *co =
+		    rocksdb_lru_cache_options_create();
+
+		rocksdb_lru_cache_options_set_capacity(
+		    co, o->cache_bytes != 0 ? o->cache_bytes
+		                            : STORE_DEFAULT_CACHE);
+		rocksdb_lru_cache_options_set_num_shard_bits(co, 4);
+		st->cache = rocksdb_cache_create_lru_opts(co);
+		rocksdb_lru_cache_options_destroy(co);
+	}
 	rocksdb_block_based_options_set_block_cache(t, st->cache);
 	/* Lookups of absent keys (a new account, a new blob) are common:
 	 * a full bloom filter answers most without reading a block. */
@@ -79,10 +89,18 @@ store_set_options(struct store *st, const struct store_opts *o)
 	rocksdb_block_based_options_set_cache_index_and_filter_blocks(t, 1);
 	rocksdb_block_based_options_set_pin_l0_filter_and_index_blocks_in_cache(
 	    t, 1);
-	/* Larger blocks keep index blocks small: an index block larger than
-	 * a cache shard (cache / 64) is evicted as soon as it is read, and
-	 * every lookup then re-reads and decompresses it. */
+	/* Index and filter blocks grow with the SST (hundreds of KiB for a
+	 * compacted file); whole, they fall out of the cache and every
+	 * lookup re-reads and decompresses one. Partitioned, each lookup
+	 * touches a small block, and the top level stays pinned. */
 	rocksdb_block_based_options_set_block_size(t, 16 * 1024);
+	rocksdb_block_based_options_set_index_type(
+	    t, rocksdb_block_based_table_index_type_two_level_index_search);
+	rocksdb_block_based_options_set_partition_filters(t, 1);
+	rocksdb_block_based_options_set_metadata_block_size(t, 4096);
+	rocksdb_block_based_options_set_pin_top_level_index_and_filter(t, 1);
+	rocksdb_block_based_options_set_cache_index_and_filter_blocks_with_high_priority(
+	    t, 1);
 	rocksdb_options_set_block_based_table_factory(opt, t);
 
 	rocksdb_options_set_create_if_missing(opt, 1);
