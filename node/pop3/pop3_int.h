@@ -12,6 +12,7 @@
 
 #include "lib/rs_addr.h"
 #include "lib/rs_log.h"
+#include "node/core/bev_flush.h"
 #include "node/core/netaddr.h"
 #include "node/pop3/pop3_parser.h"
 #include "node/pop3/pop3_server.h"
@@ -94,6 +95,7 @@ struct pop3_session {
 	LIST_ENTRY(pop3_session) link;
 	struct pop3_server *srv;      /* borrowed; NULL once released */
 	struct bufferevent *bev;      /* owns; NULL once released */
+	struct bev_flush   *flush;    /* owns: writes replies directly */
 	struct event       *ev_free;  /* owns: the deferred release */
 	struct pop3_parser *parser;   /* owns */
 	struct rs_log_ctx   log;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lib/rs_mem.h"
+#include "node/core/bev_flush.h"
 #include "node/core/node_ctx.h"
 #include "node/pop3/pop3_int.h"
 
@@ -190,6 +191,7 @@ pop3_session__release(struct pop3_session *s)
 {
 	pop3_server__detach(s->srv, s);
 	s->srv = NULL;
+	bev_flush_free(&s->flush);
 	bufferevent_free(s->bev);
 	s->bev = NULL;
 	event_free(s->ev_free);
@@ -334,12 +336,24 @@ pop3_session_on_read(struct bufferevent *bev, void *arg)
 	}
 }
 
+static void pop3_session_on_write(struct bufferevent *bev, void *arg);
+
+/* A direct write emptied the output. */
+static void
+pop3_session_on_drained(void *arg)
+{
+	struct pop3_session *s = arg;
+
+	pop3_session_on_write(s->bev, s);
+}
+
 static void
 pop3_session_on_write(struct bufferevent *bev, void *arg)
 {
 	struct pop3_session *s = arg;
 	size_t len = evbuffer_get_length(bufferevent_get_output(bev));
 
+	bev_flush_on_write(s->flush);
 	switch (s->state) {
 	case POP3_STATE_FLUSH:
 		if (len == 0)
@@ -420,7 +434,8 @@ pop3_session__new(struct pop3_server *srv, evutil_socket_t fd,
 	bufferevent_set_timeouts(bev, &tv, &tv);
 	bufferevent_set_max_single_read(bev, POP3_READ_MAX);
 	bufferevent_setwatermark(bev, EV_WRITE, POP3_OUT_LOW, 0);
-	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	bufferevent_enable(bev, EV_READ);
+	s->flush = bev_flush_new(n->base, bev, pop3_session_on_drained, s);
 	rs_logc(&s->log, RS_LOG_INFO, "pop3.connect", "plaintext_auth=%s",
 	        s->plaintext_ok ? "yes" : "no");
 	/* RFC 1939 section 4; no version in the banner. */
