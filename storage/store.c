@@ -104,7 +104,9 @@ store_set_options(struct store *st, const struct store_opts *o)
 	rocksdb_options_set_block_based_table_factory(opt, t);
 
 	rocksdb_options_set_create_if_missing(opt, 1);
-	rocksdb_options_set_write_buffer_size(opt, (size_t)64 << 20);
+	rocksdb_options_set_write_buffer_size(
+	    opt, o->write_buffer_bytes != 0 ? o->write_buffer_bytes
+	                                    : (size_t)64 << 20);
 	rocksdb_options_set_max_write_buffer_number(opt, 3);
 	rocksdb_options_set_level_compaction_dynamic_level_bytes(opt, 1);
 	rocksdb_options_set_max_background_jobs(opt, 2);

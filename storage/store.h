@@ -41,6 +41,7 @@ struct store_opts {
 	unsigned    group_max_ops;    /* ops per commit; 0 = default (512) */
 	size_t      group_max_bytes;  /* bytes per commit; 0 = default (64 MB) */
 	bool        sync;             /* fsync each commit; tests may disable */
+	size_t      write_buffer_bytes; /* memtable size; 0 = default (64 MB) */
 };
 
 /* Opens (creating if needed) and starts the writer thread. 0 or -1. */

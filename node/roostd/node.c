@@ -61,6 +61,7 @@ static const char *const node_known_keys[] = {
 	"cluster", "log_level", "partitions", "plaintext_auth",
 	"admin_token_file", "password_scrypt_ln", "auth.cache_ttl",
 	"auth.failure_delay", "store.cache_size", "store.sync",
+	"store.write_buffer_size",
 	"smtp.max_message_size", "smtp.max_recipients", "smtp.max_line",
 	"smtp.max_errors", "smtp.max_junk_commands", "smtp.timeout",
 	"smtp.max_connections", "smtp.max_connections_per_ip",
@@ -179,12 +180,14 @@ node_open_store(struct node *n, struct rs_err *err)
 {
 	struct store_opts so = { 0 };
 	char *path = rs_xasprintf("%s/store", n->data_dir);
-	uint64_t cache;
+	uint64_t cache, wbuf;
 	bool sync;
 	int rc;
 
 	if (rs_config_get_u64(n->cfg, "store.cache_size", 64 << 20, 1 << 20,
 	                      UINT64_MAX, &cache, err) != 0 ||
+	    rs_config_get_u64(n->cfg, "store.write_buffer_size", 64 << 20,
+	                      256 << 10, (uint64_t)1 << 30, &wbuf, err) != 0 ||
 	    rs_config_get_bool(n->cfg, "store.sync", true, &sync, err) != 0) {
 		free(path);
 		return -1;
@@ -192,6 +195,7 @@ node_open_store(struct node *n, struct rs_err *err)
 	so.path = path;
 	so.cache_bytes = (size_t)cache;
 	so.sync = sync;
+	so.write_buffer_bytes = (size_t)wbuf;
 	rc = store_open(&so, &n->ctx.store, err);
 	free(path);
 	return rc;
