@@ -13,6 +13,7 @@
 struct store;
 struct dir;
 struct auth;
+struct notify;
 
 struct node_ctx {
 	struct event_base      *base;      /* the node's event loop */
@@ -20,6 +21,7 @@ struct node_ctx {
 	struct store           *store;
 	struct dir             *dir;
 	struct auth            *auth;
+	struct notify          *notify;    /* store changes -> subscribers */
 	const struct rs_config *cfg;       /* merged file + --set + flags */
 	const char             *hostname;  /* for banners and Received: */
 	const char             *bind;      /* numeric listen address */

@@ -29,6 +29,7 @@
 #include "node/core/worker.h"
 #include "node/dir/dir.h"
 #include "node/http/http_server.h"
+#include "node/notify/notify.h"
 #include "node/pop3/pop3_server.h"
 #include "node/smtp/smtp_server.h"
 #include "storage/store.h"
@@ -238,6 +239,7 @@ node_new(struct rs_config *cfg, struct node **r, struct rs_err *err)
 	n->ctx.exec = loop_exec_exec(n->lexec);
 	if (node_open_store(n, err) != 0)
 		return -1;
+	n->ctx.notify = notify_new(&n->ctx);
 	n->coord = coord_local_new(n->ctx.store, n->ctx.exec);
 	{
 		char *prefix = rs_xasprintf("/roost/%s/",
@@ -363,6 +365,8 @@ node_free(struct node **pp)
 	store_close(&n->ctx.store);     /* every queued write completes */
 	if (n->ctx.base != NULL)
 		event_base_loop(n->ctx.base, EVLOOP_NONBLOCK);
+	/* After the store: its writer calls notify's hook until closed. */
+	notify_free(&n->ctx.notify);
 	dir_free(&n->ctx.dir);
 	coord_free(&n->coord);
 	loop_exec_free(&n->lexec);
