@@ -1,0 +1,287 @@
+/* imap_int.h: internals shared by the files of node/imap: the server and
+ * session structs, the command table entry, and the helpers every command
+ * file uses (replies, output, async completion, streamed output and
+ * literal input, the selected view). Nothing outside node/imap includes
+ * it. Loop thread only. */
+#ifndef ROOST_NODE_IMAP_INT_H
+#define ROOST_NODE_IMAP_INT_H
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "lib/rs_addr.h"
+#include "lib/rs_log.h"
+#include "node/core/bev_flush.h"
+#include "node/core/netaddr.h"
+#include "node/imap/imap_parser.h"
+#include "node/imap/imap_server.h"
+#include "node/imap/imap_view.h"
+#include "storage/store.h"
+
+struct conn_limit;
+struct listener;
+struct node_ctx;
+
+#define IMAP_OUT_LOW     ((size_t)64 * 1024)  /* pump/resume at or below */
+#define IMAP_OUT_HIGH    ((size_t)256 * 1024) /* stop reading above */
+#define IMAP_READ_MAX    ((size_t)16 * 1024)  /* max_single_read */
+#define IMAP_TAG_MAX     128                  /* longer tags: BAD */
+
+struct imap_limits {
+	uint64_t timeout_ms;          /* imap.timeout: autologout, also in
+	                               * IDLE (RFC 9051 5.4: >= 30 min) */
+	unsigned max_errors;          /* imap.max_errors: BADs before BYE */
+	unsigned max_auth_failures;   /* imap.max_auth_failures */
+	uint64_t max_message;         /* APPENDLIMIT (smtp.max_message_size) */
+	struct imap_parser_limits parser; /* imap.max_line, imap.max_literal */
+};
+
+struct imap_server {
+	struct node_ctx   *node;      /* borrowed */
+	struct listener   *listener;  /* owns */
+	struct conn_limit *climit;    /* owns */
+	struct event      *grace;     /* owns: shutdown deadline */
+	LIST_HEAD(imap_session_list, imap_session) sessions; /* not released */
+	unsigned           nsessions;
+	struct imap_limits limits;
+	void             (*done)(void *arg); /* shutdown completion */
+	void              *done_arg;
+	bool               shutting_down;
+};
+
+/* RFC 9051 section 3: the connection states, as bits so that a command
+ * table entry lists where it is valid. */
+enum imap_state {
+	IMAP_STATE_NOT_AUTH = 1u << 0,
+	IMAP_STATE_AUTH = 1u << 1,
+	IMAP_STATE_SELECTED = 1u << 2,
+	IMAP_STATE_LOGOUT = 1u << 3,
+};
+#define IMAP_STATES_AUTHED  (IMAP_STATE_AUTH | IMAP_STATE_SELECTED)
+#define IMAP_STATES_ANY     (IMAP_STATE_NOT_AUTH | IMAP_STATES_AUTHED)
+
+/* What the engine is doing, apart from the protocol state. */
+enum imap_io {
+	IMAP_IO_READ,                 /* reading commands */
+	IMAP_IO_CMD,                  /* a command runs (async or streaming):
+	                               * no next command is read */
+	IMAP_IO_IDLE,                 /* IDLE: updates pushed, reading for
+	                               * DONE in line mode */
+	IMAP_IO_FLUSH,                /* last reply queued; close once sent */
+	IMAP_IO_CLOSING,              /* torn down; freed with the last ref */
+};
+
+/* Extensions the client turned on with ENABLE (RFC 5161) or SELECT's
+ * (CONDSTORE) parameter. */
+#define IMAP_EXT_CONDSTORE  (1u << 0) /* RFC 7162: MODSEQ in FETCH */
+#define IMAP_EXT_QRESYNC    (1u << 1) /* RFC 7162: VANISHED, implies
+                                       * CONDSTORE */
+#define IMAP_EXT_UTF8       (1u << 2) /* RFC 6855 UTF8=ACCEPT: UTF-8
+                                       * mailbox names, no mUTF-7 */
+#define IMAP_EXT_REV2       (1u << 3) /* RFC 9051 behaviour: no \Recent,
+                                       * no [UNSEEN], LIST in SELECT,
+                                       * UTF-8 names, ESEARCH replies */
+
+/* Tagged completion results (RFC 9051 7.1). */
+enum imap_status {
+	IMAP_OK,
+	IMAP_NO,
+	IMAP_BAD,
+};
+
+/* What a command's run function returns. */
+#define IMAP_RUN_DONE   0   /* the tagged reply was sent: next command */
+#define IMAP_RUN_ASYNC  1   /* the command goes on (a store write, a
+                             * stream): it calls imap_cmd_finish(s) after
+                             * its tagged reply; no command is read until
+                             * then */
+
+/* What a pump function returns (see imap_cmd_stream). */
+#define IMAP_PUMP_MORE  0   /* call again once output is below low water */
+#define IMAP_PUMP_WAIT  1   /* waiting on something else: the command calls
+                             * imap_cmd_pump(s) when it can go on */
+#define IMAP_PUMP_DONE  2   /* finished: the tagged reply is queued; the
+                             * session finishes the command itself */
+
+struct imap_session;
+
+/* Produces more of a long response (FETCH of many messages, a big body):
+ * one bounded piece per call. Returns IMAP_PUMP_*. */
+typedef int imap_pump_fn(struct imap_session *s);
+
+/* A literal of the current command was announced (ev: IMAP_EV_LITERAL,
+ * with tag, name, uid, lit_size, lit_sync, lit_streamed). Return true to
+ * accept (the session answers "+ OK" to a synchronizing one), or false
+ * after sending the tagged refusal, e.g. NO [TOOBIG] or NO [OVERQUOTA]
+ * (the session then tells the parser, and the command ends). May set
+ * s->cmd.state. */
+typedef bool imap_literal_fn(struct imap_session *s,
+                             const struct imap_event *ev);
+/* Octets of a streamed literal (ev: IMAP_EV_DATA; ev->data borrowed for
+ * the call). Cannot refuse: the client sends them anyway; remember a
+ * failure in s->cmd.state and answer it from run. */
+typedef void imap_data_fn(struct imap_session *s, const struct imap_event *ev);
+/* Frees s->cmd.state: at the command's end, after a parse error once a
+ * literal was accepted, and when the session closes mid-command. */
+typedef void imap_cmd_cleanup_fn(struct imap_session *s);
+
+/* Command flags. */
+#define IMAP_CMD_F_UID_OK      (1u << 0) /* "UID <name>" exists */
+/* RFC 9051 7.5.1: no untagged EXPUNGE while it runs unless UID-prefixed
+ * (FETCH, STORE, SEARCH; and their UID forms may). */
+#define IMAP_CMD_F_NO_EXPUNGE_RESPONSES (1u << 1)
+#define IMAP_CMD_F_READ_WRITE  (1u << 2) /* NO in a read-only mailbox */
+#define IMAP_CMD_F_NO_SYNC     (1u << 3) /* the engine sends no view updates
+                                          * before the tagged reply (the
+                                          * command handles them) */
+
+/* One entry of a command table. Names are upper case; lookup ignores
+ * case. */
+struct imap_cmd_def {
+	const char *name;
+	unsigned    states;           /* enum imap_state bits */
+	unsigned    flags;            /* IMAP_CMD_F_* */
+	int       (*run)(struct imap_session *s, const struct imap_cmd *cmd);
+	imap_literal_fn *literal;     /* NULL: literals are accepted when the
+	                               * parser keeps them inline, streamed
+	                               * ones refused with BAD [TOOBIG] */
+	imap_data_fn    *data;        /* streamed literal octets; with literal */
+};
+
+/* The tables: imap_cmd_table.c (session and mailbox commands) and
+ * imap_cmd_msg_table.c (message commands); each ends with a NULL name. */
+extern const struct imap_cmd_def imap_cmds[];
+extern const struct imap_cmd_def imap_msg_cmds[];
+
+/* The command being run. Reset between commands. */
+struct imap_cur {
+	char        tag[IMAP_TAG_MAX + 1]; /* copied: valid all along */
+	const struct imap_cmd_def *def; /* NULL between commands */
+	bool        uid;              /* the UID form */
+	imap_pump_fn *pump;           /* set: streaming (imap_cmd_stream) */
+	void       *state;            /* the command's own; owned via cleanup */
+	imap_cmd_cleanup_fn *cleanup; /* frees state; NULL: free(state) */
+	uint64_t    started_us;       /* for the log */
+};
+
+struct imap_session {
+	LIST_ENTRY(imap_session) link;
+	struct imap_server *srv;      /* borrowed; NULL once released */
+	struct bufferevent *bev;      /* owns; NULL once released */
+	struct bev_flush   *flush;    /* owns: writes replies directly */
+	struct event       *ev_free;  /* owns: the deferred release */
+	struct imap_parser *parser;   /* owns */
+	struct rs_log_ctx   log;      /* sid and peer of every event */
+	char                ip[NETADDR_TEXT_MAX];
+	enum imap_state     state;
+	enum imap_io        io;
+	unsigned            refs;     /* the connection + pending async ops */
+	unsigned            enabled;  /* IMAP_EXT_* */
+	bool                plaintext_ok; /* loopback or plaintext_auth_any */
+	bool                paused;   /* reading stopped: output too full */
+	bool                refused;  /* the current command's literal was
+	                               * refused: ignore its parse error */
+	const char         *close_reason; /* FLUSH: static string */
+	unsigned            errors;   /* BAD replies so far */
+	unsigned            auth_failures;
+	/* AUTH and SELECTED: the logged-in account. */
+	char                addr[RS_ADDR_TEXT_MAX];
+	struct store_acct   acct;
+	struct store_quota  quota;    /* from the directory; 0 = unlimited */
+	/* SELECTED */
+	struct imap_view   *view;     /* owns; NULL unless SELECTED */
+	struct imap_cur     cmd;
+};
+
+/* ---- imap_server.c ---- */
+/* A session leaves the server's list (it is being released). */
+void imap_server__detach(struct imap_server *srv, struct imap_session *s);
+
+/* ---- imap_session.c: output ---- */
+/* The output buffer, for literals and bulk writes. */
+struct evbuffer *imap_out(struct imap_session *s);
+/* Raw output: fmt must produce whole lines with their CRLFs. */
+void imap_printf(struct imap_session *s, const char *fmt, ...)
+	RS_PRINTF(2, 3);
+/* "* " fmt "\r\n": one untagged response. */
+void imap_untagged(struct imap_session *s, const char *fmt, ...)
+	RS_PRINTF(2, 3);
+/* "<tag> OK|NO|BAD " fmt "\r\n" for the current command; put a response
+ * code first in fmt: imap_reply(s, IMAP_OK, "[COPYUID %u %s %s] COPY
+ * completed", ...). Before an OK/NO, view updates are sent as the command
+ * allows (unless IMAP_CMD_F_NO_SYNC). BAD counts toward imap.max_errors
+ * (then BYE and close). */
+void imap_reply(struct imap_session *s, enum imap_status st,
+                const char *fmt, ...) RS_PRINTF(3, 4);
+/* "+ " text "\r\n": a continuation request. */
+void imap_continue(struct imap_session *s, const char *text);
+
+/* ---- imap_session.c: command life ---- */
+/* Ends an IMAP_RUN_ASYNC command (its tagged reply already queued):
+ * cleanup, then reading resumes with commands already buffered. */
+void imap_cmd_finish(struct imap_session *s);
+/* Streams a response: the session calls pump while the output is below
+ * IMAP_OUT_LOW, and again whenever it drains there, until pump returns
+ * IMAP_PUMP_DONE. Call from run and return IMAP_RUN_ASYNC. */
+void imap_cmd_stream(struct imap_session *s, imap_pump_fn *pump);
+/* After IMAP_PUMP_WAIT: pumps again now. */
+void imap_cmd_pump(struct imap_session *s);
+/* True once the session is closing: an async completion that finds it so
+ * only releases its reference. */
+static inline bool
+imap_session_closed(const struct imap_session *s)
+{
+	return s->io == IMAP_IO_CLOSING;
+}
+/* Every async operation holds a reference until its completion ran. */
+void imap_session_ref(struct imap_session *s);
+void imap_session_unref(struct imap_session *s);
+/* Sends "* BYE text" and closes once written (FLUSH). */
+void imap_session_bye(struct imap_session *s, const char *reason,
+                      const char *text);
+/* The one close path: logs, unsubscribes, frees later. Idempotent. */
+void imap_session_close(struct imap_session *s, const char *reason);
+/* The node's store, and the rs_exec that store completions go through. */
+struct store *imap_store(const struct imap_session *s);
+struct rs_exec *imap_exec(const struct imap_session *s);
+
+/* ---- imap_session.c: lifecycle (server) ---- */
+int imap_session__new(struct imap_server *srv, evutil_socket_t fd,
+                      const struct sockaddr *sa, const char *ip)
+	RS_MUST_CHECK;
+void imap_session__shutdown(struct imap_session *s);
+void imap_session__release(struct imap_session *s);
+
+/* ---- imap_select.c: the view as commands see it ---- */
+/* Sends the view updates the current command allows (RFC 9051 7.5.1):
+ * refreshes from the store, then imap_view_emit. allow_expunge false
+ * holds back EXPUNGE/VANISHED. No-op unless SELECTED. */
+void imap_view_sync(struct imap_session *s, bool allow_expunge);
+/* Closes the selected mailbox: SELECTED -> AUTH, view freed. */
+void imap_select__close(struct imap_session *s);
+
+/* ---- imap_mailbox.c: names ---- */
+/* Reads a mailbox name argument (astring) into out (UTF-8, '/'
+ * separated, no trailing '/'; "INBOX" in any case becomes "INBOX"),
+ * decoding modified UTF-7 (RFC 3501 5.1.3) unless UTF-8 names are on.
+ * 0, or -1 after nothing was sent: the caller answers BAD/NO. */
+int imap_mailbox_name_in(const struct imap_session *s,
+                         const struct imap_arg *a, char *out, size_t outsz)
+	RS_MUST_CHECK;
+/* Writes name as a quoted string or literal (encoded in modified UTF-7
+ * unless UTF-8 names are on). */
+void imap_mailbox_name_out(const struct imap_session *s, struct evbuffer *out,
+                           const char *name);
+
+/* True when UTF-8 mailbox names are in use (UTF8=ACCEPT or IMAP4rev2). */
+static inline bool
+imap_utf8_names(const struct imap_session *s)
+{
+	return (s->enabled & (IMAP_EXT_UTF8 | IMAP_EXT_REV2)) != 0;
+}
+
+#endif
