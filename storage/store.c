@@ -131,6 +131,8 @@ store_set_options(struct store *st, const struct store_opts *o)
 	                                          : STORE_DEFAULT_OPS;
 	st->group_max_bytes = o->group_max_bytes != 0 ? o->group_max_bytes
 	                                              : STORE_DEFAULT_BYTES;
+	st->changes_keep = o->changes_keep != 0 ? o->changes_keep
+	                                        : STORE_CHANGES_KEEP;
 }
 
 int

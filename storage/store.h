@@ -12,7 +12,12 @@
  *
  * An account's data is created on first use: a delivery or append to an
  * account without state creates it with the default mailboxes. Reads of an
- * account that has no state yet see an empty account. */
+ * account that has no state yet see an empty account.
+ *
+ * This header declares the core; the IMAP-facing operations are split
+ * into storage/store_mailbox.h (mailbox management, the mailbox index,
+ * QRESYNC reads) and storage/store_message.h (STORE, COPY/MOVE,
+ * MULTIAPPEND), both included at the end: include this one. */
 #ifndef ROOST_STORAGE_STORE_H
 #define ROOST_STORAGE_STORE_H
 
@@ -20,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/rs_buf.h"
 #include "lib/rs_err.h"
 #include "lib/rs_exec.h"
 
@@ -34,6 +40,12 @@ struct store;
 #define STORE_KEYWORD_MAX   128         /* octets in one keyword */
 #define STORE_KEYWORDS_MAX  64          /* keywords on one message */
 #define STORE_META_MAX      (1024 * 1024) /* opaque parsed-message data */
+/* Distinct keywords a client may bring into one mailbox (the set behind
+ * FLAGS and PERMANENTFLAGS); COPY and MOVE may go past it, since they
+ * create no keyword the account did not have. */
+#define STORE_MAILBOX_KEYWORDS_MAX 256
+/* Change-log entries kept per account by default (store_opts). */
+#define STORE_CHANGES_KEEP  100000
 
 struct store_opts {
 	const char *path;             /* RocksDB directory; created if missing */
@@ -42,6 +54,11 @@ struct store_opts {
 	size_t      group_max_bytes;  /* bytes per commit; 0 = default (64 MB) */
 	bool        sync;             /* fsync each commit; tests may disable */
 	size_t      write_buffer_bytes; /* memtable size; 0 = default (64 MB) */
+	/* Change-log retention: an account keeps at least its newest
+	 * changes_keep entries; the writes that add entries trim older ones
+	 * in steps (see store_account_info.changes_floor). 0 = default
+	 * (STORE_CHANGES_KEEP). */
+	uint64_t    changes_keep;
 };
 
 /* Opens (creating if needed) and starts the writer thread. 0 or -1. */
@@ -84,19 +101,31 @@ struct store_account_info {
 	uint64_t messages;
 	uint32_t mailboxes;
 	bool     exists;              /* false: no state yet (all zero) */
+	/* The change log holds every entry with a modseq above this, in
+	 * every mailbox; entries at or below it were trimmed. A QRESYNC or
+	 * changes query from an older modseq is incomplete: the client has
+	 * to resynchronise (RFC 7162 3.2.5.2 lets the server answer
+	 * VANISHED (EARLIER) from the client's known UIDs instead). */
+	uint64_t changes_floor;
 };
 
+/* A mailbox and its STATUS counters (RFC 9051 6.3.11, RFC 9208 4.2),
+ * kept up to date by every write. */
 struct store_mailbox {
-	uint32_t id;                  /* stable within the account */
+	uint32_t id;                  /* stable within the account, never
+	                               * reused; a rename keeps it */
 	char     name[STORE_MAILBOX_NAME_MAX + 1]; /* UTF-8, '/' separates */
 	enum store_special_use use;
-	bool     subscribed;
+	bool     subscribed;          /* its name is in the subscriptions */
 	uint32_t uidvalidity;
 	uint32_t uidnext;
 	uint32_t messages;
 	uint32_t unseen;
-	uint64_t bytes;
+	uint64_t bytes;               /* STATUS SIZE */
 	uint64_t highestmodseq;
+	uint32_t deleted;             /* messages flagged \Deleted */
+	uint64_t deleted_bytes;       /* their octets (DELETED-STORAGE) */
+	uint32_t nkeywords;           /* keywords ever used in it */
 };
 
 /* A message as stored. Strings and meta are borrowed from the iterator or
@@ -139,15 +168,33 @@ int store_mailbox_find(struct store *st, struct store_acct a,
                        const char *name, struct store_mailbox *r,
                        struct rs_err *err) RS_MUST_CHECK;
 
-/* One message by UID; RS_ENOTFOUND if gone. *buf must be freed with
- * store_msg_buf_free (also after an error). */
+/* One message by UID, its meta included; RS_ENOTFOUND if gone. *buf
+ * must be freed with store_msg_buf_free (also after an error). */
 int store_msg_get(struct store *st, struct store_acct a, uint32_t mailbox,
                   uint32_t uid, struct store_msg *m, struct store_msg_buf *buf,
                   struct rs_err *err) RS_MUST_CHECK;
 
+/* The meta stored with the body of hash (what store_message.meta was
+ * when the body first came with one) into meta, replacing its content;
+ * empty if none. 0, RS_ETOOBIG (meta->max) or RS_EIO. */
+int store_msg_meta(struct store *st, uint32_t part,
+                   const uint8_t hash[STORE_HASH_LEN], struct rs_buf *meta,
+                   struct rs_err *err) RS_MUST_CHECK;
+
 /* Iterates a mailbox's messages in UID order starting at from_uid, reading
- * from a consistent snapshot; memory stays bounded whatever the count. */
+ * from a consistent snapshot; memory stays bounded whatever the count.
+ * Without STORE_ITER_META, m->meta is NULL and the walk reads only the
+ * small message records, with no allocation per message (what FETCH
+ * FLAGS, SEARCH on flags and POP3 need); with it, each message costs
+ * one more lookup. store_msg_iter_new is open(..., STORE_ITER_META). */
 struct store_msg_iter;
+enum store_iter_opt {
+	STORE_ITER_META = 1u << 0,
+};
+struct store_msg_iter *store_msg_iter_open(struct store *st,
+                                           struct store_acct a,
+                                           uint32_t mailbox,
+                                           uint32_t from_uid, unsigned opts);
 struct store_msg_iter *store_msg_iter_new(struct store *st,
                                           struct store_acct a,
                                           uint32_t mailbox,
@@ -164,12 +211,16 @@ int store_blob_read(struct store *st, uint32_t part,
                     void *buf, size_t len, size_t *got_r, struct rs_err *err)
 	RS_MUST_CHECK;
 
-/* Change log: entries with modseq > since, oldest first, at most max. */
+/* Change log: entries with modseq > since, oldest first, at most max.
+ * Every modseq of an account has exactly one entry (until trimmed, see
+ * store_account_info.changes_floor). store_mailbox_changes reads one
+ * mailbox's entries without the others'. */
 enum store_change_kind {
 	STORE_CHANGE_APPEND = 1,
 	STORE_CHANGE_EXPUNGE,
 	STORE_CHANGE_FLAGS,
-	STORE_CHANGE_MAILBOX,         /* created, renamed or deleted */
+	STORE_CHANGE_MAILBOX,         /* created, renamed, deleted, or
+	                               * its subscription changed */
 };
 struct store_change {
 	uint64_t modseq;
@@ -187,13 +238,22 @@ int store_changes_since(struct store *st, struct store_acct a, uint64_t since,
  * arguments, RS_ETOOBIG) and never calls cb. */
 typedef void store_done_fn(void *arg, int rc);
 
-/* What is stored for one message. Borrowed until the completion runs. */
+/* What is stored for one message. Borrowed until the completion runs.
+ * The meta is the parse of the octets (MIME summary), so it is stored
+ * once per partition with the body: a later message with the same octets
+ * shares the first meta given for them. */
 struct store_message {
 	const uint8_t *data;          /* the complete message octets */
 	size_t         len;
 	int64_t        internal_date; /* seconds since the epoch */
 	const uint8_t *meta;          /* opaque parse result (may be NULL) */
 	size_t         meta_len;      /* <= STORE_META_MAX */
+};
+
+/* RFC 9208 resources; 0 = unlimited. */
+struct store_quota {
+	uint64_t bytes;               /* STORAGE, in octets */
+	uint64_t messages;            /* MESSAGE */
 };
 
 /* One copy of a delivery. Inputs, then results filled before cb runs. */
@@ -205,8 +265,10 @@ struct store_rcpt {
 	size_t      nkeywords;
 	bool        enforce_quota;    /* refuse with RS_EQUOTA if over */
 	uint64_t    quota;            /* bytes; 0 = unlimited */
+	uint64_t    quota_messages;   /* messages; 0 = unlimited */
 	/* results */
-	int         rc;               /* 0, RS_EQUOTA, RS_ENOTFOUND (mailbox) */
+	int         rc;               /* 0, RS_EQUOTA, RS_ENOTFOUND (mailbox),
+	                               * RS_ETOOBIG (UIDs used up) */
 	uint32_t    mailbox_id;
 	uint32_t    uidvalidity;
 	uint32_t    uid;
@@ -216,7 +278,11 @@ struct store_rcpt {
  * body is written once per partition, whatever the number of copies.
  * Duplicate accounts in rcpts get one copy each time they appear: the
  * caller dedupes. cb's rc is 0 when the batch committed (look at each
- * rcpt->rc), or an error when nothing was stored. */
+ * rcpt->rc), or an error when nothing was stored. Keywords must be IMAP
+ * atoms (RS_EINVAL otherwise); they join the mailbox's keyword set even
+ * past STORE_MAILBOX_KEYWORDS_MAX (a delivery is not refused for it).
+ * IMAP APPEND of one message may use this (internal date, flags,
+ * keywords, RS_ENOTFOUND for [TRYCREATE]) or store_append. */
 int store_deliver(struct store *st, const struct store_message *msg,
                   struct store_rcpt *rcpts, size_t n, struct rs_exec *ex,
                   store_done_fn *cb, void *arg, struct rs_err *err)
@@ -234,8 +300,9 @@ enum store_flag_op {
 	STORE_FLAGS_ADD,
 	STORE_FLAGS_REMOVE,
 };
-/* Changes system flags on messages; each changed message gets a new
- * modseq. */
+/* Changes system flags on messages, leaving keywords alone (SET replaces
+ * the system flags only); each changed message gets a new modseq. A thin
+ * wrapper of store_flags_update. */
 int store_set_flags(struct store *st, struct store_acct a, uint32_t mailbox,
                     const uint32_t *uids, size_t n, enum store_flag_op op,
                     uint32_t flags, struct rs_exec *ex, store_done_fn *cb,
@@ -255,5 +322,8 @@ typedef void store_commit_hook_fn(void *arg, struct store_acct a,
                                   uint64_t modseq);
 void store_set_commit_hook(struct store *st, store_commit_hook_fn *fn,
                            void *arg);
+
+#include "storage/store_mailbox.h"
+#include "storage/store_message.h"
 
 #endif

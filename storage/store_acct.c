@@ -1,8 +1,8 @@
-/* store_acct.c: account state, mailbox records, the name index and the
- * change log, read through a view and written into the writer's batch.
- * An account is created on first use with the default mailboxes.
- * XXX(storage): no mailbox create/rename/delete operations (and so no
- * STORE_CHANGE_MAILBOX entries) yet; store.h has no API for them. */
+/* store_acct.c: account state, mailbox records and the name index, read
+ * through a view and written into the writer's batch, and the partition's
+ * UIDVALIDITY counter. An account is created on first use with the
+ * default mailboxes, subscribed. The operations on mailboxes are in
+ * store_mailbox.c, the change log in store_changes.c. */
 #include "storage/store_int.h"
 
 #include <stdio.h>
@@ -82,9 +82,9 @@ store__acct_save(struct store_txn *t, struct store_acct a,
  * more than the last issued if that is not smaller. Kept in the
  * partition (not in the account, which a delete removes) so that a
  * re-created account never sees a value it had before. */
-static int
-store_next_uidvalidity(struct store_txn *t, uint32_t part, uint32_t *uidv_r,
-                       struct rs_err *err)
+int
+store__next_uidvalidity(struct store_txn *t, uint32_t part, uint32_t *uidv_r,
+                        struct rs_err *err)
 {
 	struct store_view v = store__view_txn(t);
 	uint8_t key[STORE_KEYS_UIDV_LEN], buf[4];
@@ -114,15 +114,80 @@ store_next_uidvalidity(struct store_txn *t, uint32_t part, uint32_t *uidv_r,
 	return 0;
 }
 
-static void
-store_name_put(struct store_txn *t, struct store_acct a, const char *name,
-               uint32_t id)
+void
+store__name_put(struct store_txn *t, struct store_acct a, const char *name,
+                uint32_t id)
 {
 	uint8_t key[STORE_KEYS_MAX], val[4];
 
 	store_keys_put32(val, id);
 	store__put(t, key, store_keys_name(key, a, name, strlen(name)), val,
 	           sizeof(val));
+}
+
+void
+store__name_del(struct store_txn *t, struct store_acct a, const char *name)
+{
+	uint8_t key[STORE_KEYS_MAX];
+
+	store__del(t, key, store_keys_name(key, a, name, strlen(name)));
+}
+
+/* Length of the UTF-8 sequence at p (at most n octets), or 0 if it is
+ * not well-formed (RFC 3629 4: no overlongs, no surrogates, <= U+10FFFF). */
+static size_t
+store_utf8_seq(const uint8_t *p, size_t n)
+{
+	size_t len;
+	uint32_t c;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		len = 2;
+		c = p[0] & 0x1fu;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		len = 3;
+		c = p[0] & 0x0fu;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		len = 4;
+		c = p[0] & 0x07u;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (p[i] & 0x3fu);
+	}
+	if ((len == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
+	    (len == 4 && (c < 0x10000 || c > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+int
+store__name_check(const char *name, struct rs_err *err)
+{
+	size_t n = name != NULL ? strlen(name) : 0;
+	const uint8_t *p = (const uint8_t *)name;
+
+	if (n == 0 || n > STORE_MAILBOX_NAME_MAX)
+		return rs_err_set(err, RS_EINVAL, "mailbox name of %zu octets",
+		                  n);
+	/* IMAP4rev2 names are UTF-8 (RFC 9051 5.1); anything else would
+	 * come back to clients as garbage. */
+	for (size_t i = 0; i < n;) {
+		size_t len = store_utf8_seq(p + i, n - i);
+
+		if (len == 0)
+			return rs_err_set(err, RS_EINVAL, "mailbox name is not "
+			                  "UTF-8");
+		i += len;
+	}
+	return 0;
 }
 
 int
@@ -138,15 +203,18 @@ store__acct_ensure(struct store_txn *t, struct store_acct a,
 		return rc;
 	/* One UIDVALIDITY for all of the account's new mailboxes: it only
 	 * has to differ from what an earlier mailbox of the same name had. */
-	if (store_next_uidvalidity(t, a.part, &uidv, err) != 0)
+	if (store__next_uidvalidity(t, a.part, &uidv, err) != 0)
 		return RS_EIO;
 	for (size_t i = 0; i < store__ndefaults; i++) {
 		struct store_mailbox m;
+		uint8_t key[STORE_KEYS_MAX];
 
 		store__default_mbox(i, &m);
 		m.uidvalidity = uidv;
 		store__mbox_save(t, a, &m);
-		store_name_put(t, a, m.name, m.id);
+		store__name_put(t, a, m.name, m.id);
+		store__put(t, key, store_keys_subscr(key, a, m.name,
+		                                     strlen(m.name)), "", 0);
 	}
 	/* Creation is not a change-log event: readers of a never-used
 	 * account already saw these mailboxes (store_mailbox_list). */
@@ -219,19 +287,4 @@ store__mbox_save(struct store_txn *t, struct store_acct a,
 
 	store__put(t, key, store_keys_mbox(key, a, m->id), val,
 	           store_rec_mbox_enc(val, m));
-}
-
-void
-store__change_put(struct store_txn *t, struct store_acct a, uint64_t modseq,
-                  enum store_change_kind kind, uint32_t mbox, uint32_t uid)
-{
-	uint8_t key[STORE_KEYS_CHANGE_LEN], val[STORE_REC_CHANGE_MAX];
-	struct store_change c = { .modseq = modseq, .kind = kind,
-	                          .mailbox = mbox, .uid = uid };
-
-	/* XXX(storage): the change log is never trimmed; it needs a
-	 * retention (and a "too old, resync" answer) before it grows
-	 * without bound on busy accounts. */
-	store__put(t, key, store_keys_change(key, a, modseq), val,
-	           store_rec_change_enc(val, &c));
 }

@@ -1,14 +1,29 @@
 /* store_blob.c: message bodies as content-addressed blobs, one copy per
  * partition however many messages share them. A blob is a meta record
- * {refcount, size} and its data in STORE_KEYS_CHUNK pieces, so bodies are
- * written and read piecewise. Reference counting runs on the writer
- * thread; store_blob_read on any thread. */
+ * {refcount, size}, its data in STORE_KEYS_CHUNK pieces, so bodies are
+ * written and read piecewise, and the parsed meta of the body (opaque,
+ * optional). Reference counting runs on the writer thread;
+ * store_blob_read and store_msg_meta on any thread. */
 #include "storage/store_int.h"
 
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "storage/store_keys.h"
+
+int
+store__blob_hash(const uint8_t *data, size_t len,
+                 uint8_t hash[STORE_HASH_LEN], struct rs_err *err)
+{
+	unsigned int hlen = 0;
+	static const uint8_t empty[1];
+
+	if (EVP_Digest(len > 0 ? data : empty, len, hash, &hlen, EVP_sha256(),
+	               NULL) != 1 || hlen != STORE_HASH_LEN)
+		return rs_err_set(err, RS_EIO, "sha256 failed");
+	return 0;
+}
 
 static uint64_t
 store_blob_nchunks(uint64_t size)
@@ -91,6 +106,25 @@ store__blob_ref(struct store_txn *t, uint32_t part,
 }
 
 int
+store__blob_addref(struct store_txn *t, uint32_t part,
+                   const uint8_t hash[STORE_HASH_LEN], struct rs_err *err)
+{
+	struct store_view v = store__view_txn(t);
+	struct store_rec_blob r = { 0, 0 };
+	int rc;
+
+	rc = store_blob_meta(&v, part, hash, &r, err);
+	if (rc == RS_ENOTFOUND)
+		return store__fail(err, RS_EIO, "blob of a message is gone in "
+		                   "partition %u", part);
+	if (rc != 0)
+		return rc;
+	r.refs++;
+	store_blob_meta_put(t, part, hash, &r);
+	return 0;
+}
+
+int
 store__blob_unref(struct store_txn *t, uint32_t part,
                   const uint8_t hash[STORE_HASH_LEN], struct rs_err *err)
 {
@@ -110,10 +144,50 @@ store__blob_unref(struct store_txn *t, uint32_t part,
 		return 0;
 	}
 	store__del(t, key, store_keys_blob(key, part, hash));
+	store__del(t, key, store_keys_blob_meta(key, part, hash));
 	for (uint64_t i = 0; i < store_blob_nchunks(r.size); i++)
 		store__del(t, key, store_keys_chunk(key, part, hash,
 		                                    (uint32_t)i));
 	return 0;
+}
+
+int
+store__blob_meta_put(struct store_txn *t, uint32_t part,
+                     const uint8_t hash[STORE_HASH_LEN], const uint8_t *meta,
+                     size_t len, struct rs_err *err)
+{
+	struct store_view v = store__view_txn(t);
+	uint8_t key[STORE_KEYS_BLOB_LEN];
+	size_t klen = store_keys_blob_meta(key, part, hash);
+	int rc;
+
+	if (len == 0)
+		return 0;
+	/* The first parse of these octets stays: a later one describes
+	 * the same octets. */
+	rc = store__exists(&v, key, klen, err);
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		store__put(t, key, klen, meta, len);
+	return 0;
+}
+
+int
+store_msg_meta(struct store *st, uint32_t part,
+               const uint8_t hash[STORE_HASH_LEN], struct rs_buf *meta,
+               struct rs_err *err)
+{
+	uint8_t key[STORE_KEYS_BLOB_LEN];
+	int rc;
+
+	rc = store_raw_get(st, key, store_keys_blob_meta(key, part, hash), meta,
+	                   err);
+	if (rc == RS_ENOTFOUND) {
+		rs_err_clear(err);
+		return 0;               /* stored without meta */
+	}
+	return rc;
 }
 
 /* Copies the part of chunk i that [pos, pos + want) covers into out. */

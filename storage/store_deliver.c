@@ -4,12 +4,10 @@
  * stall an event loop), and written once per partition. */
 #include "storage/store_int.h"
 
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/rs_mem.h"
-#include "storage/store_keys.h"
 
 struct store_deliver {
 	struct store_message msg;     /* copy; data and meta borrowed */
@@ -23,18 +21,16 @@ struct store_deliver_part {
 	uint64_t copies;
 };
 
-static int
-store_deliver_hash(const struct store_message *msg,
-                   uint8_t hash[STORE_HASH_LEN], struct rs_err *err)
+/* True if the account may take one more message of len octets. */
+static bool
+store_deliver_fits(const struct store_rcpt *r,
+                   const struct store_rec_acct *acct, size_t len)
 {
-	unsigned int hlen = 0;
-	static const uint8_t empty[1];
-
-	if (EVP_Digest(msg->len > 0 ? msg->data : empty, msg->len, hash,
-	               &hlen, EVP_sha256(), NULL) != 1 ||
-	    hlen != STORE_HASH_LEN)
-		return rs_err_set(err, RS_EIO, "sha256 failed");
-	return 0;
+	if (!r->enforce_quota)
+		return true;
+	if (r->quota > 0 && (len > r->quota || acct->bytes > r->quota - len))
+		return false;
+	return r->quota_messages == 0 || acct->messages < r->quota_messages;
 }
 
 /* Adds the message for one recipient. 0 with r->rc telling whether it
@@ -49,8 +45,6 @@ store_deliver_one(struct store_txn *t, const struct store_message *msg,
 	struct store_rec_acct acct;
 	struct store_mailbox mb;
 	struct store_msg m;
-	uint8_t key[STORE_KEYS_MSG_LEN], *val;
-	size_t vlen;
 	int rc;
 
 	if (store__acct_ensure(t, r->acct, &acct, err) != 0)
@@ -64,22 +58,11 @@ store_deliver_one(struct store_txn *t, const struct store_message *msg,
 	}
 	if (rc != 0)
 		return -1;
-	if (r->enforce_quota && r->quota > 0 &&
-	    (msg->len > r->quota || acct.bytes > r->quota - msg->len)) {
+	if (!store_deliver_fits(r, &acct, msg->len)) {
 		r->rc = RS_EQUOTA;
 		return 0;
 	}
-	/* RFC 9051 2.3.1.1: UIDs are 32-bit. XXX(storage): a mailbox
-	 * that used them all needs a new UIDVALIDITY and renumbering;
-	 * until then the copy is refused with RS_ETOOBIG. */
-	if (mb.uidnext == UINT32_MAX) {
-		r->rc = RS_ETOOBIG;
-		return 0;
-	}
 	memset(&m, 0, sizeof(m));
-	m.mailbox = mb.id;
-	m.uid = mb.uidnext++;
-	m.modseq = ++acct.modseq;
 	m.flags = r->flags;
 	m.internal_date = msg->internal_date;
 	m.size = msg->len;
@@ -87,27 +70,16 @@ store_deliver_one(struct store_txn *t, const struct store_message *msg,
 	for (size_t i = 0; i < r->nkeywords; i++)
 		m.keywords[i] = r->keywords[i];
 	m.nkeywords = r->nkeywords;
-	m.meta = msg->meta;
-	m.meta_len = msg->meta_len;
-	val = rs_xmalloc(store_rec_msg_bound(&m));
-	vlen = store_rec_msg_enc(val, &m);
-	store__put(t, key, store_keys_msg(key, r->acct, m.mailbox, m.uid), val,
-	           vlen);
-	free(val);
-	store__change_put(t, r->acct, m.modseq, STORE_CHANGE_APPEND, m.mailbox,
-	                  m.uid);
-
-	mb.messages++;
-	if ((m.flags & STORE_FLAG_SEEN) == 0)
-		mb.unseen++;
-	mb.bytes += m.size;
-	mb.highestmodseq = m.modseq;
+	rc = store__msg_add(t, r->acct, &acct, &mb, &m, err);
+	if (rc == RS_ETOOBIG) {
+		r->rc = RS_ETOOBIG;
+		return 0;
+	}
+	if (rc != 0)
+		return -1;
 	store__mbox_save(t, r->acct, &mb);
-	acct.messages++;
-	acct.bytes += m.size;
-	store__acct_save(t, r->acct, &acct);
-	store_txn_touch(t, r->acct, acct.modseq);
-
+	if (store__acct_done(t, r->acct, &acct, err) != 0)
+		return -1;
 	r->mailbox_id = mb.id;
 	r->uidvalidity = mb.uidvalidity;
 	r->uid = m.uid;
@@ -138,7 +110,7 @@ store_deliver_apply(struct store_txn *t, void *arg, struct rs_err *err)
 	size_t nparts = 0;
 	int rc = 0;
 
-	if (store_deliver_hash(&d->msg, hash, err) != 0)
+	if (store__blob_hash(d->msg.data, d->msg.len, hash, err) != 0)
 		return -1;
 	parts = rs_xcalloc(d->n, sizeof(*parts));
 	for (size_t i = 0; i < d->n && rc == 0; i++) {
@@ -150,9 +122,14 @@ store_deliver_apply(struct store_txn *t, void *arg, struct rs_err *err)
 		if (rc == 0 && r->rc == 0)
 			store_deliver_count(parts, &nparts, r->acct.part);
 	}
-	for (size_t i = 0; i < nparts && rc == 0; i++)
+	for (size_t i = 0; i < nparts && rc == 0; i++) {
 		rc = store__blob_ref(t, parts[i].part, hash, parts[i].copies,
 		                     d->msg.data, d->msg.len, err);
+		if (rc == 0)
+			rc = store__blob_meta_put(t, parts[i].part, hash,
+			                          d->msg.meta, d->msg.meta_len,
+			                          err);
+	}
 	free(parts);
 	return rc == 0 ? 0 : -1;
 }
@@ -171,12 +148,9 @@ store_deliver_check_rcpt(const struct store_rcpt *r, struct rs_err *err)
 	if (r->nkeywords > STORE_KEYWORDS_MAX ||
 	    (r->nkeywords > 0 && r->keywords == NULL))
 		return rs_err_set(err, RS_EINVAL, "bad keyword list");
-	for (size_t i = 0; i < r->nkeywords; i++) {
-		size_t kl = r->keywords[i] != NULL ? strlen(r->keywords[i]) : 0;
-
-		if (kl == 0 || kl > STORE_KEYWORD_MAX)
+	for (size_t i = 0; i < r->nkeywords; i++)
+		if (!store_keyword_valid(r->keywords[i]))
 			return rs_err_set(err, RS_EINVAL, "bad keyword");
-	}
 	return 0;
 }
 
@@ -202,6 +176,5 @@ store_deliver(struct store *st, const struct store_message *msg,
 	d->rcpts = rcpts;
 	d->n = n;
 	return store__submit_owned(st, store_deliver_apply, d, free,
-	                           msg->len + msg->meta_len * n, ex, cb, arg,
-	                           err);
+	                           msg->len + msg->meta_len, ex, cb, arg, err);
 }

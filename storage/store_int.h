@@ -1,7 +1,10 @@
 /* store_int.h: what the store's files share; nothing outside storage/
- * includes it. The writer thread and its queue (store.c), the txn and
- * the view that reads go through (store_raw.c), account and mailbox
- * records (store_acct.c) and blob references (store_blob.c). */
+ * includes it. The writer thread and its queue (store.c), the txn, the
+ * view that reads go through and key-range walks (store_raw.c), account
+ * and mailbox records (store_acct.c), the change log and its retention
+ * (store_changes.c), message records and keyword sets (store_msg.c),
+ * copies between mailboxes (store_copy.c) and blob references
+ * (store_blob.c). */
 #ifndef ROOST_STORAGE_STORE_INT_H
 #define ROOST_STORAGE_STORE_INT_H
 
@@ -14,6 +17,7 @@
 #include "lib/rs_err.h"
 #include "lib/rs_exec.h"
 #include "storage/store.h"
+#include "storage/store_keys.h"
 #include "storage/store_raw.h"
 #include "storage/store_rec.h"
 
@@ -60,6 +64,7 @@ struct store {
 	rocksdb_writeoptions_t              *wopts;     /* owns; writer */
 	unsigned                             group_max_ops;
 	size_t                               group_max_bytes;
+	uint64_t                             changes_keep;
 
 	pthread_mutex_t                      mu;
 	pthread_cond_t                       cv;
@@ -119,6 +124,42 @@ int store__get(const struct store_view *v, const uint8_t *key, size_t klen,
 void store__put(struct store_txn *t, const uint8_t *key, size_t klen,
                 const void *val, size_t vlen);
 void store__del(struct store_txn *t, const uint8_t *key, size_t klen);
+/* 1 if key exists (through the view), 0 if not, or RS_EIO. */
+int store__exists(const struct store_view *v, const uint8_t *key,
+                  size_t klen, struct rs_err *err) RS_MUST_CHECK;
+
+/* An iterator over [prefix, prefix_end) of the committed DB, at snap (or
+ * an implicit snapshot when NULL). The bound lives in the struct because
+ * RocksDB keeps a pointer to it. */
+struct store_range {
+	rocksdb_readoptions_t *ro;    /* owns */
+	rocksdb_iterator_t    *it;    /* owns */
+	uint8_t                end[STORE_KEYS_MAX_RANGE];
+	size_t                 plen;
+};
+/* prefix holds a tag letter after the partition (never all 0xff) and is
+ * at most STORE_KEYS_MAX_RANGE octets; the iterator starts at seek. */
+void store__range_open(struct store *st, struct store_range *r,
+                       const uint8_t *prefix, size_t plen,
+                       const uint8_t *seek, size_t slen,
+                       const rocksdb_snapshot_t *snap);
+void store__range_close(struct store_range *r);
+/* 0 at the end of the range, or RS_EIO if the iterator failed. */
+int store__range_status(struct store_range *r, struct rs_err *err)
+	RS_MUST_CHECK;
+
+/* Visits the keys starting with prefix from key from on, in key order,
+ * through the writer's batch (so an earlier op of the group is seen).
+ * Keys are read STORE_WALK_STEP at a time before fn sees them, so fn may
+ * write to the batch, and memory stays bounded. fn returns 0 to go on, 1
+ * to stop, or -1 (err set) to fail; store__walk returns 0 or -1. */
+typedef int store__walk_fn(struct store_txn *t, void *arg,
+                           const uint8_t *key, size_t klen,
+                           const uint8_t *val, size_t vlen,
+                           struct rs_err *err);
+int store__walk(struct store_txn *t, const uint8_t *prefix, size_t plen,
+                const uint8_t *from, size_t flen, store__walk_fn *fn,
+                void *arg, struct rs_err *err) RS_MUST_CHECK;
 
 /* ---- accounts and mailboxes (store_acct.c) ---- */
 
@@ -157,11 +198,99 @@ int store__mbox_load(const struct store_view *v, struct store_acct a,
 	RS_MUST_CHECK;
 void store__mbox_save(struct store_txn *t, struct store_acct a,
                       const struct store_mailbox *m);
-void store__change_put(struct store_txn *t, struct store_acct a,
-                       uint64_t modseq, enum store_change_kind kind,
-                       uint32_t mbox, uint32_t uid);
+/* The name index: name (already store__index_name'd) -> id. */
+void store__name_put(struct store_txn *t, struct store_acct a,
+                     const char *name, uint32_t id);
+void store__name_del(struct store_txn *t, struct store_acct a,
+                     const char *name);
+/* The partition's next UIDVALIDITY, recorded in the batch. 0 or RS_EIO. */
+int store__next_uidvalidity(struct store_txn *t, uint32_t part,
+                            uint32_t *uidv_r, struct rs_err *err)
+	RS_MUST_CHECK;
+/* 0 if name is a mailbox name the store takes (1..NAME_MAX octets of
+ * well-formed UTF-8), else -1 with RS_EINVAL. */
+int store__name_check(const char *name, struct rs_err *err) RS_MUST_CHECK;
+
+/* ---- the change log (store_changes.c) ---- */
+
+/* Gives the account its next modseq and logs kind for (mbox, uid) under
+ * it, in the account log and, when mbox is not 0, in the mailbox's
+ * index. Every modseq gets exactly one entry: trimming relies on it.
+ * Returns the modseq. */
+uint64_t store__change_add(struct store_txn *t, struct store_acct a,
+                           struct store_rec_acct *acct,
+                           enum store_change_kind kind, uint32_t mbox,
+                           uint32_t uid);
+/* The same, in the account log only (a deleted mailbox has no index). */
+uint64_t store__change_add_acct(struct store_txn *t, struct store_acct a,
+                                struct store_rec_acct *acct,
+                                enum store_change_kind kind, uint32_t mbox);
+/* Ends an operation's changes to an account: trims the change log when
+ * it is due, saves the state and touches the account for the hook.
+ * 0 or -1. */
+int store__acct_done(struct store_txn *t, struct store_acct a,
+                     struct store_rec_acct *acct, struct rs_err *err)
+	RS_MUST_CHECK;
+
+/* ---- messages and keyword sets (store_msg.c) ---- */
+
+/* Counts a message of flags and size into (dir 1) or out of (dir -1)
+ * mb's counters. */
+void store__mbox_count(struct store_mailbox *mb, uint32_t flags,
+                       uint64_t size, int dir);
+/* Moves a message of size from flags old to nf in mb's counters. */
+void store__mbox_reflag(struct store_mailbox *mb, uint32_t old, uint32_t nf,
+                        uint64_t size);
+/* Writes m's record under (m->mailbox, m->uid). */
+void store__msg_put(struct store_txn *t, struct store_acct a,
+                    const struct store_msg *m);
+/* Reads a message record: 0 with *val_r (returns owned) and m decoded
+ * from it (keywords borrowed from *val_r), RS_ENOTFOUND, or RS_EIO. */
+int store__msg_load(const struct store_view *v, struct store_acct a,
+                    uint32_t mbox, uint32_t uid, struct store_msg *m,
+                    uint8_t **val_r, struct rs_err *err) RS_MUST_CHECK;
+/* Adds m to mailbox mb: assigns m->mailbox, m->uid and m->modseq, writes
+ * the record, logs STORE_CHANGE_APPEND and counts it in mb and acct (the
+ * caller saves both). Keywords join mb's set (never refused here: see
+ * store__kwset_add). The blob reference is the caller's. 0, RS_ETOOBIG
+ * (UIDs used up; nothing written) or -1. */
+int store__msg_add(struct store_txn *t, struct store_acct a,
+                   struct store_rec_acct *acct, struct store_mailbox *mb,
+                   struct store_msg *m, struct rs_err *err) RS_MUST_CHECK;
+/* Adds keywords to mb's set (mb->nkeywords counts; the caller saves mb).
+ * With cap, RS_ETOOBIG (nothing written) if the set would pass
+ * STORE_MAILBOX_KEYWORDS_MAX. 0, RS_ETOOBIG or -1. */
+int store__kwset_add(struct store_txn *t, struct store_acct a,
+                     struct store_mailbox *mb, const char *const *kws,
+                     size_t n, bool cap, struct rs_err *err) RS_MUST_CHECK;
+
+/* ---- copies between mailboxes (store_copy.c) ---- */
+
+/* One COPY or MOVE in progress inside an apply function. */
+struct store_xfer {
+	struct store_acct      a;
+	struct store_rec_acct *acct;  /* borrowed; saved by the caller */
+	struct store_mailbox  *src;   /* borrowed; saved by the caller */
+	struct store_mailbox  *dst;   /* borrowed; saved by the caller */
+	bool                   move;
+	uint64_t               bytes; /* octets added to the account */
+	uint32_t              *src_uids; /* owns; NULL: not recorded */
+	uint32_t              *dst_uids; /* owns; NULL: not recorded */
+	size_t                 n, cap;
+};
+/* Copies (or moves) the source message m (decoded, m->uid set) into
+ * x->dst. 0, RS_ETOOBIG (UIDs used up) or -1. */
+int store__xfer_one(struct store_txn *t, struct store_xfer *x,
+                    const struct store_msg *m, struct rs_err *err)
+	RS_MUST_CHECK;
 
 /* ---- blobs (store_blob.c) ---- */
+
+/* SHA-256 of a body: run on the writer thread (a 50 MB body would stall
+ * an event loop). 0 or -1. */
+int store__blob_hash(const uint8_t *data, size_t len,
+                     uint8_t hash[STORE_HASH_LEN], struct rs_err *err)
+	RS_MUST_CHECK;
 
 /* Adds copies references to the blob hash of data in part, writing the
  * data only if the partition does not hold it yet. 0 or RS_EIO. */
@@ -169,10 +298,22 @@ int store__blob_ref(struct store_txn *t, uint32_t part,
                     const uint8_t hash[STORE_HASH_LEN], uint64_t copies,
                     const uint8_t *data, size_t len, struct rs_err *err)
 	RS_MUST_CHECK;
-/* Drops one reference; the last one deletes meta and chunks. A missing
- * blob is not an error: there is nothing left to free. 0 or RS_EIO. */
+/* One more reference to a blob that exists (a copy of a message).
+ * 0 or RS_EIO (also when the blob is missing: a damaged store). */
+int store__blob_addref(struct store_txn *t, uint32_t part,
+                       const uint8_t hash[STORE_HASH_LEN], struct rs_err *err)
+	RS_MUST_CHECK;
+/* Drops one reference; the last one deletes meta, parsed meta and
+ * chunks. A missing blob is not an error: there is nothing left to free.
+ * 0 or RS_EIO. */
 int store__blob_unref(struct store_txn *t, uint32_t part,
                       const uint8_t hash[STORE_HASH_LEN], struct rs_err *err)
+	RS_MUST_CHECK;
+/* Stores meta as the parsed meta of blob hash unless it has one. Called
+ * after store__blob_ref. 0 or RS_EIO. */
+int store__blob_meta_put(struct store_txn *t, uint32_t part,
+                         const uint8_t hash[STORE_HASH_LEN],
+                         const uint8_t *meta, size_t len, struct rs_err *err)
 	RS_MUST_CHECK;
 
 /* RocksDB speaks char; keys and values here are octets. */

@@ -57,10 +57,7 @@ store_keys_mbox(uint8_t *k, struct store_acct a, uint32_t mbox)
 size_t
 store_keys_msg_prefix(uint8_t *k, struct store_acct a, uint32_t mbox)
 {
-	size_t n = store_keys_acct_tag(k, a, STORE_KEYS_MSG);
-
-	store_keys_put32(k + n, mbox);
-	return n + 4;
+	return store_keys_mbox_tag(k, a, STORE_KEYS_MSG, mbox);
 }
 
 size_t
@@ -81,6 +78,50 @@ store_keys_change(uint8_t *k, struct store_acct a, uint64_t modseq)
 	return n + 8;
 }
 
+size_t
+store_keys_mbox_tag(uint8_t *k, struct store_acct a, enum store_keys_tag tag,
+                    uint32_t mbox)
+{
+	size_t n = store_keys_acct_tag(k, a, tag);
+
+	store_keys_put32(k + n, mbox);
+	return n + 4;
+}
+
+size_t
+store_keys_mchange(uint8_t *k, struct store_acct a, uint32_t mbox,
+                   uint64_t modseq)
+{
+	size_t n = store_keys_mbox_tag(k, a, STORE_KEYS_MCHANGE, mbox);
+
+	store_keys_put64(k + n, modseq);
+	return n + 8;
+}
+
+size_t
+store_keys_keyword(uint8_t *k, struct store_acct a, uint32_t mbox,
+                   const char *kw, size_t len)
+{
+	size_t n = store_keys_mbox_tag(k, a, STORE_KEYS_KEYWORD, mbox);
+
+	for (size_t i = 0; i < len; i++) {
+		uint8_t c = (uint8_t)kw[i];
+
+		k[n + i] = c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+	}
+	return n + len;
+}
+
+size_t
+store_keys_subscr(uint8_t *k, struct store_acct a, const char *name,
+                  size_t len)
+{
+	size_t n = store_keys_acct_tag(k, a, STORE_KEYS_SUBSCR);
+
+	memcpy(k + n, name, len);
+	return n + len;
+}
+
 static size_t
 store_keys_blob_base(uint8_t *k, uint32_t part,
                      const uint8_t hash[STORE_HASH_LEN])
@@ -97,6 +138,16 @@ store_keys_blob(uint8_t *k, uint32_t part, const uint8_t hash[STORE_HASH_LEN])
 	size_t n = store_keys_blob_base(k, part, hash);
 
 	k[n] = 'R';
+	return n + 1;
+}
+
+size_t
+store_keys_blob_meta(uint8_t *k, uint32_t part,
+                     const uint8_t hash[STORE_HASH_LEN])
+{
+	size_t n = store_keys_blob_base(k, part, hash);
+
+	k[n] = 'M';
 	return n + 1;
 }
 

@@ -7,13 +7,22 @@
  *   P 'a' acct(8) 'S'                      account state
  *   P 'a' acct(8) 'N' name                 mailbox id, 4 octets BE
  *   P 'a' acct(8) 'X' mbox(4)              mailbox record
- *   P 'a' acct(8) 'M' mbox(4) uid(4)       message record
+ *   P 'a' acct(8) 'M' mbox(4) uid(4)       message record (no meta)
  *   P 'a' acct(8) 'C' modseq(8)            change-log record
+ *   P 'a' acct(8) 'c' mbox(4) modseq(8)    the same, per mailbox
+ *   P 'a' acct(8) 'K' mbox(4) lower(kw)    keyword ever used: its spelling
+ *   P 'a' acct(8) 'U' name                 subscription (empty value)
  *   P 'b' hash(32) 'D' chunk(4)            blob data, STORE_KEYS_CHUNK each
+ *   P 'b' hash(32) 'M'                     blob's parsed meta (opaque)
  *   P 'b' hash(32) 'R'                     blob meta {refcount, size}
  *   P 'u'                                  last UIDVALIDITY issued, 4 BE
  *
  * INBOX is indexed under the name "INBOX" whatever case a client used.
+ * The parsed meta of a message (MIME summary, KBs) belongs to its body
+ * octets, so it lives with the blob: message records stay small enough
+ * for a 100,000-message mailbox to be scanned in milliseconds, and copies
+ * never duplicate it. Keywords are case-insensitive (ASCII): the key
+ * holds the lower-case form, the value the first spelling seen.
  * Partition STORE_PART_LOCAL holds other modules' keys (store_raw.h); the
  * letters above are only used in partitions 0..STORE_PART_MAX. */
 #ifndef ROOST_STORAGE_STORE_KEYS_H
@@ -32,11 +41,14 @@
 #define STORE_KEYS_MBOX_LEN   18
 #define STORE_KEYS_MSG_LEN    22
 #define STORE_KEYS_CHANGE_LEN 22
+#define STORE_KEYS_MCHANGE_LEN 26     /* P 'a' acct 'c' mbox modseq */
 #define STORE_KEYS_BLOB_LEN   38      /* P 'b' hash 'R' */
 #define STORE_KEYS_CHUNK_LEN  42
 #define STORE_KEYS_UIDV_LEN   5
 /* Longest key the store builds itself (a name index key). */
 #define STORE_KEYS_MAX        (STORE_KEYS_ACCT_LEN + STORE_MAILBOX_NAME_MAX)
+/* Longest range prefix: a name index key plus the separator '/'. */
+#define STORE_KEYS_MAX_RANGE  (STORE_KEYS_MAX + 1)
 
 enum store_keys_tag {
 	STORE_KEYS_STATE = 'S',
@@ -44,6 +56,9 @@ enum store_keys_tag {
 	STORE_KEYS_MBOX = 'X',
 	STORE_KEYS_MSG = 'M',
 	STORE_KEYS_CHANGE = 'C',
+	STORE_KEYS_MCHANGE = 'c',
+	STORE_KEYS_KEYWORD = 'K',
+	STORE_KEYS_SUBSCR = 'U',
 };
 
 static inline void
@@ -83,8 +98,24 @@ size_t store_keys_msg_prefix(uint8_t *k, struct store_acct a, uint32_t mbox);
 size_t store_keys_msg(uint8_t *k, struct store_acct a, uint32_t mbox,
                       uint32_t uid);
 size_t store_keys_change(uint8_t *k, struct store_acct a, uint64_t modseq);
+/* P 'a' acct tag mbox (18 octets): one mailbox's records of family tag
+ * (STORE_KEYS_MSG, STORE_KEYS_MCHANGE or STORE_KEYS_KEYWORD). */
+size_t store_keys_mbox_tag(uint8_t *k, struct store_acct a,
+                           enum store_keys_tag tag, uint32_t mbox);
+size_t store_keys_mchange(uint8_t *k, struct store_acct a, uint32_t mbox,
+                          uint64_t modseq);
+/* kw is at most STORE_KEYWORD_MAX octets; the key holds it lower-cased
+ * (ASCII), so that spellings differing in case share one key. */
+size_t store_keys_keyword(uint8_t *k, struct store_acct a, uint32_t mbox,
+                          const char *kw, size_t len);
+/* name is at most STORE_MAILBOX_NAME_MAX octets. */
+size_t store_keys_subscr(uint8_t *k, struct store_acct a, const char *name,
+                         size_t len);
 size_t store_keys_blob(uint8_t *k, uint32_t part,
                        const uint8_t hash[STORE_HASH_LEN]);
+/* P 'b' hash 'M': the body's parsed meta (STORE_KEYS_BLOB_LEN octets). */
+size_t store_keys_blob_meta(uint8_t *k, uint32_t part,
+                            const uint8_t hash[STORE_HASH_LEN]);
 size_t store_keys_chunk(uint8_t *k, uint32_t part,
                         const uint8_t hash[STORE_HASH_LEN], uint32_t chunk);
 size_t store_keys_uidv(uint8_t *k, uint32_t part);

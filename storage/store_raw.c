@@ -1,7 +1,8 @@
 /* store_raw.c: raw key access (store_raw.h) and the primitive reads and
  * writes every operation goes through: through the writer's batch inside
- * an apply function, or against the committed DB from any thread.
- * RocksDB's error strings become an rs_err here and are freed at once. */
+ * an apply function, or against the committed DB from any thread; range
+ * iterators and walks over the batch. RocksDB's error strings become an
+ * rs_err here and are freed at once. */
 #include "storage/store_int.h"
 
 #include <stdlib.h>
@@ -52,6 +53,167 @@ void
 store__del(struct store_txn *t, const uint8_t *key, size_t klen)
 {
 	rocksdb_writebatch_wi_delete(t->wb, (const char *)key, klen);
+}
+
+int
+store__exists(const struct store_view *v, const uint8_t *key, size_t klen,
+              struct rs_err *err)
+{
+	uint8_t *val;
+	size_t len;
+	int rc = store__get(v, key, klen, &val, &len, err);
+
+	free(val);
+	if (rc == RS_ENOTFOUND)
+		return 0;
+	return rc == 0 ? 1 : rc;
+}
+
+/* ---- ranges ---- */
+
+void
+store__range_open(struct store *st, struct store_range *r,
+                  const uint8_t *prefix, size_t plen, const uint8_t *seek,
+                  size_t slen, const rocksdb_snapshot_t *snap)
+{
+	size_t elen = store_keys_prefix_end(prefix, plen, r->end);
+
+	r->ro = rocksdb_readoptions_create();
+	r->plen = plen;
+	if (snap != NULL)
+		rocksdb_readoptions_set_snapshot(r->ro, snap);
+	/* Every prefix here holds a tag letter after the partition, so
+	 * it is never all 0xff and elen > 0. */
+	rocksdb_readoptions_set_iterate_upper_bound(r->ro, (char *)r->end,
+	                                            elen);
+	r->it = rocksdb_create_iterator(st->db, r->ro);
+	rocksdb_iter_seek(r->it, (const char *)seek, slen);
+}
+
+void
+store__range_close(struct store_range *r)
+{
+	if (r->it != NULL)
+		rocksdb_iter_destroy(r->it);
+	if (r->ro != NULL)
+		rocksdb_readoptions_destroy(r->ro);
+	r->it = NULL;
+	r->ro = NULL;
+}
+
+int
+store__range_status(struct store_range *r, struct rs_err *err)
+{
+	char *e = NULL;
+
+	rocksdb_iter_get_error(r->it, &e);
+	if (e == NULL)
+		return 0;
+	store__fail(err, RS_EIO, "store scan: %s", e);
+	free(e);
+	return RS_EIO;
+}
+
+/* ---- walks through the batch ---- */
+
+/* Keys a walk reads before handing them over: a batch must not change
+ * under an iterator that reads it, and memory stays bounded. */
+#define STORE_WALK_STEP 1024
+
+struct store_walk_item {
+	uint8_t *key;                 /* owns; the value follows the key */
+	size_t   klen;
+	size_t   vlen;
+};
+
+/* Copies up to STORE_WALK_STEP keys and values from "from" on. Returns
+ * the count, or -1 with err set. */
+static int
+store_walk_collect(struct store_txn *t, const uint8_t *prefix, size_t plen,
+                   const uint8_t *from, size_t flen,
+                   struct store_walk_item *items, struct rs_err *err)
+{
+	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+	uint8_t end[STORE_KEYS_MAX_RANGE];
+	size_t elen = store_keys_prefix_end(prefix, plen, end);
+	rocksdb_iterator_t *base, *it;
+	char *e = NULL;
+	int n = 0, rc = 0;
+
+	/* The bound keeps the base from reading tombstones past the
+	 * range; the batch's own entries are checked by prefix below. */
+	rocksdb_readoptions_set_iterate_upper_bound(ro, (char *)end, elen);
+	base = rocksdb_create_iterator(t->st->db, ro);
+	/* Takes base. */
+	it = rocksdb_writebatch_wi_create_iterator_with_base(t->wb, base);
+	for (rocksdb_iter_seek(it, (const char *)from, flen);
+	     rocksdb_iter_valid(it) && n < STORE_WALK_STEP;
+	     rocksdb_iter_next(it)) {
+		size_t klen, vlen;
+		const uint8_t *k = store__iter_key(it, &klen);
+		const uint8_t *v = store__iter_val(it, &vlen);
+		struct store_walk_item *w = &items[n++];
+
+		if (klen < plen || memcmp(k, prefix, plen) != 0) {
+			n--;
+			break;
+		}
+		w->key = rs_xmalloc(klen + vlen + 1);
+		memcpy(w->key, k, klen);
+		if (vlen > 0)
+			memcpy(w->key + klen, v, vlen);
+		w->klen = klen;
+		w->vlen = vlen;
+	}
+	rocksdb_iter_get_error(it, &e);
+	if (e != NULL) {
+		rc = store__fail(err, RS_EIO, "store walk: %s", e);
+		free(e);
+	}
+	rocksdb_iter_destroy(it);
+	rocksdb_readoptions_destroy(ro);
+	if (rc != 0) {
+		while (n > 0)
+			free(items[--n].key);
+		return -1;
+	}
+	return n;
+}
+
+int
+store__walk(struct store_txn *t, const uint8_t *prefix, size_t plen,
+            const uint8_t *from, size_t flen, store__walk_fn *fn, void *arg,
+            struct rs_err *err)
+{
+	struct store_walk_item *items = rs_xcalloc(STORE_WALK_STEP,
+	                                           sizeof(*items));
+	uint8_t *cur = rs_xmemdup(from, flen);
+	size_t clen = flen;
+	int n, rc = 0;
+
+	do {
+		n = store_walk_collect(t, prefix, plen, cur, clen, items, err);
+		if (n < 0) {
+			rc = -1;
+			break;
+		}
+		for (int i = 0; i < n && rc == 0; i++)
+			rc = fn(t, arg, items[i].key, items[i].klen,
+			        items[i].key + items[i].klen, items[i].vlen,
+			        err);
+		if (n > 0) {
+			/* The next round starts just after the last key. */
+			free(cur);
+			clen = items[n - 1].klen + 1;
+			cur = rs_xcalloc(1, clen);
+			memcpy(cur, items[n - 1].key, clen - 1);
+		}
+		for (int i = 0; i < n; i++)
+			free(items[i].key);
+	} while (rc == 0 && n == STORE_WALK_STEP);
+	free(cur);
+	free(items);
+	return rc < 0 ? -1 : 0;
 }
 
 /* ---- store_raw.h ---- */

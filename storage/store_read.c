@@ -10,59 +10,6 @@
 #include "lib/rs_mem.h"
 #include "storage/store_keys.h"
 
-/* An iterator over [prefix, prefix_end) of one implicit snapshot. The
- * bound lives in the struct because RocksDB keeps a pointer to it. */
-struct store_range {
-	rocksdb_readoptions_t *ro;    /* owns */
-	rocksdb_iterator_t    *it;    /* owns */
-	uint8_t                end[STORE_KEYS_MAX];
-	size_t                 plen;
-};
-
-static void
-store_range_open(struct store *st, struct store_range *r,
-                 const uint8_t *prefix, size_t plen, const uint8_t *seek,
-                 size_t slen, const rocksdb_snapshot_t *snap)
-{
-	size_t elen = store_keys_prefix_end(prefix, plen, r->end);
-
-	r->ro = rocksdb_readoptions_create();
-	r->plen = plen;
-	if (snap != NULL)
-		rocksdb_readoptions_set_snapshot(r->ro, snap);
-	/* Every prefix here holds a tag letter after the partition, so
-	 * it is never all 0xff and elen > 0. */
-	rocksdb_readoptions_set_iterate_upper_bound(r->ro, (char *)r->end,
-	                                            elen);
-	r->it = rocksdb_create_iterator(st->db, r->ro);
-	rocksdb_iter_seek(r->it, (const char *)seek, slen);
-}
-
-static void
-store_range_close(struct store_range *r)
-{
-	if (r->it != NULL)
-		rocksdb_iter_destroy(r->it);
-	if (r->ro != NULL)
-		rocksdb_readoptions_destroy(r->ro);
-	r->it = NULL;
-	r->ro = NULL;
-}
-
-/* 0 at the end of the range, or RS_EIO if the iterator failed. */
-static int
-store_range_status(struct store_range *r, struct rs_err *err)
-{
-	char *e = NULL;
-
-	rocksdb_iter_get_error(r->it, &e);
-	if (e == NULL)
-		return 0;
-	store__fail(err, RS_EIO, "store scan: %s", e);
-	free(e);
-	return RS_EIO;
-}
-
 int
 store_account_get(struct store *st, struct store_acct a,
                   struct store_account_info *r, struct rs_err *err)
@@ -81,6 +28,7 @@ store_account_get(struct store *st, struct store_acct a,
 	r->bytes = s.bytes;
 	r->messages = s.messages;
 	r->mailboxes = s.nmbox;
+	r->changes_floor = s.log_floor;
 	r->exists = true;
 	return 0;
 }
@@ -122,7 +70,7 @@ store_mailbox_list(struct store *st, struct store_acct a,
 	*n_r = 0;
 	if (a.part > STORE_PART_MAX)
 		return store__fail(err, RS_EINVAL, "not an account partition");
-	store_range_open(st, &r, prefix, plen, prefix, plen, NULL);
+	store__range_open(st, &r, prefix, plen, prefix, plen, NULL);
 	for (; rocksdb_iter_valid(r.it); rocksdb_iter_next(r.it)) {
 		size_t klen, vlen;
 		const uint8_t *k = store__iter_key(r.it, &klen);
@@ -142,8 +90,8 @@ store_mailbox_list(struct store *st, struct store_acct a,
 		l[n++].id = store_keys_get32(k + plen);
 	}
 	if (rc == 0)
-		rc = store_range_status(&r, err);
-	store_range_close(&r);
+		rc = store__range_status(&r, err);
+	store__range_close(&r);
 	if (rc != 0) {
 		free(l);
 		return rc;
@@ -216,30 +164,88 @@ store_msg_buf_free(struct store_msg_buf *b)
 	b->len = 0;
 }
 
+/* The parsed meta of blob hash through v: 0 with *val_r (returns owned,
+ * NULL when the body was stored without one), or RS_EIO. */
+static int
+store_read_meta(const struct store_view *v, uint32_t part,
+                const uint8_t hash[STORE_HASH_LEN], uint8_t **val_r,
+                size_t *len_r, struct rs_err *err)
+{
+	uint8_t key[STORE_KEYS_BLOB_LEN];
+	int rc;
+
+	rc = store__get(v, key, store_keys_blob_meta(key, part, hash), val_r,
+	                len_r, err);
+	if (rc == RS_ENOTFOUND) {
+		rs_err_clear(err);
+		return 0;
+	}
+	return rc;
+}
+
+/* Record and meta from one snapshot, into one allocation: the record's
+ * octets, then the meta's. */
+static int
+store_msg_get_raw(struct store *st, const uint8_t *key, size_t klen,
+                  uint32_t part, struct store_msg *m,
+                  struct store_msg_buf *buf, struct rs_err *err)
+{
+	const rocksdb_snapshot_t *snap = rocksdb_create_snapshot(st->db);
+	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+	struct store_view v = store__view_db(st, ro);
+	uint8_t *val = NULL, *meta = NULL;
+	size_t len = 0, mlen = 0;
+	int rc;
+
+	rocksdb_readoptions_set_snapshot(ro, snap);
+	rc = store__get(&v, key, klen, &val, &len, err);
+	if (rc == 0 && store_rec_msg_dec(val, len, m) != 0)
+		rc = store__fail(err, RS_EIO, "corrupt message record");
+	if (rc == 0)
+		rc = store_read_meta(&v, part, m->blob, &meta, &mlen, err);
+	rocksdb_readoptions_destroy(ro);
+	rocksdb_release_snapshot(st->db, snap);
+	if (rc != 0) {
+		free(val);
+		return rc;
+	}
+	buf->raw = rs_xrealloc(val, len + mlen + 1);
+	buf->len = len + mlen;
+	if (mlen > 0)
+		memcpy(buf->raw + len, meta, mlen);
+	free(meta);
+	/* Decoded again: the keywords point into the new allocation. */
+	if (store_rec_msg_dec((const uint8_t *)buf->raw, len, m) != 0)
+		return store__fail(err, RS_EIO, "corrupt message record");
+	if (mlen > 0) {
+		m->meta = (const uint8_t *)buf->raw + len;
+		m->meta_len = mlen;
+	}
+	return 0;
+}
+
 int
 store_msg_get(struct store *st, struct store_acct a, uint32_t mailbox,
               uint32_t uid, struct store_msg *m, struct store_msg_buf *buf,
               struct rs_err *err)
 {
-	struct store_view v = store__view_db(st, NULL);
-	uint8_t key[STORE_KEYS_MSG_LEN], *val;
-	size_t len;
+	uint8_t key[STORE_KEYS_MSG_LEN];
 	int rc;
 
 	buf->raw = NULL;
 	buf->len = 0;
 	memset(m, 0, sizeof(*m));
-	rc = store__get(&v, key, store_keys_msg(key, a, mailbox, uid), &val,
-	                &len, err);
+	if (a.part > STORE_PART_MAX)
+		return store__fail(err, RS_EINVAL, "not an account partition");
+	rc = store_msg_get_raw(st, key, store_keys_msg(key, a, mailbox, uid),
+	                       a.part, m, buf, err);
 	if (rc == RS_ENOTFOUND)
 		return store__fail(err, rc, "no message %u/%u", mailbox, uid);
+	if (rc == RS_EIO)
+		return store__fail(err, rc, "corrupt message %u/%u", mailbox,
+		                   uid);
 	if (rc != 0)
 		return rc;
-	buf->raw = (char *)val;
-	buf->len = len;
-	if (store_rec_msg_dec(val, len, m) != 0)
-		return store__fail(err, RS_EIO, "corrupt message %u/%u",
-		                   mailbox, uid);
 	m->mailbox = mailbox;
 	m->uid = uid;
 	return 0;
@@ -250,28 +256,62 @@ store_msg_get(struct store *st, struct store_acct a, uint32_t mailbox,
 struct store_msg_iter {
 	struct store             *st;
 	const rocksdb_snapshot_t *snap;    /* owns */
+	rocksdb_readoptions_t    *ro;      /* owns; at snap, for the metas */
 	struct store_range        r;
+	uint32_t                  part;
 	uint32_t                  mailbox;
+	unsigned                  opts;    /* enum store_iter_opt */
+	uint8_t                  *meta;    /* owns; the current message's */
 	bool                      started;
 	bool                      failed;  /* once -1, always -1 */
 };
 
 struct store_msg_iter *
-store_msg_iter_new(struct store *st, struct store_acct a, uint32_t mailbox,
-                   uint32_t from_uid)
+store_msg_iter_open(struct store *st, struct store_acct a, uint32_t mailbox,
+                    uint32_t from_uid, unsigned opts)
 {
 	struct store_msg_iter *it = rs_xcalloc(1, sizeof(*it));
 	uint8_t prefix[STORE_KEYS_MSG_LEN], seek[STORE_KEYS_MSG_LEN];
 	size_t plen = store_keys_msg_prefix(prefix, a, mailbox);
 
 	it->st = st;
+	it->part = a.part;
 	it->mailbox = mailbox;
+	it->opts = opts;
 	/* An explicit snapshot (not only the iterator's implicit one) so
-	 * that the view stays fixed however long the caller takes. */
+	 * that the view stays fixed however long the caller takes, and the
+	 * metas come from the same state as the records. */
 	it->snap = rocksdb_create_snapshot(st->db);
-	store_range_open(st, &it->r, prefix, plen, seek,
+	it->ro = rocksdb_readoptions_create();
+	rocksdb_readoptions_set_snapshot(it->ro, it->snap);
+	store__range_open(st, &it->r, prefix, plen, seek,
 	                 store_keys_msg(seek, a, mailbox, from_uid), it->snap);
 	return it;
+}
+
+struct store_msg_iter *
+store_msg_iter_new(struct store *st, struct store_acct a, uint32_t mailbox,
+                   uint32_t from_uid)
+{
+	return store_msg_iter_open(st, a, mailbox, from_uid, STORE_ITER_META);
+}
+
+static int
+store_msg_iter_meta(struct store_msg_iter *it, struct store_msg *m,
+                    struct rs_err *err)
+{
+	struct store_view v = store__view_db(it->st, it->ro);
+	size_t len = 0;
+
+	free(it->meta);
+	it->meta = NULL;
+	if (store_read_meta(&v, it->part, m->blob, &it->meta, &len, err) != 0)
+		return -1;
+	if (it->meta != NULL) {
+		m->meta = it->meta;
+		m->meta_len = len;
+	}
+	return 0;
 }
 
 int
@@ -287,7 +327,7 @@ store_msg_iter_next(struct store_msg_iter *it, struct store_msg *m,
 		rocksdb_iter_next(it->r.it);
 	it->started = true;
 	if (!rocksdb_iter_valid(it->r.it)) {
-		if (store_range_status(&it->r, err) == 0)
+		if (store__range_status(&it->r, err) == 0)
 			return 0;
 		it->failed = true;
 		return -1;
@@ -303,6 +343,11 @@ store_msg_iter_next(struct store_msg_iter *it, struct store_msg *m,
 	}
 	m->mailbox = it->mailbox;
 	m->uid = store_keys_get32(k + it->r.plen);
+	if ((it->opts & STORE_ITER_META) != 0 &&
+	    store_msg_iter_meta(it, m, err) != 0) {
+		it->failed = true;
+		return -1;
+	}
 	return 1;
 }
 
@@ -314,48 +359,9 @@ store_msg_iter_free(struct store_msg_iter **pp)
 	if (it == NULL)
 		return;
 	*pp = NULL;
-	store_range_close(&it->r);
+	store__range_close(&it->r);
+	rocksdb_readoptions_destroy(it->ro);
 	rocksdb_release_snapshot(it->st->db, it->snap);
+	free(it->meta);
 	free(it);
-}
-
-int
-store_changes_since(struct store *st, struct store_acct a, uint64_t since,
-                    struct store_change *out, size_t max, size_t *n_r,
-                    struct rs_err *err)
-{
-	uint8_t prefix[STORE_KEYS_ACCT_LEN], seek[STORE_KEYS_CHANGE_LEN];
-	size_t plen = store_keys_acct_tag(prefix, a, STORE_KEYS_CHANGE);
-	struct store_range r;
-	size_t n = 0;
-	int rc = 0;
-
-	*n_r = 0;
-	if (a.part > STORE_PART_MAX)
-		return store__fail(err, RS_EINVAL, "not an account partition");
-	if (since == UINT64_MAX || max == 0)
-		return 0;
-	store_range_open(st, &r, prefix, plen, seek,
-	                 store_keys_change(seek, a, since + 1), NULL);
-	for (; n < max && rocksdb_iter_valid(r.it); rocksdb_iter_next(r.it)) {
-		size_t klen, vlen;
-		const uint8_t *k = store__iter_key(r.it, &klen);
-		const uint8_t *val = store__iter_val(r.it, &vlen);
-
-		if (klen != STORE_KEYS_CHANGE_LEN ||
-		    store_rec_change_dec(val, vlen, &out[n]) != 0) {
-			rc = store__fail(err, RS_EIO, "corrupt change record "
-			                 "of account %u/%llu", a.part,
-			                 (unsigned long long)a.id);
-			break;
-		}
-		out[n++].modseq = store_keys_get64(k + plen);
-	}
-	if (rc == 0 && n < max)
-		rc = store_range_status(&r, err);
-	store_range_close(&r);
-	if (rc != 0)
-		return rc;
-	*n_r = n;
-	return 0;
 }

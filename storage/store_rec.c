@@ -90,6 +90,15 @@ store_rec_begin(struct store_rec_rd *r, const uint8_t *p, size_t len)
 		r->bad = true;
 }
 
+/* True when a value ends where the fields of the first writer ended:
+ * fields appended since (a group at a time) read as 0. A value that goes
+ * on has the whole group, so every other prefix is still RS_EIO. */
+static bool
+store_rec_legacy_end(const struct store_rec_rd *r)
+{
+	return !r->bad && r->p == r->end;
+}
+
 static int
 store_rec_end(const struct store_rec_rd *r)
 {
@@ -107,6 +116,7 @@ store_rec_acct_enc(uint8_t *out, const struct store_rec_acct *r)
 	o = store_rec_put_varint(o, r->messages);
 	o = store_rec_put_varint(o, r->next_mbox);
 	o = store_rec_put_varint(o, r->nmbox);
+	o = store_rec_put_varint(o, r->log_floor);
 	return (size_t)(o - out);
 }
 
@@ -121,6 +131,7 @@ store_rec_acct_dec(const uint8_t *p, size_t len, struct store_rec_acct *r)
 	r->messages = store_rec_varint(&rd);
 	r->next_mbox = store_rec_u32(&rd);
 	r->nmbox = store_rec_u32(&rd);
+	r->log_floor = store_rec_legacy_end(&rd) ? 0 : store_rec_varint(&rd);
 	return store_rec_end(&rd);
 }
 
@@ -191,6 +202,9 @@ store_rec_mbox_enc(uint8_t *out, const struct store_mailbox *m)
 	o = store_rec_put_varint(o, m->highestmodseq);
 	o = store_rec_put_varint(o, nlen);
 	o = store_rec_put_bytes(o, m->name, nlen);
+	o = store_rec_put_varint(o, m->deleted);
+	o = store_rec_put_varint(o, m->deleted_bytes);
+	o = store_rec_put_varint(o, m->nkeywords);
 	return (size_t)(o - out);
 }
 
@@ -214,6 +228,13 @@ store_rec_mbox_dec(const uint8_t *p, size_t len, struct store_mailbox *m)
 	if (nlen > STORE_MAILBOX_NAME_MAX)
 		rd.bad = true;
 	name = store_rec_bytes(&rd, nlen);
+	m->deleted = m->nkeywords = 0;
+	m->deleted_bytes = 0;
+	if (!store_rec_legacy_end(&rd)) {
+		m->deleted = store_rec_u32(&rd);
+		m->deleted_bytes = store_rec_varint(&rd);
+		m->nkeywords = store_rec_u32(&rd);
+	}
 	if (use > STORE_USE_ARCHIVE || sub > 1 ||
 	    (name != NULL && memchr(name, '\0', nlen) != NULL))
 		rd.bad = true;
@@ -246,7 +267,7 @@ store_rec_unzigzag(uint64_t v)
 size_t
 store_rec_msg_bound(const struct store_msg *m)
 {
-	size_t n = 1 + 4 * 10 + STORE_HASH_LEN + 10 + 10 + m->meta_len;
+	size_t n = 1 + 4 * 10 + STORE_HASH_LEN + 10;
 
 	for (size_t i = 0; i < m->nkeywords; i++)
 		n += 10 + strlen(m->keywords[i]) + 1;
@@ -272,9 +293,21 @@ store_rec_msg_enc(uint8_t *out, const struct store_msg *m)
 		/* The NUL too: decoded keywords point into the value. */
 		o = store_rec_put_bytes(o, m->keywords[i], kl + 1);
 	}
-	o = store_rec_put_varint(o, m->meta_len);
-	o = store_rec_put_bytes(o, m->meta, m->meta_len);
 	return (size_t)(o - out);
+}
+
+int
+store_rec_msg_head_dec(const uint8_t *p, size_t len, uint64_t *modseq_r,
+                       uint32_t *flags_r)
+{
+	struct store_rec_rd rd;
+
+	store_rec_begin(&rd, p, len);
+	*modseq_r = store_rec_varint(&rd);
+	*flags_r = store_rec_u32(&rd);
+	if ((*flags_r & ~STORE_REC_FLAGS_ALL) != 0)
+		rd.bad = true;
+	return store_rec_end(&rd);
 }
 
 /* One keyword: its length, its octets and a NUL, nothing odd inside. */
@@ -319,16 +352,9 @@ store_rec_msg_dec(const uint8_t *p, size_t len, struct store_msg *m)
 	m->nkeywords = 0;
 	for (uint32_t i = 0; i < nkw && !rd.bad; i++)
 		m->keywords[m->nkeywords++] = store_rec_keyword(&rd);
-	m->meta_len = store_rec_u32(&rd);
-	if (m->meta_len > (size_t)STORE_META_MAX)
-		rd.bad = true;
-	m->meta = store_rec_bytes(&rd, m->meta_len);
-	if (m->meta_len == 0)
-		m->meta = NULL;
-	if (rd.bad) {
+	m->meta = NULL;
+	m->meta_len = 0;
+	if (rd.bad)
 		m->nkeywords = 0;
-		m->meta = NULL;
-		m->meta_len = 0;
-	}
 	return store_rec_end(&rd);
 }

@@ -3,7 +3,9 @@
  * check every length against the value, so a truncated or corrupt value
  * gives RS_EIO, never a read out of bounds. A version-1 decoder ignores
  * octets after the fields it knows, so fields can be appended later
- * without a version bump. Pure: no I/O, no allocation. */
+ * without a version bump; a value that ends where an older writer's ended
+ * reads the appended group as 0 (account: log_floor; mailbox: deleted,
+ * deleted_bytes, nkeywords). Pure: no I/O, no allocation. */
 #ifndef ROOST_STORAGE_STORE_REC_H
 #define ROOST_STORAGE_STORE_REC_H
 
@@ -22,6 +24,7 @@ struct store_rec_acct {
 	uint64_t messages;
 	uint32_t next_mbox;           /* id the next new mailbox gets */
 	uint32_t nmbox;               /* mailboxes that exist */
+	uint64_t log_floor;           /* change log trimmed up to here */
 };
 
 /* Blob meta: P 'b' hash 'R'. */
@@ -31,10 +34,10 @@ struct store_rec_blob {
 };
 
 /* Upper bounds of an encoded record, for stack buffers. */
-#define STORE_REC_ACCT_MAX   (1 + 5 * 10)
+#define STORE_REC_ACCT_MAX   (1 + 6 * 10)
 #define STORE_REC_BLOB_MAX   (1 + 2 * 10)
 #define STORE_REC_CHANGE_MAX (1 + 3 * 10)
-#define STORE_REC_MBOX_MAX   (1 + 8 * 10 + STORE_MAILBOX_NAME_MAX)
+#define STORE_REC_MBOX_MAX   (1 + 12 * 10 + STORE_MAILBOX_NAME_MAX)
 
 /* Encoders write into out (at least the _MAX above, or
  * store_rec_msg_bound() octets) and return the length. Decoders return 0
@@ -59,13 +62,18 @@ int store_rec_mbox_dec(const uint8_t *p, size_t len, struct store_mailbox *m)
 	RS_MUST_CHECK;
 
 /* The key holds mailbox and uid; the decoder leaves them alone. Keywords
- * are stored with their NUL, so the decoded m->keywords and m->meta are
- * borrowed from p (valid while p is). The encoder takes the keyword
- * strings as C strings and trusts the limits of store.h (checked when the
- * write was queued). */
+ * are stored with their NUL, so the decoded m->keywords are borrowed from
+ * p (valid while p is). The meta is not part of the record (it lives with
+ * the blob): the encoder ignores m->meta, the decoder sets it to NULL.
+ * The encoder takes the keyword strings as C strings and trusts the
+ * limits of store.h (checked when the write was queued). */
 size_t store_rec_msg_bound(const struct store_msg *m);
 size_t store_rec_msg_enc(uint8_t *out, const struct store_msg *m);
 int store_rec_msg_dec(const uint8_t *p, size_t len, struct store_msg *m)
 	RS_MUST_CHECK;
+/* Only the leading fields, for scans that need no more (the mailbox
+ * index): no keyword or hash checks. 0 or RS_EIO. */
+int store_rec_msg_head_dec(const uint8_t *p, size_t len, uint64_t *modseq_r,
+                           uint32_t *flags_r) RS_MUST_CHECK;
 
 #endif

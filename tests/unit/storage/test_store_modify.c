@@ -32,8 +32,10 @@ test_changes_all(struct tsu *t, struct store_acct a)
 		{ 1, STORE_CHANGE_APPEND, 1, 1 },
 		{ 2, STORE_CHANGE_APPEND, 1, 2 },
 		{ 3, STORE_CHANGE_APPEND, 2, 1 },
-		{ 4, STORE_CHANGE_FLAGS, 1, 2 },
-		{ 5, STORE_CHANGE_FLAGS, 1, 1 },
+		/* A flag change takes the listed UIDs in ascending order,
+		 * whatever order the caller gave. */
+		{ 4, STORE_CHANGE_FLAGS, 1, 1 },
+		{ 5, STORE_CHANGE_FLAGS, 1, 2 },
 		{ 6, STORE_CHANGE_EXPUNGE, 1, 1 },
 	};
 	struct store_change ch[10];
