@@ -128,6 +128,13 @@ typedef void imap_data_fn(struct imap_session *s, const struct imap_event *ev);
 /* Frees s->cmd.state: at the command's end, after a parse error once a
  * literal was accepted, and when the session closes mid-command. */
 typedef void imap_cmd_cleanup_fn(struct imap_session *s);
+/* The line the command asked for with imap_cmd_line (an AUTHENTICATE
+ * response, IDLE's DONE): line borrowed for the call, without CRLF. */
+typedef void imap_line_fn(struct imap_session *s, struct rs_str line);
+
+/* A command's handler: IMAP_RUN_DONE or IMAP_RUN_ASYNC. cmd is
+ * borrowed for the call (copy what an async command keeps). */
+typedef int imap_run_fn(struct imap_session *s, const struct imap_cmd *cmd);
 
 /* Command flags. */
 #define IMAP_CMD_F_UID_OK      (1u << 0) /* "UID <name>" exists */
@@ -145,7 +152,7 @@ struct imap_cmd_def {
 	const char *name;
 	unsigned    states;           /* enum imap_state bits */
 	unsigned    flags;            /* IMAP_CMD_F_* */
-	int       (*run)(struct imap_session *s, const struct imap_cmd *cmd);
+	imap_run_fn *run;
 	imap_literal_fn *literal;     /* NULL: literals are accepted when the
 	                               * parser keeps them inline, streamed
 	                               * ones refused with BAD [TOOBIG] */
@@ -165,7 +172,8 @@ struct imap_cur {
 	imap_pump_fn *pump;           /* set: streaming (imap_cmd_stream) */
 	void       *state;            /* the command's own; owned via cleanup */
 	imap_cmd_cleanup_fn *cleanup; /* frees state; NULL: free(state) */
-	uint64_t    started_us;       /* for the log */
+	imap_line_fn *line;           /* set: the next line goes there */
+	uint64_t    started_ms;       /* for the log */
 };
 
 struct imap_session {
@@ -183,6 +191,7 @@ struct imap_session {
 	unsigned            enabled;  /* IMAP_EXT_* */
 	bool                plaintext_ok; /* loopback or plaintext_auth_any */
 	bool                paused;   /* reading stopped: output too full */
+	bool                in_read;  /* inside on_read: no nested reads */
 	bool                refused;  /* the current command's literal was
 	                               * refused: ignore its parse error */
 	const char         *close_reason; /* FLUSH: static string */
@@ -228,6 +237,9 @@ void imap_cmd_finish(struct imap_session *s);
  * IMAP_OUT_LOW, and again whenever it drains there, until pump returns
  * IMAP_PUMP_DONE. Call from run and return IMAP_RUN_ASYNC. */
 void imap_cmd_stream(struct imap_session *s, imap_pump_fn *pump);
+/* An IMAP_RUN_ASYNC command reads the client's next line itself (not a
+ * command): line(s, text) runs once it arrived; call again for more. */
+void imap_cmd_line(struct imap_session *s, imap_line_fn *line);
 /* After IMAP_PUMP_WAIT: pumps again now. */
 void imap_cmd_pump(struct imap_session *s);
 /* True once the session is closing: an async completion that finds it so
@@ -256,6 +268,47 @@ int imap_session__new(struct imap_server *srv, evutil_socket_t fd,
 void imap_session__shutdown(struct imap_session *s);
 void imap_session__release(struct imap_session *s);
 
+/* ---- imap_misc.c: CAPABILITY NOOP LOGOUT ENABLE ID NAMESPACE ---- */
+/* Writes "CAPABILITY IMAP4rev1 ..." (no CRLF) for s's state. */
+void imap_misc__capability(const struct imap_session *s,
+                           struct evbuffer *out);
+imap_run_fn imap_misc__capability_cmd;
+imap_run_fn imap_misc__noop;
+imap_run_fn imap_misc__logout;
+imap_run_fn imap_misc__enable;
+imap_run_fn imap_misc__id;
+imap_run_fn imap_misc__namespace;
+
+/* ---- imap_auth.c: LOGIN, AUTHENTICATE (not authenticated state) ---- */
+imap_run_fn imap_auth__login;
+imap_run_fn imap_auth__authenticate;
+
+/* ---- imap_list.c: LIST, LSUB ---- */
+imap_run_fn imap_list__list;
+imap_run_fn imap_list__lsub;
+
+/* ---- imap_mailbox.c: CREATE DELETE RENAME (UN)SUBSCRIBE STATUS ---- */
+imap_run_fn imap_mailbox__create;
+imap_run_fn imap_mailbox__delete;
+imap_run_fn imap_mailbox__rename;
+imap_run_fn imap_mailbox__subscribe;
+imap_run_fn imap_mailbox__unsubscribe;
+imap_run_fn imap_mailbox__status;
+/* Writes the STATUS items of mb named in the list att (LIST-STATUS uses
+ * it too): "* STATUS name (...)\r\n". 0, or -1 (bad item: nothing
+ * written). */
+int imap_mailbox__status_write(struct imap_session *s,
+                               const struct store_mailbox *mb,
+                               const struct imap_arg *att) RS_MUST_CHECK;
+
+/* ---- imap_select.c: SELECT EXAMINE CLOSE UNSELECT CHECK IDLE ---- */
+imap_run_fn imap_select__select;
+imap_run_fn imap_select__examine;
+imap_run_fn imap_select__close_cmd;
+imap_run_fn imap_select__unselect;
+imap_run_fn imap_select__check;
+imap_run_fn imap_select__idle;
+
 /* ---- imap_select.c: the view as commands see it ---- */
 /* Sends the view updates the current command allows (RFC 9051 7.5.1):
  * refreshes from the store, then imap_view_emit. allow_expunge false
@@ -272,7 +325,12 @@ void imap_select__close(struct imap_session *s);
 int imap_mailbox_name_in(const struct imap_session *s,
                          const struct imap_arg *a, char *out, size_t outsz)
 	RS_MUST_CHECK;
-/* Writes name as a quoted string or literal (encoded in modified UTF-7
+/* Decodes a name or LIST pattern as sent (modified UTF-7 unless UTF-8
+ * names are on) into out, INBOX spelled upper case; no other checks.
+ * 0, or -1 (malformed, too long). */
+int imap_mailbox__decode(const struct imap_session *s, struct rs_str in,
+                         char *out, size_t outsz) RS_MUST_CHECK;
+/* Writes name as a quoted string (encoded in modified UTF-7
  * unless UTF-8 names are on). */
 void imap_mailbox_name_out(const struct imap_session *s, struct evbuffer *out,
                            const char *name);

@@ -1,0 +1,618 @@
+/* imap_mailbox.c: mailbox names on the wire (modified UTF-7 for IMAP4rev1
+ * clients, RFC 3501 5.1.3; UTF-8 once UTF8=ACCEPT or IMAP4rev2 is on) and
+ * the commands that manage mailboxes: CREATE, DELETE, RENAME, SUBSCRIBE,
+ * UNSUBSCRIBE (RFC 9051 6.3.4-6.3.8) and STATUS (6.3.11, RFC 8438 SIZE,
+ * RFC 7162 HIGHESTMODSEQ, RFC 9208 DELETED). LIST is in imap_list.c. */
+#include <event2/buffer.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lib/rs_mem.h"
+#include "node/imap/imap_int.h"
+
+/* Modified base64 (RFC 3501 5.1.3): ',' instead of '/'. */
+static const char imap_mb64[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
+
+static int
+imap_mb64_val(char c)
+{
+	const char *p = c != '\0' ? strchr(imap_mb64, c) : NULL;
+
+	return p != NULL ? (int)(p - imap_mb64) : -1;
+}
+
+/* Appends code point cp as UTF-8; false if it does not fit. */
+static bool
+imap_utf8_put(char *out, size_t outsz, size_t *w, uint32_t cp)
+{
+	char b[4];
+	size_t n;
+
+	if (cp < 0x80) {
+		b[0] = (char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		b[0] = (char)(0xc0 | (cp >> 6));
+		b[1] = (char)(0x80 | (cp & 0x3f));
+		n = 2;
+	} else if (cp < 0x10000) {
+		b[0] = (char)(0xe0 | (cp >> 12));
+		b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		b[2] = (char)(0x80 | (cp & 0x3f));
+		n = 3;
+	} else {
+		b[0] = (char)(0xf0 | (cp >> 18));
+		b[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		b[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		b[3] = (char)(0x80 | (cp & 0x3f));
+		n = 4;
+	}
+	if (*w + n >= outsz)
+		return false;
+	memcpy(out + *w, b, n);
+	*w += n;
+	return true;
+}
+
+/* Decodes one "&...-" run starting after the '&'; *ip moves past '-'. */
+static int
+imap_mutf7_run(const char *in, size_t len, size_t *ip, char *out,
+               size_t outsz, size_t *w)
+{
+	uint32_t bits = 0, hi = 0;
+	unsigned nbits = 0;
+	size_t i = *ip, units = 0;
+
+	for (; i < len && in[i] != '-'; i++) {
+		int v = imap_mb64_val(in[i]);
+
+		if (v < 0)
+			return -1;
+		bits = (bits << 6) | (uint32_t)v;
+		nbits += 6;
+		if (nbits < 16)
+			continue;
+		nbits -= 16;
+		uint32_t u = (bits >> nbits) & 0xffff;
+
+		units++;
+		if (u >= 0xd800 && u < 0xdc00) {
+			if (hi != 0)
+				return -1;
+			hi = u;
+			continue;
+		}
+		if (u >= 0xdc00 && u < 0xe000) {
+			if (hi == 0)
+				return -1;
+			u = 0x10000 + ((hi - 0xd800) << 10) + (u - 0xdc00);
+			hi = 0;
+		} else if (hi != 0) {
+			return -1;
+		}
+		/* RFC 3501 5.1.3: printable ASCII must not be encoded. */
+		if (u >= 0x20 && u < 0x7f)
+			return -1;
+		if (!imap_utf8_put(out, outsz, w, u))
+			return -1;
+	}
+	/* The run ends with '-', with no pending surrogate, and unused
+	 * bits are zero padding. */
+	if (i == len || hi != 0 || units == 0 || nbits >= 6 ||
+	    (bits & ((1u << nbits) - 1)) != 0)
+		return -1;
+	*ip = i + 1;
+	return 0;
+}
+
+/* Modified UTF-7 to UTF-8; -1 on a malformed name or overflow. */
+static int
+imap_mutf7_decode(const char *in, size_t len, char *out, size_t outsz)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < len;) {
+		unsigned char c = (unsigned char)in[i];
+
+		if (c >= 0x80)
+			return -1;
+		if (c != '&') {
+			if (w + 1 >= outsz)
+				return -1;
+			out[w++] = (char)c;
+			i++;
+			continue;
+		}
+		i++;
+		if (i < len && in[i] == '-') {
+			if (w + 1 >= outsz)
+				return -1;
+			out[w++] = '&';
+			i++;
+			continue;
+		}
+		if (imap_mutf7_run(in, len, &i, out, outsz, &w) != 0)
+			return -1;
+	}
+	out[w] = '\0';
+	return 0;
+}
+
+/* Next code point of UTF-8 s at *i (the store checked the encoding). */
+static uint32_t
+imap_utf8_next(const unsigned char *s, size_t len, size_t *i)
+{
+	uint32_t c = s[*i];
+	size_t n = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : 0;
+
+	c &= n == 3 ? 0x07 : n == 2 ? 0x0f : n == 1 ? 0x1f : 0x7f;
+	(*i)++;
+	for (; n > 0 && *i < len; n--, (*i)++)
+		c = (c << 6) | (s[*i] & 0x3f);
+	return c;
+}
+
+/* UTF-8 to modified UTF-7 into out. */
+static void
+imap_mutf7_encode(const char *name, struct evbuffer *out)
+{
+	const unsigned char *s = (const unsigned char *)name;
+	size_t len = strlen(name);
+
+	for (size_t i = 0; i < len;) {
+		uint32_t bits = 0;
+		unsigned nbits = 0;
+
+		if (s[i] >= 0x20 && s[i] < 0x7f) {
+			evbuffer_add(out, s[i] == '&' ? "&-" : (const char *)&s[i],
+			             s[i] == '&' ? 2 : 1);
+			i++;
+			continue;
+		}
+		evbuffer_add(out, "&", 1);
+		while (i < len && (s[i] < 0x20 || s[i] >= 0x7f)) {
+			uint32_t cp = imap_utf8_next(s, len, &i);
+			uint32_t u[2];
+			size_t nu = 1;
+
+			if (cp >= 0x10000) {
+				u[0] = 0xd800 + ((cp - 0x10000) >> 10);
+				u[1] = 0xdc00 + ((cp - 0x10000) & 0x3ff);
+				nu = 2;
+			} else {
+				u[0] = cp;
+			}
+			for (size_t k = 0; k < nu; k++) {
+				bits = (bits << 16) | u[k];
+				nbits += 16;
+				while (nbits >= 6) {
+					nbits -= 6;
+					evbuffer_add(out, &imap_mb64[(bits >> nbits)
+					             & 0x3f], 1);
+				}
+			}
+		}
+		if (nbits > 0)
+			evbuffer_add(out, &imap_mb64[(bits << (6 - nbits)) &
+			             0x3f], 1);
+		evbuffer_add(out, "-", 1);
+	}
+}
+
+/* "INBOX" in any case, alone or as the first level, is spelled INBOX
+ * (RFC 9051 5.1). */
+static void
+imap_mailbox_inbox_case(char *name)
+{
+	static const char inbox[] = "INBOX";
+
+	for (size_t i = 0; i < 5; i++)
+		if (name[i] == '\0' || (name[i] & ~0x20) != inbox[i])
+			return;
+	if (name[5] == '\0' || name[5] == '/')
+		memcpy(name, inbox, 5);
+}
+
+int
+imap_mailbox__decode(const struct imap_session *s, struct rs_str in,
+                     char *out, size_t outsz)
+{
+	if (imap_utf8_names(s)) {
+		if (in.len + 1 > outsz || memchr(in.p, '\0', in.len) != NULL)
+			return -1;
+		memcpy(out, in.p, in.len);
+		out[in.len] = '\0';
+	} else if (imap_mutf7_decode(in.p, in.len, out, outsz) != 0) {
+		return -1;
+	}
+	imap_mailbox_inbox_case(out);
+	return 0;
+}
+
+int
+imap_mailbox_name_in(const struct imap_session *s, const struct imap_arg *a,
+                     char *out, size_t outsz)
+{
+	size_t len;
+
+	if (!imap_arg_is_string(a) ||
+	    imap_mailbox__decode(s, a->str, out, outsz) != 0)
+		return -1;
+	len = strlen(out);
+	/* RFC 9051 6.3.4: a trailing separator only says "will have
+	 * children". */
+	while (len > 1 && out[len - 1] == '/')
+		out[--len] = '\0';
+	if (len == 0 || out[0] == '/' || strstr(out, "//") != NULL)
+		return -1;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f ||
+		    out[i] == '*' || out[i] == '%')
+			return -1;
+	return 0;
+}
+
+void
+imap_mailbox_name_out(const struct imap_session *s, struct evbuffer *out,
+                      const char *name)
+{
+	struct evbuffer *enc = evbuffer_new();
+	const char *p;
+	size_t len;
+
+	if (enc == NULL)
+		return;
+	if (imap_utf8_names(s))
+		evbuffer_add(enc, name, strlen(name));
+	else
+		imap_mutf7_encode(name, enc);
+	len = evbuffer_get_length(enc);
+	p = (const char *)evbuffer_pullup(enc, -1);
+	evbuffer_add(out, "\"", 1);
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] == '"' || p[i] == '\\')
+			evbuffer_add(out, "\\", 1);
+		evbuffer_add(out, &p[i], 1);
+	}
+	evbuffer_add(out, "\"", 1);
+	evbuffer_free(enc);
+}
+
+/* ---- writes: one or more store operations, one reply ---- */
+
+struct imap_mailbox_op {
+	unsigned    pending;          /* writes not completed yet */
+	int         rc;               /* the command's own write */
+	const char *what;             /* "CREATE" ...: static */
+};
+
+static void
+imap_mailbox_op_reply(struct imap_session *s, const struct imap_mailbox_op *op)
+{
+	switch (op->rc) {
+	case 0:
+		imap_reply(s, IMAP_OK, "%s completed", op->what);
+		break;
+	case RS_ENOTFOUND:
+		imap_reply(s, IMAP_NO, "[NONEXISTENT] No such mailbox");
+		break;
+	case RS_ECONFLICT:
+		imap_reply(s, IMAP_NO, "[ALREADYEXISTS] Mailbox exists");
+		break;
+	case RS_EPERM:
+		imap_reply(s, IMAP_NO, "[CANNOT] Not allowed for INBOX");
+		break;
+	case RS_ETOOBIG:
+		imap_reply(s, IMAP_NO, "[LIMIT] Too many mailboxes or name "
+		           "too long");
+		break;
+	case RS_EINVAL:
+		imap_reply(s, IMAP_NO, "[CANNOT] Invalid mailbox name");
+		break;
+	default:
+		imap_reply(s, IMAP_NO, "[SERVERBUG] %s failed", op->what);
+		break;
+	}
+}
+
+static void
+imap_mailbox_op_step(struct imap_session *s, int rc, bool main_op)
+{
+	struct imap_mailbox_op *op;
+
+	if (imap_session_closed(s)) {
+		imap_session_unref(s);
+		return;
+	}
+	op = s->cmd.state;
+	if (main_op)
+		op->rc = rc;
+	if (--op->pending == 0) {
+		imap_mailbox_op_reply(s, op);
+		imap_cmd_finish(s);
+	}
+	imap_session_unref(s);
+}
+
+/* A parent created on the way: an existing one is fine. */
+static void
+imap_mailbox_parent_done(void *arg, int rc)
+{
+	imap_mailbox_op_step(arg, rc, false);
+}
+
+static void
+imap_mailbox_main_done(void *arg, int rc)
+{
+	imap_mailbox_op_step(arg, rc, true);
+}
+
+static struct imap_mailbox_op *
+imap_mailbox_op_start(struct imap_session *s, const char *what)
+{
+	struct imap_mailbox_op *op = rs_xcalloc(1, sizeof(*op));
+
+	op->what = what;
+	free(s->cmd.state);
+	s->cmd.state = op;
+	return op;
+}
+
+/* A write was queued: one more completion to wait for. */
+static void
+imap_mailbox_op_queued(struct imap_session *s, struct imap_mailbox_op *op)
+{
+	op->pending++;
+	imap_session_ref(s);
+}
+
+/* Queues CREATE of every missing superior of name (RFC 9051 6.3.4: the
+ * server creates them). The writer applies them in order, before the
+ * command's own write queued next. */
+static void
+imap_mailbox_parents(struct imap_session *s, struct imap_mailbox_op *op,
+                     const char *name)
+{
+	char buf[STORE_MAILBOX_NAME_MAX + 1];
+	struct store_mailbox mb;
+	struct rs_err err;
+
+	snprintf(buf, sizeof(buf), "%s", name);
+	for (char *p = strchr(buf, '/'); p != NULL; p = strchr(p + 1, '/')) {
+		*p = '\0';
+		if (store_mailbox_find(imap_store(s), s->acct, buf, &mb,
+		                       &err) != 0 &&
+		    store_mailbox_create(imap_store(s), s->acct, buf,
+		                         STORE_USE_NONE, NULL, imap_exec(s),
+		                         imap_mailbox_parent_done, s, &err) == 0)
+			imap_mailbox_op_queued(s, op);
+		*p = '/';
+	}
+}
+
+/* The end of run for a write command: ASYNC if something was queued. */
+static int
+imap_mailbox_op_run(struct imap_session *s, struct imap_mailbox_op *op,
+                    int queue_rc, const struct rs_err *err)
+{
+	if (queue_rc == 0)
+		imap_mailbox_op_queued(s, op);
+	else if (op->pending == 0) {
+		op->rc = err->code != 0 ? err->code : RS_EIO;
+		imap_mailbox_op_reply(s, op);
+		return IMAP_RUN_DONE;
+	} else {
+		/* Parents are on their way: answer when they land. */
+		op->rc = err->code != 0 ? err->code : RS_EIO;
+	}
+	return IMAP_RUN_ASYNC;
+}
+
+int
+imap_mailbox__create(struct imap_session *s, const struct imap_cmd *cmd)
+{
+	char name[STORE_MAILBOX_NAME_MAX + 1];
+	struct imap_mailbox_op *op;
+	struct rs_err err;
+	int rc;
+
+	if (cmd->nargs != 1 ||
+	    imap_mailbox_name_in(s, cmd->args, name, sizeof(name)) != 0) {
+		imap_reply(s, IMAP_BAD, "Invalid mailbox name");
+		return IMAP_RUN_DONE;
+	}
+	if (strcmp(name, "INBOX") == 0) {
+		imap_reply(s, IMAP_NO, "[ALREADYEXISTS] INBOX exists");
+		return IMAP_RUN_DONE;
+	}
+	op = imap_mailbox_op_start(s, "CREATE");
+	imap_mailbox_parents(s, op, name);
+	rs_err_clear(&err);
+	rc = store_mailbox_create(imap_store(s), s->acct, name, STORE_USE_NONE,
+	                          NULL, imap_exec(s), imap_mailbox_main_done, s,
+	                          &err);
+	return imap_mailbox_op_run(s, op, rc, &err);
+}
+
+int
+imap_mailbox__delete(struct imap_session *s, const struct imap_cmd *cmd)
+{
+	char name[STORE_MAILBOX_NAME_MAX + 1];
+	struct imap_mailbox_op *op;
+	struct rs_err err;
+	int rc;
+
+	if (cmd->nargs != 1 ||
+	    imap_mailbox_name_in(s, cmd->args, name, sizeof(name)) != 0) {
+		imap_reply(s, IMAP_BAD, "Invalid mailbox name");
+		return IMAP_RUN_DONE;
+	}
+	if (strcmp(name, "INBOX") == 0) {
+		imap_reply(s, IMAP_NO, "[CANNOT] INBOX cannot be deleted");
+		return IMAP_RUN_DONE;
+	}
+	/* RFC 9051 6.3.5: inferiors stay (as Dovecot does). Deleting the
+	 * selected mailbox is allowed; the session learns at its next
+	 * select. */
+	op = imap_mailbox_op_start(s, "DELETE");
+	rs_err_clear(&err);
+	rc = store_mailbox_delete(imap_store(s), s->acct, name, imap_exec(s),
+	                          imap_mailbox_main_done, s, &err);
+	return imap_mailbox_op_run(s, op, rc, &err);
+}
+
+int
+imap_mailbox__rename(struct imap_session *s, const struct imap_cmd *cmd)
+{
+	char from[STORE_MAILBOX_NAME_MAX + 1], to[STORE_MAILBOX_NAME_MAX + 1];
+	struct imap_mailbox_op *op;
+	struct rs_err err;
+	int rc;
+
+	if (cmd->nargs != 2 ||
+	    imap_mailbox_name_in(s, cmd->args, from, sizeof(from)) != 0 ||
+	    imap_mailbox_name_in(s, imap_arg_next(cmd->args), to,
+	                         sizeof(to)) != 0) {
+		imap_reply(s, IMAP_BAD, "Invalid mailbox name");
+		return IMAP_RUN_DONE;
+	}
+	if (strcmp(to, "INBOX") == 0) {
+		imap_reply(s, IMAP_NO, "[ALREADYEXISTS] INBOX exists");
+		return IMAP_RUN_DONE;
+	}
+	op = imap_mailbox_op_start(s, "RENAME");
+	/* RFC 9051 6.3.6: superiors of the new name are created. */
+	imap_mailbox_parents(s, op, to);
+	rs_err_clear(&err);
+	rc = store_mailbox_rename(imap_store(s), s->acct, from, to,
+	                          imap_exec(s), imap_mailbox_main_done, s, &err);
+	return imap_mailbox_op_run(s, op, rc, &err);
+}
+
+static int
+imap_mailbox_subscribe_run(struct imap_session *s, const struct imap_cmd *cmd,
+                           bool on)
+{
+	char name[STORE_MAILBOX_NAME_MAX + 1];
+	struct imap_mailbox_op *op;
+	struct rs_err err;
+	int rc;
+
+	if (cmd->nargs != 1 ||
+	    imap_mailbox_name_in(s, cmd->args, name, sizeof(name)) != 0) {
+		imap_reply(s, IMAP_BAD, "Invalid mailbox name");
+		return IMAP_RUN_DONE;
+	}
+	op = imap_mailbox_op_start(s, on ? "SUBSCRIBE" : "UNSUBSCRIBE");
+	rs_err_clear(&err);
+	rc = store_mailbox_subscribe(imap_store(s), s->acct, name, on,
+	                             imap_exec(s), imap_mailbox_main_done, s,
+	                             &err);
+	return imap_mailbox_op_run(s, op, rc, &err);
+}
+
+int
+imap_mailbox__subscribe(struct imap_session *s, const struct imap_cmd *cmd)
+{
+	return imap_mailbox_subscribe_run(s, cmd, true);
+}
+
+int
+imap_mailbox__unsubscribe(struct imap_session *s, const struct imap_cmd *cmd)
+{
+	return imap_mailbox_subscribe_run(s, cmd, false);
+}
+
+/* ---- STATUS ---- */
+
+int
+imap_mailbox__status_write(struct imap_session *s,
+                           const struct store_mailbox *mb,
+                           const struct imap_arg *att)
+{
+	struct evbuffer *items = evbuffer_new();
+	const struct imap_arg *a = att + 1;
+	const char *sp = "";
+
+	if (items == NULL)
+		return -1;
+	for (uint32_t i = 0; i < att->nchildren; i++, a = imap_arg_next(a)) {
+		if (imap_arg_is_atom(a, "MESSAGES"))
+			evbuffer_add_printf(items, "%sMESSAGES %" PRIu32, sp,
+			                    mb->messages);
+		else if (imap_arg_is_atom(a, "UIDNEXT"))
+			evbuffer_add_printf(items, "%sUIDNEXT %" PRIu32, sp,
+			                    mb->uidnext);
+		else if (imap_arg_is_atom(a, "UIDVALIDITY"))
+			evbuffer_add_printf(items, "%sUIDVALIDITY %" PRIu32, sp,
+			                    mb->uidvalidity);
+		else if (imap_arg_is_atom(a, "UNSEEN"))
+			evbuffer_add_printf(items, "%sUNSEEN %" PRIu32, sp,
+			                    mb->unseen);
+		else if (imap_arg_is_atom(a, "DELETED"))
+			evbuffer_add_printf(items, "%sDELETED %" PRIu32, sp,
+			                    mb->deleted);
+		else if (imap_arg_is_atom(a, "SIZE"))
+			evbuffer_add_printf(items, "%sSIZE %" PRIu64, sp,
+			                    mb->bytes);
+		else if (imap_arg_is_atom(a, "DELETED-STORAGE"))
+			evbuffer_add_printf(items, "%sDELETED-STORAGE %" PRIu64,
+			                    sp, mb->deleted_bytes);
+		else if (imap_arg_is_atom(a, "HIGHESTMODSEQ"))
+			evbuffer_add_printf(items, "%sHIGHESTMODSEQ %" PRIu64, sp,
+			                    mb->highestmodseq > 0 ?
+			                    mb->highestmodseq : 1);
+		else if (imap_arg_is_atom(a, "RECENT"))
+			/* IMAP4rev1 only; nothing is \Recent here. */
+			evbuffer_add_printf(items, "%sRECENT 0", sp);
+		else {
+			evbuffer_free(items);
+			return -1;
+		}
+		sp = " ";
+	}
+	evbuffer_add_printf(imap_out(s), "* STATUS ");
+	imap_mailbox_name_out(s, imap_out(s), mb->name);
+	evbuffer_add_printf(imap_out(s), " (");
+	evbuffer_add_buffer(imap_out(s), items);
+	evbuffer_add_printf(imap_out(s), ")\r\n");
+	evbuffer_free(items);
+	return 0;
+}
+
+int
+imap_mailbox__status(struct imap_session *s, const struct imap_cmd *cmd)
+{
+	char name[STORE_MAILBOX_NAME_MAX + 1];
+	const struct imap_arg *att;
+	struct store_mailbox mb;
+	struct rs_err err;
+	int rc;
+
+	if (cmd->nargs != 2 ||
+	    imap_mailbox_name_in(s, cmd->args, name, sizeof(name)) != 0 ||
+	    (att = imap_arg_next(cmd->args))->type != IMAP_ARG_LIST ||
+	    att->nchildren == 0) {
+		imap_reply(s, IMAP_BAD, "STATUS needs a mailbox and items");
+		return IMAP_RUN_DONE;
+	}
+	rs_err_clear(&err);
+	rc = store_mailbox_find(imap_store(s), s->acct, name, &mb, &err);
+	if (rc == RS_ENOTFOUND || (rc != 0 && err.code == RS_ENOTFOUND)) {
+		imap_reply(s, IMAP_NO, "[NONEXISTENT] No such mailbox");
+		return IMAP_RUN_DONE;
+	}
+	if (rc != 0) {
+		imap_reply(s, IMAP_NO, "[SERVERBUG] STATUS failed");
+		return IMAP_RUN_DONE;
+	}
+	if (imap_mailbox__status_write(s, &mb, att) != 0) {
+		imap_reply(s, IMAP_BAD, "Unknown STATUS item");
+		return IMAP_RUN_DONE;
+	}
+	imap_reply(s, IMAP_OK, "STATUS completed");
+	return IMAP_RUN_DONE;
+}

@@ -1,0 +1,621 @@
+/* imap_session.c: one IMAP connection on a bufferevent: the greeting,
+ * feeding imap_parser and routing its events (commands, literal
+ * announcements, streamed literal data, single lines), the command
+ * dispatch by state, replies, flow control and the one close path. The
+ * commands live in the other imap_*.c files. */
+#include <event2/buffer.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lib/rs_mem.h"
+#include "lib/rs_time.h"
+#include "node/core/bev_flush.h"
+#include "node/core/node_ctx.h"
+#include "node/imap/imap_int.h"
+
+static void imap_session_on_read(struct bufferevent *bev, void *arg);
+
+struct evbuffer *
+imap_out(struct imap_session *s)
+{
+	return bufferevent_get_output(s->bev);
+}
+
+struct store *
+imap_store(const struct imap_session *s)
+{
+	return s->srv->node->store;
+}
+
+struct rs_exec *
+imap_exec(const struct imap_session *s)
+{
+	return s->srv->node->exec;
+}
+
+void
+imap_printf(struct imap_session *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	evbuffer_add_vprintf(imap_out(s), fmt, ap);
+	va_end(ap);
+}
+
+void
+imap_untagged(struct imap_session *s, const char *fmt, ...)
+{
+	struct evbuffer *out = imap_out(s);
+	va_list ap;
+
+	evbuffer_add(out, "* ", 2);
+	va_start(ap, fmt);
+	evbuffer_add_vprintf(out, fmt, ap);
+	va_end(ap);
+	evbuffer_add(out, "\r\n", 2);
+}
+
+void
+imap_continue(struct imap_session *s, const char *text)
+{
+	imap_printf(s, "+ %s\r\n", text);
+}
+
+static const char *const imap_status_names[] = {
+	[IMAP_OK] = "OK", [IMAP_NO] = "NO", [IMAP_BAD] = "BAD",
+};
+
+/* Whether the current command may see untagged EXPUNGE (RFC 9051 7.5.1:
+ * not during FETCH, STORE, SEARCH; their UID forms may). */
+static bool
+imap_session_expunge_ok(const struct imap_session *s)
+{
+	const struct imap_cmd_def *d = s->cmd.def;
+
+	return d == NULL || (d->flags & IMAP_CMD_F_NO_EXPUNGE_RESPONSES) == 0 ||
+	       s->cmd.uid;
+}
+
+static void
+imap_session_count_error(struct imap_session *s)
+{
+	if (++s->errors < s->srv->limits.max_errors)
+		return;
+	rs_logc(&s->log, RS_LOG_INFO, "imap.too_many_errors", "errors=%u",
+	        s->errors);
+	imap_session_bye(s, "too-many-errors", "Too many invalid commands");
+}
+
+void
+imap_reply(struct imap_session *s, enum imap_status st, const char *fmt, ...)
+{
+	struct evbuffer *out = imap_out(s);
+	const char *tag = s->cmd.tag[0] != '\0' ? s->cmd.tag : "*";
+	va_list ap;
+
+	if (st != IMAP_BAD && s->state == IMAP_STATE_SELECTED &&
+	    (s->cmd.def == NULL ||
+	     (s->cmd.def->flags & IMAP_CMD_F_NO_SYNC) == 0))
+		imap_view_sync(s, imap_session_expunge_ok(s));
+	evbuffer_add_printf(out, "%s %s ", tag, imap_status_names[st]);
+	va_start(ap, fmt);
+	evbuffer_add_vprintf(out, fmt, ap);
+	va_end(ap);
+	evbuffer_add(out, "\r\n", 2);
+	if (st == IMAP_BAD)
+		imap_session_count_error(s);
+}
+
+/* True while the engine feeds the parser. */
+static bool
+imap_session_reading(const struct imap_session *s)
+{
+	return s->io == IMAP_IO_READ || s->io == IMAP_IO_IDLE ||
+	       (s->io == IMAP_IO_CMD && s->cmd.line != NULL);
+}
+
+static void
+imap_session_set_io(struct imap_session *s, enum imap_io io)
+{
+	s->io = io;
+	if (imap_session_reading(s) && !s->paused)
+		bufferevent_enable(s->bev, EV_READ);
+	else
+		bufferevent_disable(s->bev, EV_READ);
+}
+
+/* Ends the current command's life: its state, its handlers, its tag. */
+static void
+imap_session_cmd_reset(struct imap_session *s)
+{
+	if (s->cmd.state != NULL) {
+		if (s->cmd.cleanup != NULL)
+			s->cmd.cleanup(s);
+		else
+			free(s->cmd.state);
+	}
+	memset(&s->cmd, 0, sizeof(s->cmd));
+}
+
+/* Commands already buffered raise no new read event: handle them. */
+static void
+imap_session_resume(struct imap_session *s)
+{
+	if (!imap_session_reading(s))
+		return;
+	imap_session_set_io(s, s->io);
+	if (!s->in_read)        /* else the running loop goes on */
+		imap_session_on_read(s->bev, s);
+}
+
+void
+imap_cmd_finish(struct imap_session *s)
+{
+	if (imap_session_closed(s))
+		return;
+	imap_session_cmd_reset(s);
+	if (s->io == IMAP_IO_CMD || s->io == IMAP_IO_IDLE)
+		imap_session_set_io(s, IMAP_IO_READ);
+	imap_session_resume(s);
+}
+
+void
+imap_cmd_line(struct imap_session *s, imap_line_fn *line)
+{
+	s->cmd.line = line;
+	imap_parser_line_mode(s->parser);
+	if (s->io == IMAP_IO_READ)
+		s->io = IMAP_IO_CMD;
+	imap_session_set_io(s, s->io);
+}
+
+/* Runs the pump while there is room. */
+static void
+imap_session_pump(struct imap_session *s)
+{
+	while (s->cmd.pump != NULL && !imap_session_closed(s) &&
+	       evbuffer_get_length(imap_out(s)) < IMAP_OUT_LOW) {
+		int rc = s->cmd.pump(s);
+
+		if (rc == IMAP_PUMP_WAIT)
+			return;
+		if (rc == IMAP_PUMP_DONE) {
+			imap_cmd_finish(s);
+			return;
+		}
+	}
+}
+
+void
+imap_cmd_stream(struct imap_session *s, imap_pump_fn *pump)
+{
+	s->cmd.pump = pump;
+	imap_session_set_io(s, IMAP_IO_CMD);
+	imap_session_pump(s);
+}
+
+void
+imap_cmd_pump(struct imap_session *s)
+{
+	imap_session_pump(s);
+}
+
+void
+imap_session_bye(struct imap_session *s, const char *reason,
+                 const char *text)
+{
+	if (s->io == IMAP_IO_CLOSING || s->io == IMAP_IO_FLUSH)
+		return;
+	imap_untagged(s, "BYE %s", text);
+	s->close_reason = reason;
+	imap_session_set_io(s, IMAP_IO_FLUSH);
+	if (evbuffer_get_length(imap_out(s)) == 0)
+		imap_session_close(s, reason);
+}
+
+void
+imap_session_close(struct imap_session *s, const char *reason)
+{
+	char v[96];
+
+	if (s->io == IMAP_IO_CLOSING)
+		return;
+	rs_logc(&s->log, RS_LOG_INFO, "imap.close", "reason=%s user=%s",
+	        reason, s->addr[0] != '\0' ? rs_log_val(v, sizeof(v), s->addr,
+	        strlen(s->addr)) : "-");
+	s->io = IMAP_IO_CLOSING;
+	bufferevent_disable(s->bev, EV_READ | EV_WRITE);
+	/* No notification may reach a closed session. */
+	imap_view_free(&s->view);
+	/* Freed from the loop, never under a caller that still holds s. */
+	event_active(s->ev_free, EV_TIMEOUT, 0);
+}
+
+void
+imap_session__release(struct imap_session *s)
+{
+	imap_server__detach(s->srv, s);
+	s->srv = NULL;
+	bev_flush_free(&s->flush);
+	bufferevent_free(s->bev);
+	s->bev = NULL;
+	event_free(s->ev_free);
+	s->ev_free = NULL;
+	imap_parser_free(&s->parser);
+	imap_session_cmd_reset(s);
+	imap_view_free(&s->view);
+	imap_session_unref(s);
+}
+
+static void
+imap_session_on_free(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	imap_session__release(arg);
+}
+
+void
+imap_session_ref(struct imap_session *s)
+{
+	s->refs++;
+}
+
+void
+imap_session_unref(struct imap_session *s)
+{
+	if (--s->refs > 0)
+		return;
+	free(s);
+}
+
+void
+imap_session__shutdown(struct imap_session *s)
+{
+	switch (s->io) {
+	case IMAP_IO_FLUSH:
+	case IMAP_IO_CLOSING:
+		return;
+	case IMAP_IO_CMD:
+		if (s->cmd.pump != NULL) {
+			/* No clean place for BYE inside a response. */
+			imap_session_close(s, "shutdown");
+			return;
+		}
+		break;                  /* a store write: its reply comes */
+	case IMAP_IO_READ:
+	case IMAP_IO_IDLE:
+		break;
+	}
+	/* RFC 9051 7.1.5: BYE at any time; the client reconnects. */
+	imap_session_bye(s, "shutdown", "Server shutting down");
+}
+
+static const struct imap_cmd_def *
+imap_session_lookup_in(const struct imap_cmd_def *t, struct rs_str name)
+{
+	for (; t->name != NULL; t++)
+		if (strlen(t->name) == name.len &&
+		    strncasecmp(t->name, name.p, name.len) == 0)
+			return t;
+	return NULL;
+}
+
+/* The command's table entry, or NULL after answering BAD. Copies the
+ * tag. */
+static const struct imap_cmd_def *
+imap_session_find(struct imap_session *s, const struct imap_cmd *c)
+{
+	const struct imap_cmd_def *d;
+
+	d = imap_session_lookup_in(imap_cmds, c->name);
+	if (d == NULL)
+		d = imap_session_lookup_in(imap_msg_cmds, c->name);
+	if (d == NULL || (c->uid && (d->flags & IMAP_CMD_F_UID_OK) == 0)) {
+		imap_reply(s, IMAP_BAD, "Unknown command");
+		return NULL;
+	}
+	if ((d->states & (unsigned)s->state) == 0) {
+		imap_reply(s, IMAP_BAD, "Command not valid in this state");
+		return NULL;
+	}
+	return d;
+}
+
+/* Copies the tag of c into the current command: false after a BAD. */
+static bool
+imap_session_take_tag(struct imap_session *s, const struct imap_cmd *c)
+{
+	if (c->tag.len > IMAP_TAG_MAX) {
+		s->cmd.tag[0] = '\0';
+		imap_reply(s, IMAP_BAD, "Tag too long");
+		return false;
+	}
+	memcpy(s->cmd.tag, c->tag.p, c->tag.len);
+	s->cmd.tag[c->tag.len] = '\0';
+	return true;
+}
+
+/* The entry for a command starting now (tag copied), or NULL after a
+ * BAD. */
+static const struct imap_cmd_def *
+imap_session_begin(struct imap_session *s, const struct imap_cmd *c)
+{
+	const struct imap_cmd_def *d;
+
+	if (!imap_session_take_tag(s, c))
+		return NULL;
+	d = imap_session_find(s, c);
+	if (d != NULL) {
+		s->cmd.def = d;
+		s->cmd.uid = c->uid;
+	}
+	return d;
+}
+
+static void
+imap_session_dispatch(struct imap_session *s, const struct imap_cmd *c)
+{
+	const struct imap_cmd_def *d = s->cmd.def;
+	int rc;
+
+	if (d == NULL)
+		d = imap_session_begin(s, c);
+	if (d == NULL) {
+		imap_session_cmd_reset(s);
+		return;
+	}
+	s->cmd.started_ms = rs_mono_ms();
+	rc = d->run(s, c);
+	if (rc == IMAP_RUN_ASYNC && !imap_session_closed(s)) {
+		if (s->io == IMAP_IO_READ)
+			imap_session_set_io(s, IMAP_IO_CMD);
+		return;
+	}
+	imap_session_cmd_reset(s);
+}
+
+/* A literal was announced: the command decides. */
+static void
+imap_session_literal(struct imap_session *s, const struct imap_event *ev)
+{
+	const struct imap_cmd_def *d = s->cmd.def;
+	bool ok;
+
+	if (d == NULL)
+		d = imap_session_begin(s, &ev->cmd);
+	if (d == NULL) {
+		ok = false;
+	} else if (d->literal != NULL) {
+		ok = d->literal(s, ev);
+	} else {
+		/* Only commands that stream literals take big ones. */
+		ok = !ev->lit_streamed;
+		if (!ok)
+			imap_reply(s, IMAP_BAD, "[TOOBIG] Literal too large");
+	}
+	if (ok) {
+		if (ev->lit_sync)
+			imap_continue(s, "OK");
+		return;
+	}
+	imap_parser_refuse(s->parser);
+	s->refused = true;
+	imap_session_cmd_reset(s);
+}
+
+/* The parser refused the command and skips the rest by itself. */
+static void
+imap_session_bad(struct imap_session *s, const struct imap_event *ev,
+                 const struct rs_err *err)
+{
+	if (s->refused) {
+		/* The rest of a command whose literal was refused. */
+		return;
+	}
+	if (s->cmd.line != NULL) {
+		/* An over-long AUTHENTICATE response or IDLE line. */
+		s->cmd.line(s, rs_str_make(NULL, 0));
+		return;
+	}
+	if (s->cmd.def == NULL) {
+		if (ev->cmd.tag.len == 0 || ev->cmd.tag.len > IMAP_TAG_MAX)
+			s->cmd.tag[0] = '\0';
+		else
+			(void)imap_session_take_tag(s, &ev->cmd);
+	}
+	if (err->code == RS_ETOOBIG)
+		imap_reply(s, IMAP_BAD, "[TOOBIG] %s", err->msg);
+	else
+		imap_reply(s, IMAP_BAD, "%s", err->msg);
+	imap_session_cmd_reset(s);
+}
+
+static void
+imap_session_event(struct imap_session *s, const struct imap_event *ev)
+{
+	imap_line_fn *line;
+
+	switch (ev->type) {
+	case IMAP_EV_COMMAND:
+		imap_session_dispatch(s, &ev->cmd);
+		return;
+	case IMAP_EV_LITERAL:
+		imap_session_literal(s, ev);
+		return;
+	case IMAP_EV_DATA:
+		if (s->cmd.def != NULL && s->cmd.def->data != NULL)
+			s->cmd.def->data(s, ev);
+		return;
+	case IMAP_EV_LINE:
+		line = s->cmd.line;
+		s->cmd.line = NULL;
+		if (line != NULL)
+			line(s, ev->data);
+		if (!imap_session_closed(s))
+			imap_session_set_io(s, s->io);
+		return;
+	}
+}
+
+static void imap_session_read_loop(struct imap_session *s,
+                                   struct bufferevent *bev,
+                                   struct evbuffer *in);
+
+static void
+imap_session_on_read(struct bufferevent *bev, void *arg)
+{
+	struct imap_session *s = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	s->in_read = true;
+	imap_session_read_loop(s, bev, in);
+	s->in_read = false;
+}
+
+static void
+imap_session_read_loop(struct imap_session *s, struct bufferevent *bev,
+                       struct evbuffer *in)
+{
+	while (imap_session_reading(s)) {
+		struct evbuffer_iovec v;
+		struct imap_event ev;
+		struct rs_err err;
+		size_t used = 0;
+		int rc;
+
+		/* A client that sends and never reads is not answered into an
+		 * unbounded buffer. */
+		if (evbuffer_get_length(bufferevent_get_output(bev)) >
+		    IMAP_OUT_HIGH) {
+			s->paused = true;
+			bufferevent_disable(bev, EV_READ);
+			return;
+		}
+		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+			return;
+		rs_err_clear(&err);
+		memset(&ev, 0, sizeof(ev));
+		rc = imap_parser_feed(s->parser, v.iov_base, v.iov_len, &used,
+		                      &ev, &err);
+		/* Events borrow from the input: handle, then drain. */
+		if (rc > 0)
+			imap_session_event(s, &ev);
+		else if (rc < 0)
+			imap_session_bad(s, &ev, &err);
+		if (s->bev == NULL)
+			return;
+		evbuffer_drain(in, used);
+		if (s->refused && imap_parser_idle(s->parser))
+			s->refused = false;
+		if (rc == 0 && used == 0)
+			return;         /* cannot happen: all was consumed */
+	}
+}
+
+static void imap_session_on_write(struct bufferevent *bev, void *arg);
+
+/* A direct write emptied the output. */
+static void
+imap_session_on_drained(void *arg)
+{
+	struct imap_session *s = arg;
+
+	imap_session_on_write(s->bev, s);
+}
+
+static void
+imap_session_on_write(struct bufferevent *bev, void *arg)
+{
+	struct imap_session *s = arg;
+	size_t len = evbuffer_get_length(bufferevent_get_output(bev));
+
+	bev_flush_on_write(s->flush);
+	if (s->io == IMAP_IO_FLUSH) {
+		if (len == 0)
+			imap_session_close(s, s->close_reason);
+		return;
+	}
+	if (s->io == IMAP_IO_CLOSING)
+		return;
+	if (s->cmd.pump != NULL && len <= IMAP_OUT_LOW) {
+		imap_session_pump(s);
+		return;
+	}
+	if (s->paused && len <= IMAP_OUT_LOW) {
+		s->paused = false;
+		imap_session_resume(s);
+	}
+}
+
+static void
+imap_session_on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct imap_session *s = arg;
+
+	(void)bev;
+	if ((what & BEV_EVENT_TIMEOUT) != 0 && (what & BEV_EVENT_READING)) {
+		/* RFC 9051 5.4: the autologout timer, IDLE included. */
+		imap_session_bye(s, "timeout", "Autologout; idle for too long");
+		return;
+	}
+	imap_session_close(s, (what & BEV_EVENT_TIMEOUT) ? "write-timeout" :
+	                   (what & BEV_EVENT_EOF) ? "eof" : "io-error");
+}
+
+int
+imap_session__new(struct imap_server *srv, evutil_socket_t fd,
+                  const struct sockaddr *sa, const char *ip)
+{
+	struct node_ctx *n = srv->node;
+	struct imap_session *s;
+	struct bufferevent *bev;
+	struct event *ev_free;
+	char peer[NETADDR_TEXT_MAX];
+	struct timeval tv = {
+		.tv_sec = (time_t)(srv->limits.timeout_ms / 1000),
+		.tv_usec = (suseconds_t)(srv->limits.timeout_ms % 1000) * 1000,
+	};
+
+	s = rs_xcalloc(1, sizeof(*s));
+	ev_free = event_new(n->base, -1, 0, imap_session_on_free, s);
+	if (ev_free == NULL) {
+		free(s);
+		return -1;
+	}
+	bev = bufferevent_socket_new(n->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL) {
+		event_free(ev_free);
+		free(s);
+		return -1;
+	}
+	s->srv = srv;
+	s->refs = 1;
+	s->bev = bev;
+	s->ev_free = ev_free;
+	s->parser = imap_parser_new(&srv->limits.parser);
+	s->state = IMAP_STATE_NOT_AUTH;
+	s->io = IMAP_IO_READ;
+	snprintf(s->ip, sizeof(s->ip), "%s", ip);
+	rs_log_ctx_init(&s->log, netaddr_format(sa, peer, sizeof(peer)));
+	s->plaintext_ok = netaddr_is_loopback(sa) || n->plaintext_auth_any;
+	LIST_INSERT_HEAD(&srv->sessions, s, link);
+	srv->nsessions++;
+	bufferevent_setcb(bev, imap_session_on_read, imap_session_on_write,
+	                  imap_session_on_event, s);
+	bufferevent_set_timeouts(bev, &tv, &tv);
+	bufferevent_set_max_single_read(bev, IMAP_READ_MAX);
+	bufferevent_setwatermark(bev, EV_WRITE, IMAP_OUT_LOW, 0);
+	bufferevent_enable(bev, EV_READ);
+	s->flush = bev_flush_new(n->base, bev, imap_session_on_drained, s);
+	rs_logc(&s->log, RS_LOG_INFO, "imap.connect", "plaintext_auth=%s",
+	        s->plaintext_ok ? "yes" : "no");
+	/* RFC 9051 7.1.1: the greeting may carry the capabilities. */
+	evbuffer_add(imap_out(s), "* OK [", 6);
+	imap_misc__capability(s, imap_out(s));
+	evbuffer_add_printf(imap_out(s), "] Roost ready\r\n");
+	return 0;
+}
