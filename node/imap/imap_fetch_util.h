@@ -1,0 +1,88 @@
+/* imap_fetch_util.h: helpers shared by the message commands (FETCH,
+ * STORE, COPY/MOVE, SEARCH, SORT, EXPUNGE, APPEND): sequence sets to UIDs
+ * through the view, flag lists in and out, compact UID sets for
+ * COPYUID/APPENDUID/VANISHED/ESEARCH. Internal to node/imap; loop thread
+ * only. */
+#ifndef ROOST_NODE_IMAP_FETCH_UTIL_H
+#define ROOST_NODE_IMAP_FETCH_UTIL_H
+
+#include <event2/buffer.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/rs_buf.h"
+#include "node/imap/imap_int.h"
+
+/* Reads a sequence set argument of the selected mailbox (uid: UIDs,
+ * else sequence numbers) into the UIDs it names, ascending; *uids_r
+ * returns owned (free()), NULL when *n_r is 0. 0, or -1 after sending
+ * the tagged BAD (malformed set, sequence number past the last one). */
+int imap_fetch_util_set(struct imap_session *s, const struct imap_arg *a,
+                        bool uid, uint32_t **uids_r, size_t *n_r)
+	RS_MUST_CHECK;
+
+/* Parses a sequence-set string into ranges (IMAP_VIEW_STAR for "*");
+ * *ranges_r returns owned. 0 or RS_EINVAL. */
+int imap_fetch_util_ranges(struct rs_str set, struct imap_view_range **ranges_r,
+                           size_t *n_r) RS_MUST_CHECK;
+/* True if v lies in one of the ranges ("*" counts as the largest value:
+ * for UIDs no longer in the view, as VANISHED (EARLIER) needs). */
+bool imap_fetch_util_in_ranges(const struct imap_view_range *r, size_t n,
+                               uint32_t v);
+
+/* The most keywords one flag list may name (store.h's per-message cap). */
+#define IMAP_FETCH_UTIL_KW_MAX STORE_KEYWORDS_MAX
+
+/* Flags parsed from a flag list: system flags and keywords (borrowed from
+ * the argument tree: valid until the command ends). */
+struct imap_fetch_util_flags {
+	uint32_t    flags;                        /* enum store_flag bits */
+	const char *kw[IMAP_FETCH_UTIL_KW_MAX];
+	size_t      nkw;
+};
+
+/* Parses a flag list "(\Seen $Junk)" or the flags in args [a, end) (STORE
+ * accepts them unparenthesised). \Recent is ignored (IMAP4rev1 clients
+ * may send it; it cannot be stored). 0, or RS_EINVAL with *why_r a short
+ * reason (an unknown \flag, a keyword that is no atom, too many). */
+int imap_fetch_util_flags_parse(const struct imap_arg *a,
+                                const struct imap_arg *end,
+                                struct imap_fetch_util_flags *f,
+                                const char **why_r) RS_MUST_CHECK;
+
+/* Writes "(\Seen \Flagged kw...)". */
+void imap_fetch_util_flags_out(struct evbuffer *out, uint32_t flags,
+                               const char *const *kw, size_t nkw);
+
+/* Writes uids (ascending) compactly: "1:3,5,9:10". Nothing if n is 0. */
+void imap_fetch_util_uidset(struct evbuffer *out, const uint32_t *uids,
+                            size_t n);
+/* The same into b; 0 or RS_ETOOBIG. */
+int imap_fetch_util_uidset_buf(struct rs_buf *b, const uint32_t *uids,
+                               size_t n) RS_MUST_CHECK;
+
+/* True if uid is in the ascending array uids[0..n). */
+bool imap_fetch_util_has(const uint32_t *uids, size_t n, uint32_t uid);
+
+/* Parses a decimal number argument (an atom) up to max; 0 or RS_EINVAL. */
+int imap_fetch_util_number(const struct imap_arg *a, uint64_t max,
+                           uint64_t *v_r) RS_MUST_CHECK;
+
+/* The tagged reply for a store failure rc (after a write's callback or a
+ * queue error), with the store's message kept out of the reply. */
+void imap_fetch_util_store_failed(struct imap_session *s, int rc,
+                                  const char *what);
+
+/* ---- the run functions of imap_cmd_msg_table.c ---- */
+int imap_fetch__run(struct imap_session *s, const struct imap_cmd *cmd);
+int imap_store_cmd__run(struct imap_session *s, const struct imap_cmd *cmd);
+int imap_copy__copy(struct imap_session *s, const struct imap_cmd *cmd);
+int imap_copy__move(struct imap_session *s, const struct imap_cmd *cmd);
+int imap_expunge__run(struct imap_session *s, const struct imap_cmd *cmd);
+int imap_quota__getquotaroot(struct imap_session *s,
+                             const struct imap_cmd *cmd);
+int imap_quota__getquota(struct imap_session *s, const struct imap_cmd *cmd);
+int imap_quota__setquota(struct imap_session *s, const struct imap_cmd *cmd);
+
+#endif
