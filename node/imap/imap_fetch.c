@@ -15,6 +15,8 @@
 #include "node/imap/imap_fetch_items.h"
 #include "node/imap/imap_fetch_meta.h"
 #include "node/imap/imap_fetch_util.h"
+#include "node/mime/mime_decode.h"
+#include "node/mime/mime_header.h"
 
 #define IMAP_FETCH_CHUNK      ((size_t)256 * 1024) /* one blob read */
 #define IMAP_FETCH_MEM_MAX    ((size_t)32 * 1024 * 1024) /* decoded or
@@ -217,6 +219,32 @@ imap_fetch_mem_literal(struct evbuffer *out, const struct imap_fetch_item *it,
 	evbuffer_add(out, b->data + off, (size_t)len);
 }
 
+/* BODY[HEADER.FIELDS (names)]: mime_header_fields with it's names. */
+static int
+imap_fetch_filter(const struct imap_fetch_item *it, const uint8_t *hdr,
+                  size_t len, struct rs_buf *out)
+{
+	struct rs_str names[IMAP_FETCH_FIELDS_MAX];
+
+	for (size_t i = 0; i < it->nfields && i < IMAP_FETCH_FIELDS_MAX; i++)
+		names[i] = rs_str_cstr(it->fields[i]);
+	return mime_header_fields(hdr, len, names, it->nfields,
+	                          it->spec == IMAP_FETCH_SPEC_FIELDS_NOT, out);
+}
+
+/* BINARY: the part's body without its transfer encoding (RFC 3516). */
+static int
+imap_fetch_decode(enum mime_cte cte, const uint8_t *in, size_t len,
+                  struct rs_buf *out)
+{
+	struct mime_decoder d;
+
+	mime_decoder_init(&d, cte);
+	if (mime_decoder_feed(&d, in, len, out) != 0)
+		return RS_ETOOBIG;
+	return mime_decoder_end(&d, out);
+}
+
 /* Reads r's octets into f->scratch_in, then filters or decodes them into
  * f->scratch. 0 or -1 (store error or too big). */
 static int
@@ -237,13 +265,9 @@ imap_fetch_load_part(struct imap_session *s, struct imap_fetch *f,
 	rc = store_blob_read(imap_store(s), s->acct.part, f->cur.blob, r->off,
 	                     raw, (size_t)r->len, &got, &err);
 	if (rc == 0 && r->filter)
-		rc = imap_fetch_part_fields(raw, got,
-		                            (const char *const *)it->fields,
-		                            it->nfields,
-		                            it->spec == IMAP_FETCH_SPEC_FIELDS_NOT,
-		                            &f->scratch);
+		rc = imap_fetch_filter(it, raw, got, &f->scratch);
 	else if (rc == 0)
-		rc = imap_fetch_part_decode(r->cte, raw, got, &f->scratch);
+		rc = imap_fetch_decode(r->cte, raw, got, &f->scratch);
 	free(raw);
 	return rc == 0 ? 0 : -1;
 }

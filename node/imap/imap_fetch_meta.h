@@ -39,6 +39,12 @@ int imap_fetch_meta_load(struct imap_fetch_meta *fm, struct store *st,
                          uint64_t size, const uint8_t *meta,
                          size_t meta_len, struct rs_err *err) RS_MUST_CHECK;
 
+/* The MIME summary of a message being stored (APPEND), appended to out;
+ * left empty if it cannot be made (the message is stored without one and
+ * FETCH parses it when asked). */
+void imap_fetch_meta_parse(const uint8_t *msg, size_t len,
+                           struct rs_buf *out);
+
 /* imap_fetch_part_find over the loaded summary. */
 int imap_fetch_meta_find(const struct imap_fetch_meta *fm,
                          const char *section, enum imap_fetch_spec spec,

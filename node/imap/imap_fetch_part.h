@@ -10,7 +10,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/rs_buf.h"
 #include "node/mime/mime.h"
 
 /* The text after the part number of a section spec. */
@@ -55,31 +54,11 @@ int imap_fetch_part_find(const struct mime_part *p,
                          const char *section, enum imap_fetch_spec spec,
                          struct imap_fetch_range *r);
 
-/* Finds the end of the header in the first len octets of a message: the
- * offset after the blank line (CRLF CRLF or LF LF), or len if there is
- * none in the data given (the whole thing is a header). */
-uint64_t imap_fetch_part_hdr_end(const uint8_t *data, size_t len);
-
 /* Applies a partial <origin.count> (RFC 9051 6.4.5) to an object of len
  * octets: the octets sent are [*off_r, *off_r + *len_r), empty when origin
  * is past the end. */
 void imap_fetch_part_partial(uint64_t len, uint64_t origin, uint64_t count,
                              uint64_t *off_r, uint64_t *len_r);
-
-/* Appends to out the fields of the header hdr[0..len) whose names are
- * (not_: are not) among names[0..n), ASCII case-insensitive, each with its
- * continuation lines as stored, then the blank line "\r\n" (RFC 9051
- * 6.4.5 HEADER.FIELDS). 0, or RS_ETOOBIG past out->max. */
-int imap_fetch_part_fields(const uint8_t *hdr, size_t len,
-                           const char *const *names, size_t n, bool not_,
-                           struct rs_buf *out) RS_MUST_CHECK;
-
-/* Decodes a body of transfer encoding cte (base64, quoted-printable; the
- * identity for 7bit, 8bit and binary) and appends it to out (FETCH
- * BINARY, RFC 3516). Lenient, as RFC 2045 asks: junk in base64 is
- * skipped. 0, RS_ETOOBIG past out->max, RS_EINVAL for MIME_CTE_UNKNOWN. */
-int imap_fetch_part_decode(enum mime_cte cte, const uint8_t *in, size_t len,
-                           struct rs_buf *out) RS_MUST_CHECK;
 
 /* Minimal structures for a message without a summary (plain). Each
  * writes into buf (size octets; 256 suffice) and returns buf. */

@@ -80,6 +80,11 @@ int imap_store_cmd__run(struct imap_session *s, const struct imap_cmd *cmd);
 int imap_copy__copy(struct imap_session *s, const struct imap_cmd *cmd);
 int imap_copy__move(struct imap_session *s, const struct imap_cmd *cmd);
 int imap_expunge__run(struct imap_session *s, const struct imap_cmd *cmd);
+int imap_append__run(struct imap_session *s, const struct imap_cmd *cmd);
+bool imap_append__literal(struct imap_session *s, const struct imap_event *ev);
+void imap_append__data(struct imap_session *s, const struct imap_event *ev);
+int imap_search_cmd__run(struct imap_session *s, const struct imap_cmd *cmd);
+int imap_sort__run(struct imap_session *s, const struct imap_cmd *cmd);
 int imap_quota__getquotaroot(struct imap_session *s,
                              const struct imap_cmd *cmd);
 int imap_quota__getquota(struct imap_session *s, const struct imap_cmd *cmd);

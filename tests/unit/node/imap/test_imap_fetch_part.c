@@ -1,5 +1,5 @@
-/* Tests for node/imap/imap_fetch_part.c: section lookup, header fields,
- * transfer decoding, partials. */
+/* Tests for node/imap/imap_fetch_part.c: section lookup and
+ * partials. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,9 +32,7 @@ test_imap_fetch_part_plain(void)
 		{ "x", IMAP_FETCH_SPEC_NONE, RS_EINVAL, false, 0, 0 },
 	};
 
-	pl.hdr_len = imap_fetch_part_hdr_end((const uint8_t *)msg,
-	                                     sizeof(msg) - 1);
-	TEST_ASSERT_INTEQ(pl.hdr_len, 24);
+	pl.hdr_len = 24;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct imap_fetch_range r;
 		int rc = imap_fetch_part_find(NULL, &pl, cases[i].section,
@@ -94,75 +92,6 @@ test_imap_fetch_part_summary(void)
 }
 
 void
-test_imap_fetch_part_fields(void)
-{
-	static const char hdr[] =
-		"From: a@b\r\n"
-		"Subject: one\r\n two\r\n"
-		"X-Other: x\r\n"
-		"to: c@d\r\n"
-		"\r\n";
-	static const char *const names[] = { "SUBJECT", "To" };
-	struct rs_buf out;
-
-	rs_buf_init(&out, 4096);
-	TEST_ASSERT(imap_fetch_part_fields((const uint8_t *)hdr,
-	                                   sizeof(hdr) - 1, names, 2, false,
-	                                   &out) == 0);
-	TEST_ASSERT_STREQ((const char *)out.data,
-	                  "Subject: one\r\n two\r\nto: c@d\r\n\r\n");
-	rs_buf_reset(&out);
-	TEST_ASSERT(imap_fetch_part_fields((const uint8_t *)hdr,
-	                                   sizeof(hdr) - 1, names, 2, true,
-	                                   &out) == 0);
-	TEST_ASSERT_STREQ((const char *)out.data,
-	                  "From: a@b\r\nX-Other: x\r\n\r\n");
-	rs_buf_free(&out);
-	/* A cap is honoured. */
-	rs_buf_init(&out, 8);
-	TEST_ASSERT(imap_fetch_part_fields((const uint8_t *)hdr,
-	                                   sizeof(hdr) - 1, names, 2, true,
-	                                   &out) == RS_ETOOBIG);
-	rs_buf_free(&out);
-}
-
-void
-test_imap_fetch_part_decode(void)
-{
-	static const struct {
-		enum mime_cte cte;
-		const char *in;
-		const char *want;
-		size_t want_len;
-	} cases[] = {
-		{ MIME_CTE_BASE64, "aGVs\r\nbG8=\r\n", "hello", 5 },
-		{ MIME_CTE_BASE64, "AAEC", "\0\1\2", 3 },
-		{ MIME_CTE_BASE64, "", "", 0 },
-		{ MIME_CTE_QP, "caf=C3=A9 =\r\nok\r\n", "caf\xc3\xa9 ok\r\n", 10 },
-		{ MIME_CTE_QP, "a=\r\n", "a", 1 },
-		{ MIME_CTE_QP, "x =3D y  \r\nz", "x = y\r\nz", 8 },
-		{ MIME_CTE_QP, "bad =ZZ", "bad =ZZ", 7 },
-		{ MIME_CTE_7BIT, "plain\r\n", "plain\r\n", 7 },
-	};
-	struct rs_buf out;
-
-	rs_buf_init(&out, 1024);
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		rs_buf_reset(&out);
-		TEST_ASSERT_IDX(imap_fetch_part_decode(cases[i].cte,
-		                (const uint8_t *)cases[i].in,
-		                strlen(cases[i].in), &out) == 0, i);
-		TEST_ASSERT_IDX(out.len == cases[i].want_len, i);
-		TEST_ASSERT_IDX(memcmp(out.data, cases[i].want,
-		                       cases[i].want_len) == 0, i);
-	}
-	TEST_ASSERT(imap_fetch_part_decode(MIME_CTE_UNKNOWN,
-	                                   (const uint8_t *)"x", 1,
-	                                   &out) == RS_EINVAL);
-	rs_buf_free(&out);
-}
-
-void
 test_imap_fetch_part_partial(void)
 {
 	static const struct {
@@ -183,10 +112,4 @@ test_imap_fetch_part_partial(void)
 		TEST_ASSERT_IDX(off == cases[i].want_off, i);
 		TEST_ASSERT_IDX(len == cases[i].want_len, i);
 	}
-	TEST_ASSERT_INTEQ(imap_fetch_part_hdr_end((const uint8_t *)"\r\nx",
-	                                          3), 2);
-	TEST_ASSERT_INTEQ(imap_fetch_part_hdr_end((const uint8_t *)"A: b\n\nx",
-	                                          7), 6);
-	TEST_ASSERT_INTEQ(imap_fetch_part_hdr_end((const uint8_t *)"A: b\r\n",
-	                                          6), 6);
 }
