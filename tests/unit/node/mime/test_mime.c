@@ -1,0 +1,199 @@
+/* test_mime.c: mime_parse() on a table of real-world-like messages,
+ * compared with the ENVELOPE, BODYSTRUCTURE and BODY texts IMAP servers
+ * (Dovecot, the RFC 9051 examples) give; the part table by section. */
+#include <stdlib.h>
+
+#include "node/mime/mime.h"
+#include "tests/unit/test.h"
+
+#define HDR1 "From: John Doe <jdoe@machine.example>\r\n" \
+	"To: Mary Smith <mary@example.net>\r\n" \
+	"Subject: Saying Hello\r\n" \
+	"Date: Fri, 21 Nov 1997 09:55:06 -0600\r\n" \
+	"Message-ID: <1234@local.machine.example>\r\n"
+#define ENV1 "(\"Fri, 21 Nov 1997 09:55:06 -0600\" \"Saying Hello\" " \
+	"((\"John Doe\" NIL \"jdoe\" \"machine.example\")) " \
+	"((\"John Doe\" NIL \"jdoe\" \"machine.example\")) " \
+	"((\"John Doe\" NIL \"jdoe\" \"machine.example\")) " \
+	"((\"Mary Smith\" NIL \"mary\" \"example.net\")) NIL NIL NIL " \
+	"\"<1234@local.machine.example>\")"
+#define ENV_X "(NIL NIL ((NIL NIL \"x\" \"y.org\")) " \
+	"((NIL NIL \"x\" \"y.org\")) ((NIL NIL \"x\" \"y.org\")) " \
+	"NIL NIL NIL NIL NIL)"
+
+static const struct mime_case {
+	const char *name, *msg;
+	const char *want_env, *want_bs, *want_body;
+	unsigned want_flags;
+} cases[] = {
+	{ "simple", HDR1 "\r\nThis is a message just to say hello.\r\n"
+	  "So, \"Hello\".\r\n", ENV1,
+	  "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 52 2 "
+	  "NIL NIL NIL NIL)",
+	  "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 52 2)",
+	  0 },
+	{ "bare-lf", "From: x@y.org\n\nline 1\nline 2\n", ENV_X,
+	  "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 14 2 "
+	  "NIL NIL NIL NIL)",
+	  "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 14 2)",
+	  MIME_SUMMARY_BARE_LF },
+	{ "no-body", "From: x@y.org\r\n\r\n", ENV_X,
+	  "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0 "
+	  "NIL NIL NIL NIL)",
+	  "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0)",
+	  0 },
+	{ "header-only", "From: x@y.org\r\n", ENV_X,
+	  "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0 "
+	  "NIL NIL NIL NIL)",
+	  "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0)",
+	  0 },
+	{ "empty", "", "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)",
+	  "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0 "
+	  "NIL NIL NIL NIL)",
+	  "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0)",
+	  0 },
+	{ "alternative", "From: x@y.org\r\nMIME-Version: 1.0\r\n"
+	  "Content-Type: multipart/alternative; boundary=\"XX\"\r\n\r\n"
+	  "preamble\r\n--XX\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+	  "hello\r\n--XX\r\nContent-Type: text/html; charset=utf-8\r\n"
+	  "Content-Transfer-Encoding: quoted-printable\r\n\r\n<p>hello</p>\r\n"
+	  "--XX--\r\nepilogue\r\n", ENV_X,
+	  "((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"7bit\" 5 0 "
+	  "NIL NIL NIL NIL)(\"text\" \"html\" (\"charset\" \"utf-8\") NIL NIL "
+	  "\"quoted-printable\" 12 0 NIL NIL NIL NIL) \"alternative\" "
+	  "(\"boundary\" \"XX\") NIL NIL NIL)",
+	  "((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"7bit\" 5 0)"
+	  "(\"text\" \"html\" (\"charset\" \"utf-8\") NIL NIL "
+	  "\"quoted-printable\" 12 0) \"alternative\")", 0 },
+	{ "attachment-2231", "From: x@y.org\r\n"
+	  "Content-Type: multipart/mixed; boundary=b1\r\n\r\n"
+	  "--b1\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n"
+	  "--b1\r\nContent-Type: application/pdf; name=\"r.pdf\"\r\n"
+	  "Content-Transfer-Encoding: base64\r\n"
+	  "Content-Disposition: attachment;\r\n"
+	  " filename*0*=utf-8''%C3%A4rger;\r\n filename*1=\".pdf\"\r\n"
+	  "Content-Language: en, de\r\n\r\n"
+	  "JVBERi0=\r\n--b1--\r\n", ENV_X,
+	  "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 13 0 "
+	  "NIL NIL NIL NIL)(\"application\" \"pdf\" (\"name\" \"r.pdf\") NIL NIL "
+	  "\"base64\" 8 NIL (\"attachment\" (\"filename\" {10}\r\n\xc3\xa4rger.pdf))"
+	  " (\"en\" \"de\") NIL) \"mixed\" (\"boundary\" \"b1\") NIL NIL NIL)",
+	  "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 13 0)"
+	  "(\"application\" \"pdf\" (\"name\" \"r.pdf\") NIL NIL \"base64\" 8) "
+	  "\"mixed\")", 0 },
+	{ "rfc822", "From: x@y.org\r\n"
+	  "Content-Type: multipart/mixed; boundary=\"o\"\r\n\r\n"
+	  "--o\r\nContent-Type: text/plain\r\n\r\nsee below\r\n"
+	  "--o\r\nContent-Type: message/rfc822\r\nContent-Disposition: inline\r\n"
+	  "\r\nFrom: Inner <in@ner.org>\r\nSubject: inner\r\n\r\ninner body\r\n"
+	  "--o--\r\n", ENV_X,
+	  "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 9 0 "
+	  "NIL NIL NIL NIL)(\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 54 "
+	  "(NIL \"inner\" ((\"Inner\" NIL \"in\" \"ner.org\")) "
+	  "((\"Inner\" NIL \"in\" \"ner.org\")) ((\"Inner\" NIL \"in\" \"ner.org\"))"
+	  " NIL NIL NIL NIL NIL) (\"text\" \"plain\" (\"charset\" \"us-ascii\") "
+	  "NIL NIL \"7bit\" 10 0 NIL NIL NIL NIL) 3 NIL (\"inline\" NIL) NIL NIL)"
+	  " \"mixed\" (\"boundary\" \"o\") NIL NIL NIL)",
+	  "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 9 0)"
+	  "(\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 54 "
+	  "(NIL \"inner\" ((\"Inner\" NIL \"in\" \"ner.org\")) "
+	  "((\"Inner\" NIL \"in\" \"ner.org\")) ((\"Inner\" NIL \"in\" \"ner.org\"))"
+	  " NIL NIL NIL NIL NIL) (\"text\" \"plain\" (\"charset\" \"us-ascii\") "
+	  "NIL NIL \"7bit\" 10 0) 3) \"mixed\")", 0 },
+	{ "digest", "From: x@y.org\r\n"
+	  "Content-Type: multipart/digest; boundary=d\r\n\r\n"
+	  "--d\r\n\r\nSubject: one\r\n\r\nbody1\r\n"
+	  "--d\r\nContent-Type: text/plain\r\n\r\nnot a message\r\n--d--\r\n",
+	  ENV_X,
+	  "((\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 21 "
+	  "(NIL \"one\" NIL NIL NIL NIL NIL NIL NIL NIL) "
+	  "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 5 0 "
+	  "NIL NIL NIL NIL) 2 NIL NIL NIL NIL)(\"text\" \"plain\" "
+	  "(\"charset\" \"us-ascii\") NIL NIL \"7bit\" 13 0 NIL NIL NIL NIL) "
+	  "\"digest\" (\"boundary\" \"d\") NIL NIL NIL)",
+	  "((\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 21 "
+	  "(NIL \"one\" NIL NIL NIL NIL NIL NIL NIL NIL) "
+	  "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 5 0) 2)"
+	  "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 13 0)"
+	  " \"digest\")", 0 },
+	{ "no-boundary", "From: x@y.org\r\nContent-Type: multipart/mixed\r\n"
+	  "\r\nhello\r\n", ENV_X,
+	  "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 7 1 "
+	  "NIL NIL NIL NIL)",
+	  "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 7 1)",
+	  0 },
+	{ "boundary-absent-in-body", "From: x@y.org\r\n"
+	  "Content-Type: multipart/mixed; boundary=zz\r\n\r\nhello\r\n--z\r\n",
+	  ENV_X,
+	  "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 12 2 "
+	  "NIL NIL NIL NIL)",
+	  "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 12 2)",
+	  0 },
+	{ "groups", "From: x@y.org\r\n"
+	  "To: A Group: a@x.org, \"B, b\" <b@y.org>; , c@z.org (C C)\r\n"
+	  "Cc: undisclosed-recipients:;\r\n"
+	  "Bcc: <@r1,@r2:d@e.f>, nodomain\r\n\r\n",
+	  "(NIL NIL ((NIL NIL \"x\" \"y.org\")) ((NIL NIL \"x\" \"y.org\")) "
+	  "((NIL NIL \"x\" \"y.org\")) ((NIL NIL \"A Group\" NIL)"
+	  "(NIL NIL \"a\" \"x.org\")(\"B, b\" NIL \"b\" \"y.org\")"
+	  "(NIL NIL NIL NIL)(\"C C\" NIL \"c\" \"z.org\")) "
+	  "((NIL NIL \"undisclosed-recipients\" NIL)(NIL NIL NIL NIL)) "
+	  "((NIL \"@r1,@r2\" \"d\" \"e.f\")(NIL NIL \"nodomain\" "
+	  "\"MISSING_DOMAIN\")) NIL NIL)", NULL, NULL, 0 },
+	{ "encoded-words", "From: =?utf-8?q?J=C3=B6rg?= <j@x.de>\r\n"
+	  "Subject: =?ISO-8859-1?Q?Caf=E9?= =?UTF-8?B?w6k=?=\r\n"
+	  "Sender:\r\nReply-To: \"Max\" <m@x.de>\r\n\r\nhi\r\n",
+	  "(NIL \"=?ISO-8859-1?Q?Caf=E9?= =?UTF-8?B?w6k=?=\" "
+	  "((\"=?utf-8?q?J=C3=B6rg?=\" NIL \"j\" \"x.de\")) "
+	  "((\"=?utf-8?q?J=C3=B6rg?=\" NIL \"j\" \"x.de\")) "
+	  "((\"Max\" NIL \"m\" \"x.de\")) NIL NIL NIL NIL NIL)", NULL, NULL, 0 },
+	{ "8bit-subject", "Subject: caf\xc3\xa9 \"q\"\r\nIn-Reply-To: <a@b>\r\n"
+	  "\r\n", "(NIL {9}\r\ncaf\xc3\xa9 \"q\" NIL NIL NIL NIL NIL NIL "
+	  "\"<a@b>\" NIL)", NULL, NULL, 0 },
+	{ "quoted-specials", "Subject: a \"b\" \\c\r\n folded\r\n\r\n",
+	  "(NIL \"a \\\"b\\\" \\\\c folded\" NIL NIL NIL NIL NIL NIL NIL NIL)",
+	  NULL, NULL, 0 },
+};
+
+/* Parses msg and opens its summary; meta must be freed by the caller. */
+static int
+parse_open(const char *msg, size_t len, struct rs_buf *meta,
+           struct mime_summary *s)
+{
+	struct rs_err err;
+
+	rs_buf_init(meta, RS_BUF_UNLIMITED);
+	if (mime_parse((const uint8_t *)msg, len, meta, &err) != 0)
+		return -1;
+	return mime_summary_open(meta->data, meta->len, s);
+}
+
+static void
+check_str(size_t idx, const char *name, struct rs_str got, const char *want)
+{
+	char *g = rs_str_dup(got);
+
+	if (want != NULL && strcmp(g, want) != 0)
+		test_fail(__FILE__, __LINE__, "case %zu (%s):\n got  %s\n want %s",
+		          idx, name, g, want);
+	free(g);
+}
+
+void
+test_mime_cases(void)
+{
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct mime_case *c = &cases[i];
+		struct rs_buf meta;
+		struct mime_summary s;
+
+		TEST_ASSERT_IDX(parse_open(c->msg, strlen(c->msg), &meta, &s) == 0,
+		                i);
+		check_str(i, c->name, mime_summary_envelope(&s), c->want_env);
+		check_str(i, c->name, mime_summary_bodystructure(&s), c->want_bs);
+		check_str(i, c->name, mime_summary_body(&s), c->want_body);
+		TEST_ASSERT_IDX(s.flags == c->want_flags, i);
+		TEST_ASSERT_IDX(s.msg_size == strlen(c->msg), i);
+		rs_buf_free(&meta);
+	}
+}
