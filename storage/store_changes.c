@@ -200,14 +200,6 @@ store_mailbox_changes(struct store *st, struct store_acct a, uint32_t mailbox,
 	                          STORE_KEYS_MCHANGE_LEN, out, max, n_r, err);
 }
 
-static int
-store_uid_cmp(const void *x, const void *y)
-{
-	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-
-	return a < b ? -1 : a > b;
-}
-
 /* Collects the expunged UIDs of the mailbox range r into *uids_r. */
 static int
 store_vanished_scan(struct store_range *r, uint32_t **uids_r, size_t *n_r,
@@ -242,10 +234,9 @@ store_vanished_scan(struct store_range *r, uint32_t **uids_r, size_t *n_r,
 		free(v);
 		return rc;
 	}
-	if (n > 1)
-		qsort(v, n, sizeof(*v), store_uid_cmp);
-	*uids_r = v;
-	*n_r = n;
+	/* A UID is expunged once: sorting is all that is left to do. */
+	*uids_r = store__uids_sorted(v, n, n_r);
+	free(v);
 	return 0;
 }
 

@@ -178,21 +178,11 @@ store_copy_apply(struct store_txn *t, void *arg, struct rs_err *err)
 	return 0;
 }
 
-static int
-store_copy_uid_cmp(const void *p, const void *q)
-{
-	uint32_t a = *(const uint32_t *)p, b = *(const uint32_t *)q;
-
-	return a < b ? -1 : a > b;
-}
-
 int
 store_copy(struct store *st, struct store_copy *c, struct rs_exec *ex,
            store_done_fn *cb, void *arg, struct rs_err *err)
 {
 	struct store_copy_op *x;
-	size_t k = 0;
-
 	if (c == NULL || c->acct.part > STORE_PART_MAX ||
 	    (c->n > 0 && c->uids == NULL) || ex == NULL || cb == NULL)
 		return rs_err_set(err, RS_EINVAL, "bad arguments");
@@ -208,14 +198,7 @@ store_copy(struct store *st, struct store_copy *c, struct rs_exec *ex,
 	x->dst = rs_xstrdup(store__index_name(c->dst));
 	/* RFC 4315 3: the copies take their UIDs in the order of the
 	 * source UIDs. */
-	x->uids = rs_xreallocarray(NULL, c->n > 0 ? c->n : 1, sizeof(*x->uids));
-	if (c->n > 0)
-		memcpy(x->uids, c->uids, c->n * sizeof(*c->uids));
-	qsort(x->uids, c->n, sizeof(*x->uids), store_copy_uid_cmp);
-	for (size_t i = 0; i < c->n; i++)
-		if (k == 0 || x->uids[k - 1] != x->uids[i])
-			x->uids[k++] = x->uids[i];
-	x->n = k;
+	x->uids = store__uids_sorted(c->uids, c->n, &x->n);
 	x->move = c->move;
 	x->quota = c->quota;
 	x->res = c;

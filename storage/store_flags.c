@@ -296,31 +296,6 @@ store_flags_apply(struct store_txn *t, void *arg, struct rs_err *err)
 
 /* ---- queuing ---- */
 
-static int
-store_uid_cmp(const void *x, const void *y)
-{
-	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-
-	return a < b ? -1 : a > b;
-}
-
-/* A sorted copy of uids without duplicates into x. */
-static void
-store_flags_copy_uids(struct store_flags_op *x, const uint32_t *uids,
-                      size_t n)
-{
-	size_t k = 0;
-
-	x->uids = rs_xreallocarray(NULL, n > 0 ? n : 1, sizeof(*x->uids));
-	if (n > 0)
-		memcpy(x->uids, uids, n * sizeof(*uids));
-	qsort(x->uids, n, sizeof(*x->uids), store_uid_cmp);
-	for (size_t i = 0; i < n; i++)
-		if (k == 0 || x->uids[k - 1] != x->uids[i])
-			x->uids[k++] = x->uids[i];
-	x->n = k;
-}
-
 /* The keywords into one allocation: pointers, then the strings. */
 static void
 store_flags_copy_kw(struct store_flags_op *x, const char *const *kw, size_t n)
@@ -378,7 +353,7 @@ store_flags_queue(struct store *st, const struct store_flags *f,
 	x = rs_xcalloc(1, sizeof(*x));
 	x->a = f->acct;
 	x->mailbox = f->mailbox;
-	store_flags_copy_uids(x, f->uids, f->n);
+	x->uids = store__uids_sorted(f->uids, f->n, &x->n);
 	store_flags_copy_kw(x, f->keywords, f->nkeywords);
 	x->op = f->op;
 	x->flags = f->flags;

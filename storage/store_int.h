@@ -211,6 +211,20 @@ int store__next_uidvalidity(struct store_txn *t, uint32_t part,
  * well-formed UTF-8), else -1 with RS_EINVAL. */
 int store__name_check(const char *name, struct rs_err *err) RS_MUST_CHECK;
 
+/* ---- mailbox operations (store_mailbox.c, store_rename.c) ---- */
+
+/* 1 if name is in the subscriptions (through the batch), 0, or RS_EIO. */
+int store__subscribed(struct store_txn *t, struct store_acct a,
+                      const char *name, struct rs_err *err) RS_MUST_CHECK;
+/* Creates mailbox name (checked, index-named, known not to exist) in
+ * acct: the next id, a new UIDVALIDITY, a STORE_CHANGE_MAILBOX entry;
+ * record and name index written, acct counted (the caller ends it with
+ * store__acct_done). 0, RS_ETOOBIG (ids used up) or -1. */
+int store__mbox_new(struct store_txn *t, struct store_acct a,
+                    struct store_rec_acct *acct, const char *name,
+                    enum store_special_use use, struct store_mailbox *mb,
+                    struct rs_err *err) RS_MUST_CHECK;
+
 /* ---- the change log (store_changes.c) ---- */
 
 /* Gives the account its next modseq and logs kind for (mbox, uid) under
@@ -233,6 +247,10 @@ int store__acct_done(struct store_txn *t, struct store_acct a,
 	RS_MUST_CHECK;
 
 /* ---- messages and keyword sets (store_msg.c) ---- */
+
+/* A sorted copy of uids without duplicates (returns owned; never NULL,
+ * even for n 0), its length in *n_r. */
+uint32_t *store__uids_sorted(const uint32_t *uids, size_t n, size_t *n_r);
 
 /* Counts a message of flags and size into (dir 1) or out of (dir -1)
  * mb's counters. */

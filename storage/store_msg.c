@@ -30,6 +30,30 @@ store_keyword_valid(const char *kw)
 	return true;
 }
 
+static int
+store_uid_cmp(const void *x, const void *y)
+{
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+uint32_t *
+store__uids_sorted(const uint32_t *uids, size_t n, size_t *n_r)
+{
+	uint32_t *v = rs_xreallocarray(NULL, n > 0 ? n : 1, sizeof(*v));
+	size_t k = 0;
+
+	if (n > 0)
+		memcpy(v, uids, n * sizeof(*uids));
+	qsort(v, n, sizeof(*v), store_uid_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (k == 0 || v[k - 1] != v[i])
+			v[k++] = v[i];
+	*n_r = k;
+	return v;
+}
+
 void
 store__mbox_count(struct store_mailbox *mb, uint32_t flags, uint64_t size,
                   int dir)

@@ -155,7 +155,7 @@ tsu_close(struct tsu *t)
 	tsu_exec_destroy(&t->ex);
 }
 
-static int
+int
 tsu_wait(struct tsu *t, int qrc, struct tsu_done *d, const struct rs_err *e)
 {
 	if (qrc != 0)
@@ -175,6 +175,60 @@ tsu_deliver(struct tsu *t, const void *body, size_t len,
 
 	return tsu_wait(t, store_deliver(t->st, &m, r, n, &t->ex.base,
 	                                 tsu_done_cb, &d, &e), &d, &e);
+}
+
+int
+tsu_create(struct tsu *t, struct store_acct a, const char *name,
+           struct store_mailbox *r)
+{
+	struct tsu_done d = { 0 };
+	struct rs_err e;
+
+	return tsu_wait(t, store_mailbox_create(t->st, a, name, STORE_USE_NONE,
+	                                        r, &t->ex.base, tsu_done_cb,
+	                                        &d, &e), &d, &e);
+}
+
+int
+tsu_mdelete(struct tsu *t, struct store_acct a, const char *name)
+{
+	struct tsu_done d = { 0 };
+	struct rs_err e;
+
+	return tsu_wait(t, store_mailbox_delete(t->st, a, name, &t->ex.base,
+	                                        tsu_done_cb, &d, &e), &d, &e);
+}
+
+int
+tsu_rename(struct tsu *t, struct store_acct a, const char *from,
+           const char *to)
+{
+	struct tsu_done d = { 0 };
+	struct rs_err e;
+
+	return tsu_wait(t, store_mailbox_rename(t->st, a, from, to, &t->ex.base,
+	                                        tsu_done_cb, &d, &e), &d, &e);
+}
+
+int
+tsu_subscribe(struct tsu *t, struct store_acct a, const char *name, bool on)
+{
+	struct tsu_done d = { 0 };
+	struct rs_err e;
+
+	return tsu_wait(t, store_mailbox_subscribe(t->st, a, name, on,
+	                                           &t->ex.base, tsu_done_cb,
+	                                           &d, &e), &d, &e);
+}
+
+uint32_t
+tsu_mbox_id(struct tsu *t, struct store_acct a, const char *name)
+{
+	struct store_mailbox mb;
+
+	if (store_mailbox_find(t->st, a, name, &mb, NULL) != 0)
+		return 0;
+	return mb.id;
 }
 
 int

@@ -55,7 +55,19 @@ void tsu_run(struct tsu_exec *ex, const int *counter, int want);
 void tsu_run_pending(struct tsu_exec *ex);
 
 /* Blocking wrappers: queue, run completions until done, return cb's rc
- * (or the synchronous error). */
+ * (or the synchronous error). tsu_wait does it for any write: qrc is
+ * what queuing returned, e the rs_err it was given. */
+int tsu_wait(struct tsu *t, int qrc, struct tsu_done *d,
+             const struct rs_err *e);
+int tsu_create(struct tsu *t, struct store_acct a, const char *name,
+               struct store_mailbox *r);
+int tsu_mdelete(struct tsu *t, struct store_acct a, const char *name);
+int tsu_rename(struct tsu *t, struct store_acct a, const char *from,
+               const char *to);
+int tsu_subscribe(struct tsu *t, struct store_acct a, const char *name,
+                  bool on);
+/* The id of a mailbox by name, 0 if there is none. */
+uint32_t tsu_mbox_id(struct tsu *t, struct store_acct a, const char *name);
 int tsu_deliver(struct tsu *t, const void *body, size_t len,
                 struct store_rcpt *r, size_t n);
 int tsu_expunge(struct tsu *t, struct store_acct a, uint32_t mbox,

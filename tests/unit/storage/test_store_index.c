@@ -1,0 +1,185 @@
+/* test_store_index.c: store_mailbox_index, the read behind SELECT
+ * (storage/store_mbox_read.c): UIDs, flags and modseqs from one pass over
+ * the message records, CHANGEDSINCE, and the time it takes for a mailbox
+ * of 100,000 messages (printed; release builds must stay under 50 ms). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/rs_mem.h"
+#include "storage/store_keys.h"
+#include "storage/store_rec.h"
+#include "tests/unit/storage/test_store_util.h"
+#include "tests/unit/test.h"
+
+void
+test_store_index_basic(void)
+{
+	struct tsu t;
+	struct store_acct a = { 1, 1 }, never = { 1, 2 };
+	struct store_index ix;
+	uint32_t two = 2;
+	int rc;
+
+	tsu_open(&t, false, 0);
+	for (int i = 0; i < 3; i++) {
+		struct store_rcpt r = tsu_rcpt(a.part, a.id, NULL);
+
+		TEST_ASSERT(tsu_deliver(&t, "m", 1, &r, 1) == 0 && r.rc == 0);
+	}
+	TEST_ASSERT(tsu_flags(&t, a, 1, &two, 1, STORE_FLAGS_ADD,
+	                      STORE_FLAG_SEEN | STORE_FLAG_DELETED) == 0);
+	TEST_ASSERT(store_mailbox_index(t.st, a, 1, 0, &ix, NULL) == 0);
+	TEST_ASSERT(ix.n == 3 && ix.mb.messages == 3 && ix.mb.uidnext == 4 &&
+	            ix.mb.highestmodseq == 4 && ix.mb.unseen == 2 &&
+	            ix.mb.deleted == 1 && ix.mb.deleted_bytes == 1);
+	for (size_t i = 0; i < ix.n && i < 3; i++) {
+		TEST_ASSERT_IDX(ix.v[i].uid == i + 1, i);
+		TEST_ASSERT_IDX(ix.v[i].modseq == (i == 1 ? 4 : i + 1), i);
+		TEST_ASSERT_IDX(ix.v[i].flags == (i == 1 ? STORE_FLAG_SEEN |
+		                                  STORE_FLAG_DELETED : 0u), i);
+	}
+	store_index_free(&ix);
+	/* CHANGEDSINCE: only what changed after modseq 2; the mailbox is
+	 * still described whole. */
+	TEST_ASSERT(store_mailbox_index(t.st, a, 1, 2, &ix, NULL) == 0);
+	TEST_ASSERT(ix.n == 2 && ix.v[0].uid == 2 && ix.v[1].uid == 3 &&
+	            ix.mb.messages == 3);
+	store_index_free(&ix);
+	rc = store_mailbox_index(t.st, a, 99, 0, &ix, NULL);
+	TEST_ASSERT(rc == RS_ENOTFOUND && ix.n == 0 && ix.v == NULL);
+	store_index_free(&ix);
+	/* A never-used account's INBOX is there, empty. */
+	TEST_ASSERT(store_mailbox_index(t.st, never, 1, 0, &ix, NULL) == 0 &&
+	            ix.n == 0 && ix.mb.uidnext == 1);
+	store_index_free(&ix);
+	store_index_free(NULL);
+	tsu_close(&t);
+}
+
+/* ---- 100,000 messages ---- */
+
+#define TEST_INDEX_N     100000u
+#define TEST_INDEX_STEP  10000u
+
+/* Writes messages [first, first + STEP) of INBOX as the store would:
+ * records only (the index reads nothing else), through the raw path. */
+struct test_bulk {
+	struct store_acct a;
+	uint32_t          first;
+	uint8_t           blob[STORE_HASH_LEN];
+};
+
+static int
+test_bulk_apply(struct store_txn *txn, void *arg, struct rs_err *err)
+{
+	struct test_bulk *b = arg;
+	static const char *const kw[] = { "$Forwarded", "Project" };
+	struct store_msg m;
+	uint8_t key[STORE_KEYS_MSG_LEN], val[256];
+
+	(void)err;
+	memset(&m, 0, sizeof(m));
+	memcpy(m.blob, b->blob, sizeof(m.blob));
+	m.size = 4000;
+	m.internal_date = 1700000000;
+	m.keywords[0] = kw[0];
+	m.keywords[1] = kw[1];
+	for (uint32_t uid = b->first; uid < b->first + TEST_INDEX_STEP; uid++) {
+		m.modseq = uid + 1;
+		m.flags = uid % 3 == 0 ? 0 : STORE_FLAG_SEEN;
+		m.nkeywords = uid % 5 == 0 ? 2 : 0;
+		store_txn_put(txn, key, store_keys_msg(key, b->a, 1, uid), val,
+		              store_rec_msg_enc(val, &m));
+	}
+	return 0;
+}
+
+/* The INBOX record made to describe the bulk messages. */
+static int
+test_bulk_mbox(struct store_txn *txn, void *arg, struct rs_err *err)
+{
+	struct store_mailbox *mb = arg;
+	uint8_t key[STORE_KEYS_MBOX_LEN], val[STORE_REC_MBOX_MAX];
+	struct store_acct a = { 2, 1 };
+
+	(void)err;
+	store_txn_put(txn, key, store_keys_mbox(key, a, 1), val,
+	              store_rec_mbox_enc(val, mb));
+	return 0;
+}
+
+static double
+test_index_ms(struct tsu *t, struct store_acct a, struct store_index *ix)
+{
+	struct timespec t0, t1;
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = store_mailbox_index(t->st, a, 1, 0, ix, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	TEST_ASSERT(rc == 0);
+	return (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+	       (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+}
+
+static void
+test_index_build(struct tsu *t, struct store_acct a)
+{
+	struct store_rcpt r = tsu_rcpt(a.part, a.id, NULL);
+	struct store_mailbox mb;
+	struct test_bulk b = { .a = a };
+
+	/* One real delivery creates the account, INBOX and the blob. */
+	TEST_ASSERT(tsu_deliver(t, "x", 1, &r, 1) == 0 && r.rc == 0);
+	tsu_sha256("x", 1, b.blob);
+	for (b.first = 1; b.first <= TEST_INDEX_N; b.first += TEST_INDEX_STEP)
+		TEST_ASSERT(tsu_submit(t, test_bulk_apply, &b) == 0);
+	TEST_ASSERT(store_mailbox_find(t->st, a, NULL, &mb, NULL) == 0);
+	mb.messages = TEST_INDEX_N;
+	mb.uidnext = TEST_INDEX_N + 1;
+	mb.highestmodseq = TEST_INDEX_N + 1;
+	TEST_ASSERT(tsu_submit(t, test_bulk_mbox, &mb) == 0);
+	/* Reopened, the records are read from table files, not from the
+	 * memtable they were written to. */
+	tsu_reopen(t);
+}
+
+void
+test_store_index_100k(void)
+{
+	struct tsu t;
+	struct store_acct a = { 2, 1 };
+	struct store_index ix;
+	double ms, best = 1e9;
+	size_t bad = 0;
+
+	tsu_open(&t, false, 0);
+	test_index_build(&t, a);
+	for (int run = 0; run < 3; run++) {
+		ms = test_index_ms(&t, a, &ix);
+		if (run == 0)
+			printf("store_mailbox_index %u messages: first %.1f ms",
+			       TEST_INDEX_N, ms);
+		best = ms < best ? ms : best;
+		if (run < 2)
+			store_index_free(&ix);
+	}
+	printf(", best of 3 %.1f ms\n", best);
+	TEST_ASSERT(ix.n == TEST_INDEX_N && ix.mb.messages == TEST_INDEX_N);
+	for (size_t i = 0; i < ix.n; i++) {
+		uint32_t uid = (uint32_t)i + 1;
+
+		bad += ix.v[i].uid != uid || ix.v[i].modseq != uid + 1 ||
+		       ix.v[i].flags != (uid % 3 == 0 ? 0u : STORE_FLAG_SEEN);
+	}
+	TEST_ASSERT_INTEQ(bad, 0);
+	store_index_free(&ix);
+#if defined(__SANITIZE_ADDRESS__)
+	TEST_ASSERT(best < 500.0);
+#else
+	TEST_ASSERT(best < 50.0);
+#endif
+	tsu_close(&t);
+}
