@@ -310,11 +310,17 @@ imap_list_attrs(struct imap_session *s, const struct imap_list_req *r,
 	const char *sp = "";
 	const char *use;
 
-	if (e->mb == NULL) {
-		/* RFC 5258 3.4; IMAP4rev1's plain LIST and LSUB say
-		 * \Noselect. */
-		evbuffer_add_printf(out, (r->lsub || (!r->extended &&
-		                    (s->enabled & IMAP_EXT_REV2) == 0)) ?
+	if (r->lsub) {
+		/* RFC 3501 6.3.9: a superior listed for its subscribed
+		 * inferiors is \Noselect in LSUB. */
+		if (!e->subscribed) {
+			evbuffer_add_printf(out, "\\Noselect");
+			sp = " ";
+		}
+	} else if (e->mb == NULL) {
+		/* RFC 5258 3.4; IMAP4rev1's plain LIST says \Noselect. */
+		evbuffer_add_printf(out, (!r->extended &&
+		                    (s->enabled & IMAP_EXT_REV2) == 0) ?
 		                    "\\Noselect" : "\\NonExistent");
 		sp = " ";
 	}

@@ -322,6 +322,12 @@ imap_session_find(struct imap_session *s, const struct imap_cmd *c)
 		imap_reply(s, IMAP_BAD, "Command not valid in this state");
 		return NULL;
 	}
+	if ((d->flags & IMAP_CMD_F_READ_WRITE) != 0 && s->view != NULL &&
+	    s->view->readonly) {
+		/* RFC 9051 7.1 (RFC 5530): EXAMINE'd mailboxes. */
+		imap_reply(s, IMAP_NO, "[READ-ONLY] Mailbox is read-only");
+		return NULL;
+	}
 	return d;
 }
 
