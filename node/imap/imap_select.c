@@ -58,32 +58,73 @@ imap_select_change(struct imap_session *s, const struct store_change *c,
 	store_msg_buf_free(&buf);
 }
 
+/* Many changes at once (a STORE 1:* elsewhere): one pass over the
+ * mailbox's records for what changed, and the expunged UIDs, instead of a
+ * lookup per change. */
+static int
+imap_select_refresh_bulk(struct imap_session *s, struct rs_err *err)
+{
+	struct imap_view *v = s->view;
+	struct store_index ix = { 0 };
+	struct imap_view_update *up;
+	uint32_t *gone = NULL;
+	size_t ngone = 0, nu = 0;
+	bool complete = false;
+
+	if (store_mailbox_vanished(imap_store(s), s->acct, v->mailbox,
+	                           v->modseq, &gone, &ngone, &complete,
+	                           err) != 0)
+		return -1;
+	if (store_mailbox_index(imap_store(s), s->acct, v->mailbox, v->modseq,
+	                        &ix, err) != 0) {
+		free(gone);
+		store_index_free(&ix);
+		return -1;
+	}
+	/* XXX(imap): with !complete the change log was trimmed past the
+	 * view; expunges older than the log are found at the next SELECT. */
+	up = rs_xreallocarray(NULL, ngone + ix.n + 1, sizeof(*up));
+	for (size_t i = 0; i < ngone; i++)
+		up[nu++] = (struct imap_view_update){ .uid = gone[i],
+		                                      .expunged = true };
+	for (size_t i = 0; i < ix.n; i++)
+		up[nu++] = (struct imap_view_update){
+			.uid = ix.v[i].uid, .flags = ix.v[i].flags,
+			.modseq = ix.v[i].modseq };
+	imap_view_update(v, up, nu, ix.mb.highestmodseq);
+	free(up);
+	free(gone);
+	store_index_free(&ix);
+	return 0;
+}
+
 int
 imap_view_refresh(struct imap_session *s, struct rs_err *err)
 {
 	struct imap_view *v = s->view;
 	struct store_change ch[IMAP_CHANGES_BATCH];
 	struct imap_view_update up[IMAP_CHANGES_BATCH];
+	size_t n = 0, nu = 0;
 
 	if (v == NULL || !v->stale)
 		return 0;
-	for (;;) {
-		size_t n = 0, nu = 0;
-
-		if (store_mailbox_changes(imap_store(s), s->acct, v->mailbox,
-		                          v->modseq, ch, IMAP_CHANGES_BATCH, &n,
-		                          err) != 0)
+	if (store_mailbox_changes(imap_store(s), s->acct, v->mailbox,
+	                          v->modseq, ch, IMAP_CHANGES_BATCH, &n,
+	                          err) != 0)
+		return -1;
+	if (n == IMAP_CHANGES_BATCH) {
+		if (imap_select_refresh_bulk(s, err) != 0)
 			return -1;
-		for (size_t i = 0; i < n; i++)
-			if (ch[i].kind != STORE_CHANGE_MAILBOX)
-				imap_select_change(s, &ch[i], &up[nu++]);
-		/* XXX(imap): a STORE_CHANGE_MAILBOX entry may mean the
-		 * selected mailbox was deleted or renamed; the view keeps
-		 * serving what it has until the client selects again. */
-		imap_view_update(v, up, nu, n > 0 ? ch[n - 1].modseq : v->modseq);
-		if (n < IMAP_CHANGES_BATCH)
-			break;
+		v->stale = false;
+		return 0;
 	}
+	for (size_t i = 0; i < n; i++)
+		if (ch[i].kind != STORE_CHANGE_MAILBOX)
+			imap_select_change(s, &ch[i], &up[nu++]);
+	/* XXX(imap): a STORE_CHANGE_MAILBOX entry may mean the selected
+	 * mailbox was deleted or renamed; the view keeps serving what it
+	 * has until the client selects again. */
+	imap_view_update(v, up, nu, n > 0 ? ch[n - 1].modseq : v->modseq);
 	v->stale = false;
 	return 0;
 }
