@@ -33,8 +33,10 @@ int store_mailbox_create(struct store *st, struct store_acct a,
 /* Deletes the mailbox named name and only it (inferiors are the caller's
  * business): its messages go, dropping their blob references, with its
  * keyword set and per-mailbox change index; the account log gets one
- * STORE_CHANGE_MAILBOX entry. Subscriptions are left alone. cb's rc: 0,
- * RS_ENOTFOUND, RS_EPERM (INBOX). */
+ * STORE_CHANGE_MAILBOX entry. Subscriptions are left alone. A
+ * never-used account is created first (its defaults can be deleted).
+ * Queue errors: RS_EINVAL (bad name). cb's rc: 0, RS_ENOTFOUND,
+ * RS_EPERM (INBOX). */
 int store_mailbox_delete(struct store *st, struct store_acct a,
                          const char *name, struct rs_exec *ex,
                          store_done_fn *cb, void *arg, struct rs_err *err)
@@ -56,7 +58,9 @@ int store_mailbox_rename(struct store *st, struct store_acct a,
 
 /* Adds (on) or removes a name from the subscriptions, which exist
  * independently of mailboxes (RFC 9051 6.3.7). Logs STORE_CHANGE_MAILBOX
- * when a mailbox of that name exists. Idempotent. */
+ * when a mailbox of that name exists and its subscribed flag changes.
+ * Idempotent: no change, no entry. Creates the account if it has no
+ * state. Queue errors: RS_EINVAL (bad name). */
 int store_mailbox_subscribe(struct store *st, struct store_acct a,
                             const char *name, bool on, struct rs_exec *ex,
                             store_done_fn *cb, void *arg, struct rs_err *err)
@@ -98,8 +102,10 @@ struct store_index {
  * (no keywords, no meta, no allocation per message). With changedsince >
  * 0 only messages whose modseq is above it are listed (FETCH
  * CHANGEDSINCE, QRESYNC); r->mb is the whole mailbox either way.
- * RS_ENOTFOUND if the mailbox does not exist. r is emptied first and must
- * be freed with store_index_free (also after an error). */
+ * RS_ENOTFOUND if the mailbox does not exist. A never-used account has
+ * its default mailboxes, empty and as store_mailbox_find shows them
+ * (uidvalidity 0 until the account's first write). r is emptied first
+ * and must be freed with store_index_free (also after an error). */
 int store_mailbox_index(struct store *st, struct store_acct a,
                         uint32_t mailbox, uint64_t changedsince,
                         struct store_index *r, struct rs_err *err)

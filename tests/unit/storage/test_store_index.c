@@ -1,7 +1,8 @@
 /* test_store_index.c: store_mailbox_index, the read behind SELECT
  * (storage/store_mbox_read.c): UIDs, flags and modseqs from one pass over
  * the message records, CHANGEDSINCE, and the time it takes for a mailbox
- * of 100,000 messages (printed; release builds must stay under 50 ms). */
+ * of 100,000 messages (printed; the CPU time of the read must stay under
+ * 50 ms in builds without sanitizers, 500 ms with them). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,17 +112,30 @@ test_bulk_mbox(struct store_txn *txn, void *arg, struct rs_err *err)
 }
 
 static double
-test_index_ms(struct tsu *t, struct store_acct a, struct store_index *ix)
+test_ms(const struct timespec *t0, const struct timespec *t1)
 {
-	struct timespec t0, t1;
+	return (double)(t1->tv_sec - t0->tv_sec) * 1e3 +
+	       (double)(t1->tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* Wall time in *wall_r; returns the calling thread's CPU time, which is
+ * what the read costs (it runs on the caller's thread) whatever else the
+ * machine is busy with. */
+static double
+test_index_ms(struct tsu *t, struct store_acct a, struct store_index *ix,
+              double *wall_r)
+{
+	struct timespec w0, w1, c0, c1;
 	int rc;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	clock_gettime(CLOCK_MONOTONIC, &w0);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
 	rc = store_mailbox_index(t->st, a, 1, 0, ix, NULL);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+	clock_gettime(CLOCK_MONOTONIC, &w1);
 	TEST_ASSERT(rc == 0);
-	return (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
-	       (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	*wall_r = test_ms(&w0, &w1);
+	return test_ms(&c0, &c1);
 }
 
 static void
@@ -152,21 +166,22 @@ test_store_index_100k(void)
 	struct tsu t;
 	struct store_acct a = { 2, 1 };
 	struct store_index ix;
-	double ms, best = 1e9;
+	double cpu, wall, best = 1e9, best_wall = 1e9;
 	size_t bad = 0;
 
 	tsu_open(&t, false, 0);
 	test_index_build(&t, a);
 	for (int run = 0; run < 3; run++) {
-		ms = test_index_ms(&t, a, &ix);
+		cpu = test_index_ms(&t, a, &ix, &wall);
 		if (run == 0)
-			printf("store_mailbox_index %u messages: first %.1f ms",
-			       TEST_INDEX_N, ms);
-		best = ms < best ? ms : best;
+			printf("store_mailbox_index %u messages: first %.1f ms "
+			       "(cpu %.1f)", TEST_INDEX_N, wall, cpu);
+		best = cpu < best ? cpu : best;
+		best_wall = wall < best_wall ? wall : best_wall;
 		if (run < 2)
 			store_index_free(&ix);
 	}
-	printf(", best of 3 %.1f ms\n", best);
+	printf(", best of 3 %.1f ms (cpu %.1f)\n", best_wall, best);
 	TEST_ASSERT(ix.n == TEST_INDEX_N && ix.mb.messages == TEST_INDEX_N);
 	for (size_t i = 0; i < ix.n; i++) {
 		uint32_t uid = (uint32_t)i + 1;
