@@ -13,7 +13,10 @@
 # environment: BENCH_IMAP_U, _P, _SIZE, _C, _S, _M, _SEARCH, _IDLE,
 #   _IDLE_USERS, _HOLD, _PORT (see imap_bench_lib.sh), BENCH_RUNS,
 #   BENCH_LOAD_MAX, BENCH_ROOT, IMAP_BENCH, BENCH_JSON_OUT,
-#   BENCH_IMAP_IDLE_CONFIGS ("default tuned hibernate"; see below)
+#   BENCH_IMAP_CONFIGS ("default tuned hibernate": the Dovecot configs, see
+#   write_dovecot_conf), BENCH_IMAP_SESSION_CONFIGS ("default tuned": where
+#   sessions mode runs), BENCH_IMAP_IDLE_CONFIGS (all: where idle mode
+#   runs), BENCH_IMAP_INOTIFY_RAISE (0; see below)
 set -euo pipefail
 
 BENCH_NAME=dovecot-imap
@@ -27,7 +30,15 @@ PORT=${BENCH_IMAP_PORT:-11143}
 # Mail processes run as the system's "mail" user (uid 8): Dovecot refuses
 # root and we create no account of our own.
 MAIL_USER=${BENCH_MAIL_USER:-mail}
+CONFIGS=${BENCH_IMAP_CONFIGS:-default tuned hibernate}
+SESSION_CONFIGS=${BENCH_IMAP_SESSION_CONFIGS:-default tuned}
 IDLE_CONFIGS=${BENCH_IMAP_IDLE_CONFIGS:-default tuned hibernate}
+# imap-hibernate needs an inotify instance per hibernated connection (all
+# run as one uid); the kernel's default of 128 per uid makes Dovecot fall
+# back to polling and stop hibernating. BENCH_IMAP_INOTIFY_RAISE=1 raises
+# fs.inotify.max_user_instances for that config and restores it after.
+INOTIFY_RAISE=${BENCH_IMAP_INOTIFY_RAISE:-0}
+INOTIFY_SAVED=
 IMAP_IDLE_DEFAULT_N=${BENCH_IMAP_IDLE_DEFAULT_N:-300}
 KEEP=no
 [ "${1:-}" = "--keep" ] && KEEP=yes
@@ -74,11 +85,30 @@ stop_dovecot() {
 	done
 }
 
+inotify_raise() {
+	local f=/proc/sys/fs/inotify/max_user_instances want
+	[ "$INOTIFY_RAISE" = 1 ] || return 0
+	want=$((IMAP_IDLE + 1000))
+	[ -z "$INOTIFY_SAVED" ] && INOTIFY_SAVED=$(cat "$f")
+	[ "$INOTIFY_SAVED" -ge "$want" ] && return 0
+	bench_log "raising fs.inotify.max_user_instances from" \
+	    "$INOTIFY_SAVED to $want until the end of the run"
+	echo "$want" >"$f"
+}
+
+inotify_restore() {
+	[ -n "$INOTIFY_SAVED" ] || return 0
+	echo "$INOTIFY_SAVED" >/proc/sys/fs/inotify/max_user_instances
+	bench_log "fs.inotify.max_user_instances back to $INOTIFY_SAVED"
+	INOTIFY_SAVED=
+}
+
 stop_all() {
 	local rc=$?
 	ibench_idle_stop >/dev/null 2>&1 || true
 	bench_watch_stop >/dev/null
 	stop_dovecot
+	inotify_restore
 	if [ "$KEEP" = no ] && [ "$rc" -eq 0 ]; then
 		rm -rf "$ROOT"
 	else
@@ -278,8 +308,9 @@ measure_sessions() {
 		# shellcheck disable=SC2046
 		t1=$(ibench_cpu_ticks $(dovecot_pids))
 		echo "  dovecot cpu  $(awk -v t=$((t1 - t0)) -v h="$tck" \
-		    'BEGIN { printf "%.2f", t / h }') s (user + system, all" \
-		    "its processes)"
+		    -v s="$IMAP_S" 'BEGIN { printf "%.2f s, %.1f ms a session", \
+		    t / h, t / h * 1000 / s }') (user + system, all its" \
+		    "processes)"
 	done
 	return "$rc"
 }
@@ -309,6 +340,9 @@ measure_idle() {
 	echo "$before $after $n" | awk '{ if ($5 > 0) printf \
 	    "  per conn     RSS %.1f KiB, PSS %.1f KiB\n", \
 	    ($3 - $1) / $5, ($4 - $2) / $5 }'
+	grep -c 'Inotify instance limit' "$ROOT/dovecot.log" |
+	    awk '{ if ($1 > 0) print "  log          " $1 " sessions without" \
+	    " inotify (fs.inotify.max_user_instances)" }'
 	grep -c 'process_limit\|client_limit' "$ROOT/dovecot.log" |
 	    awk '{ if ($1 > 0) print "  log          " $1 " limit warnings" }'
 	grep -m3 'process_limit\|client_limit' "$ROOT/dovecot.log" |
@@ -322,26 +356,31 @@ rm -rf "$ROOT"
 install -d -m 0755 "$ROOT"
 populate
 FAILED=0
-start_dovecot default
 echo "dovecot $(dovecot --version | cut -d' ' -f1); $IMAP_U users x" \
     "$IMAP_P messages of ~$IMAP_SIZE bytes; $IMAP_S sessions over" \
     "$IMAP_C connections, window $IMAP_M, search $IMAP_SEARCH"
-measure_sessions || FAILED=1
-if [ "$IMAP_IDLE" -gt 0 ]; then
-	for mode in $IDLE_CONFIGS; do
-		if [ "$mode" != default ]; then
-			stop_dovecot
-			: >"$ROOT/dovecot.log"
-			start_dovecot "$mode"
-		fi
-		if [ "$mode" = default ]; then
-			# Dovecot's defaults stop at 100 imap processes; more
-			# connections would only wait for the timeout.
-			IMAP_IDLE=$IMAP_IDLE_DEFAULT_N IBENCH_IDLE_TIMEOUT=20 \
-			    measure_idle "$mode" || true
-		else
-			measure_idle "$mode" || FAILED=1
-		fi
-	done
-fi
+for mode in $CONFIGS; do
+	stop_dovecot
+	[ -f "$ROOT/dovecot.log" ] && mv "$ROOT/dovecot.log" "$ROOT/dovecot.log.prev"
+	[ "$mode" = hibernate ] && inotify_raise
+	start_dovecot "$mode"
+	case " $SESSION_CONFIGS " in
+	*" $mode "*)
+		echo "=== sessions, $mode config"
+		measure_sessions || FAILED=1 ;;
+	esac
+	[ "$IMAP_IDLE" -gt 0 ] || continue
+	case " $IDLE_CONFIGS " in
+	*" $mode "*) ;;
+	*) continue ;;
+	esac
+	if [ "$mode" = default ]; then
+		# Dovecot's defaults stop at 100 imap processes; more
+		# connections would only wait for the timeout.
+		IMAP_IDLE=$IMAP_IDLE_DEFAULT_N IBENCH_IDLE_TIMEOUT=20 \
+		    measure_idle "$mode" || true
+	else
+		measure_idle "$mode" || FAILED=1
+	fi
+done
 exit "$FAILED"
