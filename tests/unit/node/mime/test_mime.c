@@ -162,6 +162,7 @@ parse_open(const char *msg, size_t len, struct rs_buf *meta,
 {
 	struct rs_err err;
 
+	memset(s, 0, sizeof(*s));
 	rs_buf_init(meta, RS_BUF_UNLIMITED);
 	if (mime_parse((const uint8_t *)msg, len, meta, &err) != 0)
 		return -1;
