@@ -237,7 +237,7 @@ static void
 emit_ext(struct pctx *c, const struct entity *e)
 {
 	struct rs_str d = e->f.f[MIME_F_CDISP], l = e->f.f[MIME_F_CLANG];
-	size_t i, st, n = 0, at;
+	size_t i, st, n = 0;
 
 	mime__puts(&c->bs, " ");
 	i = d.p != NULL ? mime__skip_cfws(d.p, d.len, 0) : 0;
@@ -254,7 +254,6 @@ emit_ext(struct pctx *c, const struct entity *e)
 		mime__puts(&c->bs, ")");
 	}
 	mime__puts(&c->bs, " ");
-	at = c->bs.buf.len;
 	for (i = 0; l.p != NULL && i < l.len;) {
 		i = mime__skip_cfws(l.p, l.len, i);
 		for (st = i; i < l.len && l.p[i] != ',' && !mime__wsp((uint8_t)l.p[i]) &&
@@ -268,16 +267,8 @@ emit_ext(struct pctx *c, const struct entity *e)
 		if (i < l.len && (l.p[i] == ',' || i == st))
 			i++;        /* a separator, or junk */
 	}
-	if (n == 0) {
-		mime__puts(&c->bs, "NIL");
-	} else if (n == 1 && c->bs.rc == 0) {
-		/* One language is a string, not a list (RFC 9051). */
-		memmove(c->bs.buf.data + at, c->bs.buf.data + at + 1,
-		        c->bs.buf.len - at - 1);
-		c->bs.buf.len--;
-	} else {
-		mime__puts(&c->bs, ")");
-	}
+	/* A list even for one language, as Dovecot sends it. */
+	mime__puts(&c->bs, n == 0 ? "NIL" : ")");
 	mime__puts(&c->bs, " ");
 	mime__nstr(&c->bs, e->f.f[MIME_F_CLOC].p, e->f.f[MIME_F_CLOC].len, true);
 }
@@ -339,8 +330,11 @@ find_delim(const struct pctx *c, const char *needle, size_t nlen,
 			continue;      /* RFC 2046 5.1.1: at a line start */
 		i = pos + nlen;
 		*close_r = i + 1 < end && m[i] == '-' && m[i + 1] == '-';
-		if (*close_r)
-			i += 2;
+		if (*close_r) {
+			/* Whatever follows a close delimiter is ignored. */
+			while (i < end && m[i] != '\n')
+				i++;
+		}
 		while (i < end && (m[i] == ' ' || m[i] == '\t'))
 			i++;
 		if (i < end && m[i] == '\r' && i + 1 < end && m[i + 1] == '\n')
@@ -479,7 +473,7 @@ entity_message(struct pctx *c, const struct entity *e, enum mime_cte cte,
 	emit_fields(c, e, false, false);
 	both(c, " ");
 	parse_entity(c, e->body_off, end, depth + 1, DFLT_TEXT, true, false);
-	if (c->recs.rc == 0) {
+	if (c->recs.rc == 0 && c->nrec > idx + 1) {
 		const uint8_t *child = c->recs.buf.data +
 		                       (size_t)(idx + 1) * MIME_REC_SIZE;
 		uint64_t hl = mime__rd64(child + 16);
@@ -522,6 +516,8 @@ parse_entity(struct pctx *c, size_t off, size_t end, uint32_t depth,
 	            c->nrec + 2 <= c->lim->parts_max;
 	int how = 0;             /* 0 as declared, 1 text/plain, 2 octets */
 
+	if (c->env.rc || c->bs.rc || c->body.rc || c->recs.rc || c->keys.rc)
+		return;         /* too big: summarised again with less */
 	read_header(c, &e, off, end, message);
 	if (message && depth == 0) {
 		mime__envelope(&c->ec, &e.f, &c->env);

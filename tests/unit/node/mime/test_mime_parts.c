@@ -42,6 +42,11 @@ static const struct {
 	{ "Content-Type: multipart/mixed; boundary=a\r\n\r\n--a\r\n--a  \r\n"
 	  "\r\nx\r\n--a\r\n\r\nlast\r\n", "=--a\r\n--a  \r\n\r\nx\r\n--a\r\n"
 	  "\r\nlast\r\n|1=|2=x|3=last\r\n|" },
+	/* Junk after a close delimiter; a boundary that is a prefix. */
+	{ "Content-Type: multipart/mixed; boundary=a\r\n\r\n--a\r\n\r\nx\r\n"
+	  "--ab\r\n--a--junk\r\n--a\r\n\r\nafter\r\n",
+	  "=--a\r\n\r\nx\r\n--ab\r\n--a--junk\r\n--a\r\n\r\nafter\r\n|"
+	  "1=x\r\n--ab|" },
 };
 
 static int
