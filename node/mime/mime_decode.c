@@ -374,6 +374,8 @@ mime_charset_to_utf8(enum mime_charset cs, const uint8_t *s, size_t n,
 	return rc;
 }
 
+#define EW_MAX 2048              /* longest encoded-word read */
+
 /* An encoded-word "=?charset?E?text?=" at s[0..n): 1 with its parts and
  * *len_r, or 0. RFC 2047 section 2: no blanks inside. */
 static int
@@ -393,7 +395,9 @@ ew_parse(const char *s, size_t n, struct rs_str *cs, char *enc,
 	if (*enc != 'b' && *enc != 'q')
 		return 0;
 	q = i + 3;
-	for (i = q; i + 1 < n; i++) {
+	/* RFC 2047 2 allows 75 octets; longer ones exist, but a bound
+	 * keeps a field of "=?" without "?=" linear. */
+	for (i = q; i + 1 < n && i < EW_MAX; i++) {
 		if (is_blank(s[i]))
 			return 0;
 		if (s[i] == '?' && s[i + 1] == '=') {

@@ -175,31 +175,31 @@ refwd_len(const char *w, size_t s, size_t e)
 	return i < e && w[i] == ':' ? i + 1 - s : 0;
 }
 
-/* Steps (3) to (5): leaders and blobs, repeated. */
+/* Steps (3) to (5): leaders and blobs, repeated. A run of blobs not
+ * followed by a reply marker goes in one step (all but the last if
+ * nothing follows them), so that this stays linear. */
 static size_t
 strip_leaders(const char *w, size_t s, size_t e, bool *reply)
 {
-	bool changed = true;
+	while (s < e) {
+		size_t b = s, last = s, r, bl;
 
-	while (changed && s < e) {
-		size_t b = s, r, bl;
-
-		changed = false;
 		if (w[s] == ' ') {
 			s++;
-			changed = true;
 			continue;
 		}
-		while ((bl = blob_len(w, b, e)) > 0)
+		while ((bl = blob_len(w, b, e)) > 0) {
+			last = b;
 			b += bl;
+		}
 		if ((r = refwd_len(w, b, e)) > 0) {
 			s = b + r;
 			*reply = true;
-			changed = true;
-		} else if ((bl = blob_len(w, s, e)) > 0 && s + bl < e) {
-			s += bl;
-			changed = true;
+			continue;
 		}
+		if (b > s)
+			s = b < e ? b : last;
+		break;
 	}
 	return s;
 }
