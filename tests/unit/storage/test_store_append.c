@@ -63,6 +63,30 @@ test_append_check(struct tsu *t, struct store_acct a, uint32_t mbox)
 	            mb.nkeywords == 2);
 }
 
+/* Iterating with STORE_ITER_META reads each body's meta; without, none. */
+static void
+test_append_iter(struct tsu *t, struct store_acct a, uint32_t mbox)
+{
+	for (unsigned opts = 0; opts <= STORE_ITER_META; opts++) {
+		struct store_msg_iter *it = store_msg_iter_open(t->st, a, mbox,
+		                                                1, opts);
+		struct store_msg m;
+		size_t n = 0, with = 0;
+
+		while (store_msg_iter_next(it, &m, NULL) == 1) {
+			n++;
+			if (m.meta != NULL && m.uid == 2 &&
+			    m.meta_len == sizeof(test_meta) &&
+			    memcmp(m.meta, test_meta, sizeof(test_meta)) == 0)
+				with++;
+			else
+				TEST_ASSERT_IDX(m.meta == NULL, opts);
+		}
+		store_msg_iter_free(&it);
+		TEST_ASSERT_IDX(n == 3 && with == opts, opts);
+	}
+}
+
 void
 test_store_append_multi(void)
 {
@@ -81,6 +105,7 @@ test_store_append_multi(void)
 	TEST_ASSERT(ap.mailbox_id == 2 && ap.uid_first == 1 &&
 	            ap.uidvalidity > 0);
 	test_append_check(&t, a, ap.mailbox_id);
+	test_append_iter(&t, a, ap.mailbox_id);
 	TEST_ASSERT(store_changes_since(t.st, a, 0, ch, 4, &n, NULL) == 0 &&
 	            n == 3 && ch[2].kind == STORE_CHANGE_APPEND &&
 	            ch[2].uid == 3 && ch[2].mailbox == 2);
