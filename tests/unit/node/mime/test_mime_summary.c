@@ -231,3 +231,22 @@ test_mime_summary_huge(void)
 	rs_buf_free(&meta);
 	rs_buf_free(&b);
 }
+
+/* NUL octets: flagged, and never sent in an IMAP string. */
+void
+test_mime_summary_nul(void)
+{
+	static const char m[] = "Subject: a\0b\r\nX: y\r\n\r\nbo\0dy\r\n";
+	struct rs_buf meta;
+	struct mime_summary s;
+
+	rs_buf_init(&meta, RS_BUF_UNLIMITED);
+	TEST_ASSERT(mime_parse((const uint8_t *)m, sizeof(m) - 1, &meta,
+	                       NULL) == 0);
+	TEST_ASSERT(mime_summary_open(meta.data, meta.len, &s) == 0);
+	TEST_ASSERT(s.flags == MIME_SUMMARY_NUL);
+	TEST_ASSERT(s.envelope.len > 8 &&
+	            memcmp(s.envelope.p, "(NIL \"ab\" NIL", 13) == 0);
+	TEST_ASSERT(memchr(s.bodystructure.p, '\0', s.bodystructure.len) == NULL);
+	rs_buf_free(&meta);
+}
