@@ -104,8 +104,11 @@ struct store_index {
  * CHANGEDSINCE, QRESYNC); r->mb is the whole mailbox either way.
  * RS_ENOTFOUND if the mailbox does not exist. A never-used account has
  * its default mailboxes, empty and as store_mailbox_find shows them
- * (uidvalidity 0 until the account's first write). r is emptied first
- * and must be freed with store_index_free (also after an error). */
+ * (uidvalidity 0 until the account's first write: IMAP, which must not
+ * show UIDVALIDITY 0, can create the account at login with
+ * store_mailbox_subscribe(a, "INBOX", true, ...), an idempotent write
+ * that logs nothing). r is emptied first and must be freed with
+ * store_index_free (also after an error). */
 int store_mailbox_index(struct store *st, struct store_acct a,
                         uint32_t mailbox, uint64_t changedsince,
                         struct store_index *r, struct rs_err *err)
