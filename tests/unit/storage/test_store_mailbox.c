@@ -188,9 +188,14 @@ test_store_mailbox_subscribe(void)
 	tsu_open(&t, false, 0);
 	test_subs_are(&t, a, defaults, 6);
 	/* Names need no mailbox; no mailbox, no change-log entry. */
+	TEST_ASSERT(store_mailbox_find(t.st, a, "INBOX", &mb, NULL) == 0 &&
+	            mb.uidvalidity == 0);
 	TEST_ASSERT(tsu_subscribe(&t, a, "Ghost", true) == 0);
 	TEST_ASSERT(store_account_get(t.st, a, &ai, NULL) == 0 && ai.exists &&
 	            ai.modseq == 0);
+	/* Any write creates the account: INBOX has a real UIDVALIDITY. */
+	TEST_ASSERT(store_mailbox_find(t.st, a, "INBOX", &mb, NULL) == 0 &&
+	            mb.uidvalidity > 0);
 	TEST_ASSERT(tsu_subscribe(&t, a, "Junk", false) == 0);
 	TEST_ASSERT(store_mailbox_find(t.st, a, "Junk", &mb, NULL) == 0 &&
 	            !mb.subscribed && mb.highestmodseq == 1);
