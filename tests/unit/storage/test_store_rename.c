@@ -199,3 +199,41 @@ test_store_rename_inbox(void)
 	            in0.messages == 1 && in0.uidnext == 5);
 	tsu_close(&t);
 }
+
+/* More messages than a walk reads at a time (1,024): all move, then all
+ * go with the mailbox, and the shared body with them. */
+void
+test_store_rename_inbox_big(void)
+{
+	enum { N = 2500 };
+	struct tsu t;
+	struct store_acct a = { 4, 1 };
+	struct store_rcpt *r = calloc(N, sizeof(*r));
+	struct store_message msg = { (const uint8_t *)"big", 3, 0, NULL, 0 };
+	struct tsu_done d = { 0 };
+	struct store_mailbox mb;
+	struct store_account_info ai;
+	uint8_t hash[STORE_HASH_LEN];
+
+	tsu_open(&t, false, 0);
+	for (int i = 0; i < N; i++) {
+		r[i] = tsu_rcpt(a.part, a.id, NULL);
+		TEST_ASSERT(store_deliver(t.st, &msg, &r[i], 1, &t.ex.base,
+		                          tsu_done_cb, &d, NULL) == 0);
+	}
+	tsu_run(&t.ex, &d.n, N);
+	TEST_ASSERT(d.failed == 0);
+	TEST_ASSERT(tsu_rename(&t, a, "INBOX", "Old") == 0);
+	TEST_ASSERT(store_mailbox_find(t.st, a, "Old", &mb, NULL) == 0 &&
+	            mb.messages == N && mb.uidnext == N + 1);
+	TEST_ASSERT(store_mailbox_find(t.st, a, "INBOX", &mb, NULL) == 0 &&
+	            mb.messages == 0 && mb.uidnext == N + 1);
+	tsu_sha256("big", 3, hash);
+	TEST_ASSERT(tsu_blob_refs(&t, a.part, hash) == N);
+	TEST_ASSERT(tsu_mdelete(&t, a, "Old") == 0);
+	TEST_ASSERT(tsu_blob_refs(&t, a.part, hash) == 0);
+	TEST_ASSERT(store_account_get(t.st, a, &ai, NULL) == 0 &&
+	            ai.messages == 0 && ai.bytes == 0);
+	free(r);
+	tsu_close(&t);
+}
