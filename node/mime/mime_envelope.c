@@ -25,8 +25,8 @@ addr_part(struct mime_env_ctx *c, struct rs_str s, struct mime_out *o,
 	if (s.p != NULL)
 		mime__phrase(s.p, s.len, &c->tmp);
 	p = c->tmp.buf.len > 0 ? (const char *)c->tmp.buf.data : "";
-	if (nil_ok)
-		mime__nstr(o, p, c->tmp.buf.len, false);
+	if (nil_ok && c->tmp.buf.len == 0)
+		mime__put(o, "NIL", 3);
 	else
 		mime__str(o, p, c->tmp.buf.len, false);
 }

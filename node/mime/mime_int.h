@@ -67,7 +67,8 @@ mime__wsp(uint8_t c)
  * NUL always dropped, leading and trailing white space trimmed when
  * unfold): quoted when every octet is printable ASCII, else a literal. */
 void mime__str(struct mime_out *o, const char *p, size_t n, bool unfold);
-/* The same, NIL when n == 0 (after trimming). */
+/* The same, NIL when p is NULL (an absent field; a present but empty
+ * one is "", as Dovecot sends it). */
 void mime__nstr(struct mime_out *o, const char *p, size_t n, bool unfold);
 
 /* Offset of the first octet at or after i that is neither white space

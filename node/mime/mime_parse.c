@@ -2,7 +2,10 @@
  * header is read once; a multipart's body is split by searching its
  * delimiter with memmem (a large body is skipped, not walked), and every
  * part is summarised as it is found: its record in the part table, its
- * BODYSTRUCTURE and BODY text, and for a message its ENVELOPE. */
+ * BODYSTRUCTURE and BODY text, and for a message its ENVELOPE.
+ * Content-* fields count without MIME-Version (Dovecot ignores them
+ * then; mail without it that is multipart reads better this way).
+ * body-fld-md5 is always NIL. */
 #include <stdio.h>
 
 #include "node/mime/mime_header.h"

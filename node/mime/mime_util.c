@@ -67,16 +67,10 @@ mime__str(struct mime_out *o, const char *p, size_t n, bool unfold)
 void
 mime__nstr(struct mime_out *o, const char *p, size_t n, bool unfold)
 {
-	size_t i = 0;
-
-	if (unfold)
-		while (i < n && (mime__wsp((uint8_t)p[i]) || p[i] == 0))
-			i++;
-	if (p == NULL || i == n) {
+	if (p == NULL)
 		mime__put(o, "NIL", 3);
-		return;
-	}
-	mime__str(o, p, n, unfold);
+	else
+		mime__str(o, p, n, unfold);
 }
 
 size_t
