@@ -396,35 +396,55 @@ imap_string_datetime_parse(struct rs_str s, int64_t *t_r, int32_t *tz_r)
 static const char imap_string_b64[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
 
-/* Flushes pending UTF-16 units as modified base64 inside "&...-". */
-static int
-imap_string_mutf7_flush(struct rs_buf *b, const uint16_t *u, size_t n)
-{
-	uint32_t bits = 0;
-	unsigned nbits = 0;
-	int rc = rs_buf_append(b, "&", 1);
+/* A shifted run being written: bits not yet sent as base64. */
+struct imap_string_run {
+	bool     open;
+	uint32_t bits;
+	unsigned nbits;
+};
 
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		bits = bits << 16 | u[i];
-		nbits += 16;
-		while (rc == 0 && nbits >= 6) {
-			nbits -= 6;
-			rc = rs_buf_append(b, &imap_string_b64[bits >> nbits &
-			                                       0x3f], 1);
-		}
+static int
+imap_string_run_unit(struct rs_buf *b, struct imap_string_run *r,
+                     uint16_t u)
+{
+	if (!r->open) {
+		if (rs_buf_append(b, "&", 1) != 0)
+			return RS_ETOOBIG;
+		r->open = true;
+		r->bits = 0;
+		r->nbits = 0;
 	}
-	if (rc == 0 && nbits > 0)
-		rc = rs_buf_append(b, &imap_string_b64[bits << (6 - nbits) &
-		                                       0x3f], 1);
-	return rc == 0 ? rs_buf_append(b, "-", 1) : rc;
+	r->bits = (r->bits << 16 | u) & 0x3fffff;
+	r->nbits += 16;
+	while (r->nbits >= 6) {
+		r->nbits -= 6;
+		if (rs_buf_append(b, &imap_string_b64[r->bits >> r->nbits &
+		                                      0x3f], 1) != 0)
+			return RS_ETOOBIG;
+	}
+	return 0;
+}
+
+/* Closes a run: the last bits zero-padded, then "-". */
+static int
+imap_string_run_close(struct rs_buf *b, struct imap_string_run *r)
+{
+	if (!r->open)
+		return 0;
+	r->open = false;
+	if (r->nbits > 0 &&
+	    rs_buf_append(b, &imap_string_b64[r->bits << (6 - r->nbits) &
+	                                      0x3f], 1) != 0)
+		return RS_ETOOBIG;
+	return rs_buf_append(b, "-", 1);
 }
 
 int
 imap_string_mutf7_encode(struct rs_buf *b, struct rs_str utf8)
 {
 	const uint8_t *s = (const uint8_t *)utf8.p;
-	uint16_t u[64];
-	size_t nu = 0, i = 0;
+	struct imap_string_run run = { false, 0, 0 };
+	size_t i = 0;
 	int rc = 0;
 
 	if (!imap_string_utf8_ok(s, utf8.len))
@@ -439,30 +459,22 @@ imap_string_mutf7_encode(struct rs_buf *b, struct rs_str utf8)
 			cp = cp << 6 | (s[i + j] & 0x3fu);
 		i += k + 1;
 		if (cp >= 0x20 && cp <= 0x7e) {
-			if (nu > 0)
-				rc = imap_string_mutf7_flush(b, u, nu);
-			nu = 0;
+			rc = imap_string_run_close(b, &run);
 			if (rc == 0)
 				rc = cp == '&' ? rs_buf_append(b, "&-", 2) :
 				     rs_buf_append(b, s + i - 1, 1);
-			continue;
-		}
-		if (nu + 2 > sizeof(u) / sizeof(u[0])) {
-			/* Keep whole surrogate pairs in one run: flushing
-			 * mid-run would start a new "&" right after "-". */
-			return RS_ETOOBIG;
-		}
-		if (cp >= 0x10000) {
+		} else if (cp >= 0x10000) {
 			cp -= 0x10000;
-			u[nu++] = (uint16_t)(0xd800 | cp >> 10);
-			u[nu++] = (uint16_t)(0xdc00 | (cp & 0x3ff));
+			rc = imap_string_run_unit(b, &run,
+			                          (uint16_t)(0xd800 | cp >> 10));
+			if (rc == 0)
+				rc = imap_string_run_unit(b, &run, (uint16_t)
+				                          (0xdc00 | (cp & 0x3ff)));
 		} else {
-			u[nu++] = (uint16_t)cp;
+			rc = imap_string_run_unit(b, &run, (uint16_t)cp);
 		}
 	}
-	if (rc == 0 && nu > 0)
-		rc = imap_string_mutf7_flush(b, u, nu);
-	return rc;
+	return rc == 0 ? imap_string_run_close(b, &run) : rc;
 }
 
 static int

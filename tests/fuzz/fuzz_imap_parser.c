@@ -38,6 +38,49 @@ fuzz_check_args(const struct imap_arg *a, size_t n, unsigned depth)
 	return total;
 }
 
+/* Checks one event and reacts as a session would. */
+static void
+fuzz_event(struct imap_parser *p, const struct imap_event *ev,
+           const struct imap_parser_limits *lim, unsigned policy)
+{
+	switch (ev->type) {
+	case IMAP_EV_COMMAND:
+		if (ev->cmd.tag.len == 0 || ev->cmd.name.len == 0 ||
+		    ev->cmd.tag.p[ev->cmd.tag.len] != '\0' ||
+		    ev->cmd.name.p[ev->cmd.name.len] != '\0')
+			abort();
+		if (fuzz_check_args(ev->cmd.args, ev->cmd.nargs, 0) >
+		    lim->max_args)
+			abort();
+		if (rs_str_ieq_cstr(ev->cmd.name, "LINE"))
+			imap_parser_line_mode(p);
+		if (rs_str_ieq_cstr(ev->cmd.name, "LOGIN"))
+			imap_parser_wipe(p);
+		if (!imap_parser_idle(p))
+			abort();
+		break;
+	case IMAP_EV_LITERAL:
+		if (ev->lit_size > lim->max_literal ||
+		    (ev->lit_streamed != (ev->lit_size > lim->inline_max)))
+			abort();
+		if (policy == 1 || (policy == 2 && ev->lit_size % 2))
+			imap_parser_refuse(p);
+		break;
+	case IMAP_EV_DATA:
+		if (ev->data.len == 0)
+			abort();
+		break;
+	case IMAP_EV_LINE:
+		if (ev->data.len > lim->max_line ||
+		    memchr(ev->data.p, '\n', ev->data.len) != NULL ||
+		    ev->data.p[ev->data.len] != '\0')
+			abort();
+		break;
+	default:
+		abort();
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -87,42 +130,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (rc == 0)
 			continue;
-		switch (ev.type) {
-		case IMAP_EV_COMMAND:
-			if (ev.cmd.tag.len == 0 || ev.cmd.name.len == 0 ||
-			    ev.cmd.tag.p[ev.cmd.tag.len] != '\0' ||
-			    ev.cmd.name.p[ev.cmd.name.len] != '\0')
-				abort();
-			if (fuzz_check_args(ev.cmd.args, ev.cmd.nargs, 0) >
-			    lim.max_args)
-				abort();
-			if (rs_str_ieq_cstr(ev.cmd.name, "LINE"))
-				imap_parser_line_mode(p);
-			if (rs_str_ieq_cstr(ev.cmd.name, "LOGIN"))
-				imap_parser_wipe(p);
-			if (!imap_parser_idle(p))
-				abort();
-			break;
-		case IMAP_EV_LITERAL:
-			if (ev.lit_size > lim.max_literal ||
-			    (ev.lit_streamed != (ev.lit_size > lim.inline_max)))
-				abort();
-			if (policy == 1 || (policy == 2 && ev.lit_size % 2))
-				imap_parser_refuse(p);
-			break;
-		case IMAP_EV_DATA:
-			if (ev.data.len == 0)
-				abort();
-			break;
-		case IMAP_EV_LINE:
-			if (ev.data.len > lim.max_line ||
-			    memchr(ev.data.p, '\n', ev.data.len) != NULL ||
-			    ev.data.p[ev.data.len] != '\0')
-				abort();
-			break;
-		default:
-			abort();
-		}
+		fuzz_event(p, &ev, &lim, policy);
 	}
 	imap_parser_free(&p);
 	return 0;

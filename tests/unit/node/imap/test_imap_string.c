@@ -108,6 +108,9 @@ test_imap_string_dates(void)
 	TEST_ASSERT(imap_string_date_parse(rs_str_cstr(""), &t) != 0);
 }
 
+#define T_E10 "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9" \
+	"\xc3\xa9\xc3\xa9\xc3\xa9"
+
 void
 test_imap_string_mutf7(void)
 {
@@ -120,6 +123,8 @@ test_imap_string_mutf7(void)
 		  "\xe8\xaa\x9e", "~peter/mail/&U,BTFw-/&ZeVnLIqe-" },
 		{ "Entw\xc3\xbc" "rfe", "Entw&APw-rfe" },
 		{ "\xf0\x9f\x98\x80", "&2D3eAA-" },
+		{ T_E10 T_E10, "&AOkA6QDpAOkA6QDpAOkA6QDpAOkA6QDpAOkA6QDpAOkA6QDp"
+		  "AOkA6Q-" },
 	};
 	static const char *const bad[] = {
 		"&", "&Jjo", "&Jjo!", "&AGE-", "&U,BTFw-&ZeVnLIqe-", "\xc3\xa9",
