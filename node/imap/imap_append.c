@@ -311,7 +311,7 @@ imap_append_queue(struct imap_session *s, struct imap_append *a)
 int
 imap_append__run(struct imap_session *s, const struct imap_cmd *cmd)
 {
-	const struct imap_arg *p, *end = cmd->args + cmd->nargs;
+	const struct imap_arg *p, *end = imap_fetch_util_end(cmd);
 	struct imap_append *a = imap_append_state(s);
 
 	if (a->toobig) {

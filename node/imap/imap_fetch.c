@@ -21,6 +21,7 @@
 #define IMAP_FETCH_CHUNK      ((size_t)256 * 1024) /* one blob read */
 #define IMAP_FETCH_MEM_MAX    ((size_t)32 * 1024 * 1024) /* decoded or
                                                         * filtered part */
+#define IMAP_FETCH_DEC_INLINE ((size_t)1024 * 1024) /* bigger: streamed */
 #define IMAP_FETCH_ITER_GAP   256u  /* UIDs skipped by walking, not seeking */
 
 /* The message being answered. */
@@ -59,6 +60,14 @@ struct imap_fetch {
 	size_t   item;                /* next item of the message */
 	struct imap_fetch_cur cur;
 	uint64_t lit_off, lit_left;   /* a literal being streamed */
+	/* BINARY of a big encoded part: decoded as it streams. lit_left
+	 * counts decoded octets still to send. */
+	bool     dec_on;
+	bool     dec_done;            /* the decoder was finished */
+	struct mime_decoder dec;
+	uint64_t dec_end;             /* the part's end in the message */
+	uint64_t dec_skip;            /* decoded octets before the partial */
+	uint8_t *dec_in, *dec_out;    /* owns: one chunk each */
 	struct rs_buf scratch;        /* owns: filtered or decoded parts */
 	bool     unknown_cte;
 	bool     failed;
@@ -74,6 +83,8 @@ imap_fetch_free(struct imap_fetch *f)
 	rs_buf_free(&f->cur.kwbuf);
 	imap_fetch_meta_free(&f->cur.fm);
 	rs_buf_free(&f->scratch);
+	free(f->dec_in);
+	free(f->dec_out);
 	free(f);
 }
 
@@ -272,6 +283,132 @@ imap_fetch_load_part(struct imap_session *s, struct imap_fetch *f,
 	return rc == 0 ? 0 : -1;
 }
 
+/* One chunk of the part at off decoded into f->dec_out: the octets
+ * written, or -1 (store error; err set). *got_r: raw octets read. */
+static int64_t
+imap_fetch_dec_chunk(struct imap_session *s, struct imap_fetch *f,
+                     struct mime_decoder *d, uint64_t off, uint64_t end,
+                     size_t *got_r, struct rs_err *err)
+{
+	size_t want = end - off < IMAP_FETCH_CHUNK ? (size_t)(end - off) :
+	              IMAP_FETCH_CHUNK;
+
+	if (f->dec_in == NULL) {
+		f->dec_in = rs_xmalloc(IMAP_FETCH_CHUNK);
+		f->dec_out = rs_xmalloc(mime_decoder_bound(IMAP_FETCH_CHUNK));
+	}
+	*got_r = 0;
+	if (want == 0)
+		return (int64_t)mime_decoder_finish(d, f->dec_out);
+	if (store_blob_read(imap_store(s), s->acct.part, f->cur.blob, off,
+	                    f->dec_in, want, got_r, err) != 0 || *got_r == 0)
+		return -1;
+	return (int64_t)mime_decoder_run(d, f->dec_in, *got_r, f->dec_out);
+}
+
+/* The decoded size of a big part, by one pass over it. 0 or -1. */
+static int
+imap_fetch_dec_size(struct imap_session *s, struct imap_fetch *f,
+                    const struct imap_fetch_range *r, uint64_t *size_r)
+{
+	struct mime_decoder d;
+	struct rs_err err;
+	uint64_t off = r->off, end = r->off + r->len;
+
+	*size_r = 0;
+	mime_decoder_init(&d, r->cte);
+	rs_err_clear(&err);
+	for (;;) {
+		size_t got;
+		int64_t n = imap_fetch_dec_chunk(s, f, &d, off, end, &got,
+		                                 &err);
+
+		if (n < 0)
+			return -1;
+		*size_r += (uint64_t)n;
+		if (got == 0)
+			return 0;
+		off += got;
+	}
+}
+
+/* BINARY of a big part: the size first, then a decoding stream. */
+static void
+imap_fetch_dec_start(struct imap_session *s, struct imap_fetch *f,
+                     const struct imap_fetch_item *it,
+                     const struct imap_fetch_range *r)
+{
+	struct evbuffer *out = imap_out(s);
+	uint64_t size, off, len;
+
+	if (imap_fetch_dec_size(s, f, r, &size) != 0) {
+		evbuffer_add_printf(out, "%s NIL", it->name);
+		return;
+	}
+	if (it->kind == IMAP_FETCH_BINARY_SIZE) {
+		evbuffer_add_printf(out, "%s %" PRIu64, it->name, size);
+		return;
+	}
+	if (it->partial)
+		imap_fetch_part_partial(size, it->origin, it->count, &off,
+		                        &len);
+	else
+		off = 0, len = size;
+	/* RFC 3516 4.3: literal8, since the octets are not looked at. */
+	evbuffer_add_printf(out, "%s ~{%" PRIu64 "}\r\n", it->name, len);
+	if (len == 0)
+		return;
+	mime_decoder_init(&f->dec, r->cte);
+	f->dec_on = true;
+	f->dec_done = false;
+	f->lit_off = r->off;
+	f->dec_end = r->off + r->len;
+	f->dec_skip = off;
+	f->lit_left = len;
+}
+
+/* One chunk of a decoding stream. 0, or -1 (session closed). */
+static int
+imap_fetch_dec_stream(struct imap_session *s, struct imap_fetch *f)
+{
+	struct rs_err err;
+	size_t got = 0, skip, n;
+	int64_t made = 0;
+
+	rs_err_clear(&err);
+	if (!f->dec_done) {
+		made = imap_fetch_dec_chunk(s, f, &f->dec, f->lit_off,
+		                            f->dec_end, &got, &err);
+		if (made < 0) {
+			rs_logc(&s->log, RS_LOG_WARN, "imap.fetch_aborted",
+			        "uid=%" PRIu32 " offset=%" PRIu64
+			        " error=\"%s\"", f->cur.uid, f->lit_off,
+			        err.msg);
+			imap_session_close(s, "message-vanished");
+			return -1;
+		}
+		if (got == 0)
+			f->dec_done = true;     /* that was the finish */
+	}
+	f->lit_off += got;
+	skip = f->dec_skip < (uint64_t)made ? (size_t)f->dec_skip :
+	       (size_t)made;
+	f->dec_skip -= skip;
+	n = (size_t)made - skip;
+	if (n > f->lit_left)
+		n = (size_t)f->lit_left;
+	evbuffer_add(imap_out(s), f->dec_out + skip, n);
+	f->lit_left -= n;
+	if (f->lit_left > 0 && f->dec_done) {
+		/* The second pass gave fewer octets than the first. */
+		imap_session_close(s, "message-changed");
+		return -1;
+	}
+	if (f->lit_left == 0)
+		f->dec_on = false;
+	return 0;
+}
+
 /* BODY[...], BINARY[...], RFC822...: small results go out whole; a plain
  * range is left to imap_fetch_stream. */
 static int
@@ -283,7 +420,13 @@ imap_fetch_section(struct imap_session *s, struct imap_fetch *f,
 	uint64_t off, len;
 	bool decode;
 
-	if (imap_fetch_meta(s, f) != 0 ||
+	if (it->section[0] == '\0' && it->spec == IMAP_FETCH_SPEC_NONE &&
+	    !it->binary) {
+		/* BODY[] is the whole message: no summary needed. */
+		memset(&r, 0, sizeof(r));
+		r.found = true;
+		r.len = f->cur.size;
+	} else if (imap_fetch_meta(s, f) != 0 ||
 	    imap_fetch_meta_find(&f->cur.fm, it->section, it->spec, &r) != 0 ||
 	    !r.found) {
 		evbuffer_add_printf(out, "%s NIL", it->name);
@@ -295,6 +438,10 @@ imap_fetch_section(struct imap_session *s, struct imap_fetch *f,
 		/* RFC 3516 4.2: the tagged NO [UNKNOWN-CTE] follows. */
 		f->unknown_cte = true;
 		evbuffer_add_printf(out, "%s NIL", it->name);
+		return 0;
+	}
+	if (decode && r.len > IMAP_FETCH_DEC_INLINE) {
+		imap_fetch_dec_start(s, f, it, &r);
 		return 0;
 	}
 	if (it->kind == IMAP_FETCH_BINARY_SIZE) {
@@ -481,7 +628,8 @@ imap_fetch_pump(struct imap_session *s)
 	if (f->waiting)
 		return IMAP_PUMP_WAIT;
 	if (f->lit_left > 0) {
-		if (imap_fetch_stream(s, f) != 0)
+		if ((f->dec_on ? imap_fetch_dec_stream(s, f) :
+		     imap_fetch_stream(s, f)) != 0)
 			return IMAP_PUMP_WAIT;  /* closed */
 		if (f->lit_left == 0)
 			imap_fetch_items_out(s, f);
@@ -532,8 +680,13 @@ imap_fetch_seen_done(void *arg, int rc)
 		f->seen = rs_xreallocarray(NULL, op->f.nitems + 1,
 		                           sizeof(*f->seen));
 		for (size_t i = 0; rc == 0 && i < op->f.nitems; i++)
-			if (op->f.items[i].status == STORE_FLAGS_CHANGED)
+			if (op->f.items[i].status == STORE_FLAGS_CHANGED) {
 				f->seen[f->nseen++] = op->f.items[i].uid;
+				imap_fetch_util_view_note(s,
+				        op->f.items[i].uid,
+				        op->f.items[i].flags,
+				        op->f.items[i].modseq);
+			}
 		f->waiting = false;
 		imap_cmd_pump(s);
 	}
@@ -659,6 +812,15 @@ imap_fetch__run(struct imap_session *s, const struct imap_cmd *cmd)
 	s->cmd.state = f;
 	s->cmd.cleanup = imap_fetch_cleanup;
 	f->waiting = imap_fetch_seen(s, f);
+	/* A response that fits in the output now is finished here: a
+	 * stream is only for what must wait for the client to read. */
+	while (!f->waiting &&
+	       evbuffer_get_length(imap_out(s)) < IMAP_OUT_LOW) {
+		int rc = imap_fetch_pump(s);
+
+		if (rc == IMAP_PUMP_DONE || imap_session_closed(s))
+			return IMAP_RUN_DONE;
+	}
 	imap_cmd_stream(s, imap_fetch_pump);
 	return IMAP_RUN_ASYNC;
 fail:

@@ -125,6 +125,24 @@ imap_fetch_util_in_ranges(const struct imap_view_range *r, size_t n,
 	return false;
 }
 
+void
+imap_fetch_util_view_note(struct imap_session *s, uint32_t uid,
+                          uint32_t flags, uint64_t modseq)
+{
+	struct imap_view *v = s->view;
+	uint32_t seq = v != NULL ? imap_view_seq(v, uid) : 0;
+	uint8_t *f;
+
+	if (seq == 0)
+		return;
+	f = &v->flags[seq - 1];
+	if ((*f & IMAP_VIEW_F_EXPUNGED) != 0 || modseq < v->modseqs[seq - 1])
+		return;
+	v->modseqs[seq - 1] = modseq;
+	*f = (uint8_t)((*f & ~IMAP_VIEW_SYSFLAGS) |
+	               (flags & IMAP_VIEW_SYSFLAGS));
+}
+
 static const struct {
 	const char *name;
 	uint32_t    bit;

@@ -14,6 +14,18 @@
 #include "lib/rs_buf.h"
 #include "node/imap/imap_int.h"
 
+/* The end of cmd's argument tree (args holds the lists' children too,
+ * so it is not args + nargs). */
+static inline const struct imap_arg *
+imap_fetch_util_end(const struct imap_cmd *cmd)
+{
+	const struct imap_arg *a = cmd->args;
+
+	for (size_t i = 0; i < cmd->nargs; i++)
+		a = imap_arg_next(a);
+	return a;
+}
+
 /* Reads a sequence set argument of the selected mailbox (uid: UIDs,
  * else sequence numbers) into the UIDs it names, ascending; *uids_r
  * returns owned (free()), NULL when *n_r is 0. 0, or -1 after sending
@@ -30,6 +42,12 @@ int imap_fetch_util_ranges(struct rs_str set, struct imap_view_range **ranges_r,
  * for UIDs no longer in the view, as VANISHED (EARLIER) needs). */
 bool imap_fetch_util_in_ranges(const struct imap_view_range *r, size_t n,
                                uint32_t v);
+
+/* Tells the view a message's flags and modseq after this session's own
+ * write (whose FETCH the command sends), so that the view does not send
+ * them again as news. */
+void imap_fetch_util_view_note(struct imap_session *s, uint32_t uid,
+                               uint32_t flags, uint64_t modseq);
 
 /* The most keywords one flag list may name (store.h's per-message cap). */
 #define IMAP_FETCH_UTIL_KW_MAX STORE_KEYWORDS_MAX

@@ -76,6 +76,7 @@ imap_store_results(struct imap_store_op *op)
 		}
 		if (seq == 0)
 			continue;       /* not numbered yet: the view tells */
+		imap_fetch_util_view_note(s, it->uid, it->flags, it->modseq);
 		if (!op->silent)
 			imap_store_fetch(op, it, seq, true);
 		else if (condstore && it->status == STORE_FLAGS_CHANGED)
@@ -195,7 +196,7 @@ imap_store_queue(struct imap_session *s, struct imap_store_op *op,
 int
 imap_store_cmd__run(struct imap_session *s, const struct imap_cmd *cmd)
 {
-	const struct imap_arg *a, *end = cmd->args + cmd->nargs;
+	const struct imap_arg *a, *end = imap_fetch_util_end(cmd);
 	struct imap_fetch_util_flags fl;
 	struct imap_store_op *op;
 	uint32_t *uids;
@@ -223,8 +224,12 @@ imap_store_cmd__run(struct imap_session *s, const struct imap_cmd *cmd)
 		goto done;
 	}
 	a = imap_arg_next(a);
-	if (a >= end || imap_fetch_util_flags_parse(a, end, &fl, &why) != 0) {
-		imap_reply(s, IMAP_BAD, "%s", a >= end ? "Flags missing" : why);
+	if (a >= end) {
+		imap_reply(s, IMAP_BAD, "Flags missing");
+		goto done;
+	}
+	if (imap_fetch_util_flags_parse(a, end, &fl, &why) != 0) {
+		imap_reply(s, IMAP_BAD, "%s", why);
 		goto done;
 	}
 	if (imap_fetch_util_set(s, &cmd->args[0], cmd->uid, &uids, &n) != 0)

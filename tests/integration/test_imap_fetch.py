@@ -6,6 +6,7 @@ a large mailbox streamed with UID FETCH 1:* (FLAGS) and a 50 MB body
 streamed with the node's memory staying bounded."""
 import base64
 import imaplib
+import os
 import re
 import smtplib
 import socket
@@ -325,7 +326,7 @@ def test_fetch_changedsince(node):
         m.store("2", "+FLAGS", "(\\Flagged)")
         typ, data = m.fetch("1:*", "(FLAGS) (CHANGEDSINCE %d)" % max(mods))
         d = flat(data)
-        assert d.count(b"FETCH") == 1 and b"\\Flagged" in d
+        assert len([x for x in data if x]) == 1 and b"\\Flagged" in d
         assert b"MODSEQ" in d
     finally:
         m.logout()
@@ -372,7 +373,20 @@ def test_fetch_many_flags(node):
     raw.close()
 
 
-def test_fetch_big_body_streams(node):
+def test_fetch_big_body_streams(node_factory):
+    # Its own node, with ASan's quarantine of freed memory kept small:
+    # else every 256 KiB chunk sent stays in RSS until 256 MB of them.
+    old = os.environ.get("ASAN_OPTIONS")
+    os.environ["ASAN_OPTIONS"] = ((old + ":") if old else "") + \
+        "quarantine_size_mb=16"
+    try:
+        node = node_factory().start()
+    finally:
+        if old is None:
+            del os.environ["ASAN_OPTIONS"]
+        else:
+            os.environ["ASAN_OPTIONS"] = old
+    node.add_domain("example.test")
     addr = new_user(node, "fetch-big")
     size = 50 * 1000 * 1000
     line = b"x" * 998 + b"\r\n"

@@ -103,9 +103,8 @@ def test_store_unchangedsince(node):
         assert b"\\Seen" in flags_of(m, "1")
         assert b"\\Seen" not in flags_of(m, "2")
         # A modseq far in the future changes everything.
-        typ, data = m._simple_command(
-            "UID STORE", "1:2", "(UNCHANGEDSINCE 99999999)", "+FLAGS",
-            "(\\Deleted)")
+        typ, data = m.uid("STORE", "1:2", "(UNCHANGEDSINCE 99999999) +FLAGS",
+                          "(\\Deleted)")
         assert typ == "OK" and b"MODIFIED" not in flat(data)
         del resp
     finally:
@@ -132,7 +131,7 @@ def test_copy_move(node):
         assert data[0] == b"3"
         typ, data = m.select("Archive")
         assert data[0] == b"3"
-        typ, data = m._simple_command("UID MOVE", "1:3", "INBOX")
+        typ, data = m.uid("MOVE", "1:3", "INBOX")
         assert typ == "OK"
         typ, data = m.select("Archive")
         assert data[0] == b"0"
@@ -157,7 +156,7 @@ def test_expunge(node):
         assert uids(m) == [1, 3, 5]
         # UID EXPUNGE only removes the \Deleted messages of its set.
         m.store("1:3", "+FLAGS", "(\\Deleted)")
-        typ, data = m._simple_command("UID EXPUNGE", "1")
+        typ, data = m.uid("EXPUNGE", "1")
         assert typ == "OK"
         assert uids(m) == [3, 5]
         m.select("INBOX", readonly=True)
