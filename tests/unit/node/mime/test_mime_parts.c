@@ -179,6 +179,10 @@ test_mime_sort_keys(void)
 		{ "=?windows-1252?q?=80uro?= x =?x-unknown?q?a?=",
 		  "\xe2\x82\xacuro x =?x-unknown?q?a?=", false },
 		{ "Fw: [a][b] Re: x", "x", true },
+		{ "RE: [EXT] FW: meeting", "meeting", true },
+		{ "=?UTF-8?Q?Quarterly_report_=E2=80=93_draft?=",
+		  "Quarterly report \xe2\x80\x93 draft", false },
+		{ "[a][b][c]", "[c]", false },
 		{ "", "", false },
 	};
 	char msg[512];
