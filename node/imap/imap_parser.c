@@ -649,7 +649,8 @@ imap_parser_tokenize(struct imap_parser *p, const uint8_t *s,
 			p->need_sep = false;
 		} else if (c == '"') {
 			why = imap_parser_quoted(p, &s, e);
-		} else if (c == '{' || c == '~') {
+		} else if (c == '{' || (c == '~' && s + 1 < e && s[1] == '{')) {
+			/* "~" alone starts an atom: "~peter/mail". */
 			why = imap_parser_literal(p, &s, e, code_r);
 			if (why != NULL && *why == '\0')
 				return IMAP_TOK_LITERAL;

@@ -305,6 +305,8 @@ static const struct {
 	{ S("G3 X abc\\ \r\n"),
 	  S("ERR G3 BAD Missing space between arguments|"), false },
 	{ S("G4 X \\\r\n"), S("ERR G4 BAD Invalid character|"), false },
+	{ S("G5 LIST \"\" ~peter/%\r\n"), S("CMD G5 LIST [\"\" ~peter/%]|"),
+	  false },
 };
 
 static void
