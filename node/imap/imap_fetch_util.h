@@ -12,7 +12,9 @@
 #include <stdint.h>
 
 #include "lib/rs_buf.h"
+#include "node/imap/imap_fetch_meta.h"
 #include "node/imap/imap_int.h"
+#include "node/imap/imap_search.h"
 
 /* The end of cmd's argument tree (args holds the lists' children too,
  * so it is not args + nargs). */
@@ -91,6 +93,22 @@ int imap_fetch_util_number(const struct imap_arg *a, uint64_t max,
  * queue error), with the store's message kept out of the reply. */
 void imap_fetch_util_store_failed(struct imap_session *s, int rc,
                                   const char *what);
+
+/* ---- imap_search_cmd.c: evaluating a SEARCH program over the selected
+ * mailbox, for SEARCH and SORT ---- */
+/* A matching message: its record (borrowed for the call), sequence
+ * number, and with want_meta its summary (borrowed for the call). */
+typedef void imap_search_walk_fn(void *arg, const struct store_msg *m,
+                                 uint32_t seq, struct imap_fetch_meta *fm);
+
+/* Resolves prog against the view and calls fn for each message of the
+ * view that matches, in UID order. 0, or -1 with err (store failure). */
+int imap_search_walk__run(struct imap_session *s, struct imap_search *prog,
+                          bool want_meta, imap_search_walk_fn *fn, void *arg,
+                          struct rs_err *err) RS_MUST_CHECK;
+
+/* The reply to a program that did not parse. */
+void imap_search_walk__bad(struct imap_session *s, const struct rs_err *err);
 
 /* ---- the run functions of imap_cmd_msg_table.c ---- */
 int imap_fetch__run(struct imap_session *s, const struct imap_cmd *cmd);

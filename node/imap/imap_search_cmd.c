@@ -1,0 +1,298 @@
+/* imap_search_cmd.c: SEARCH and UID SEARCH (RFC 9051 6.4.4), ESEARCH
+ * RETURN options (RFC 4731), MODSEQ (RFC 7162 3.1.5); and the walk over
+ * the selected mailbox that SORT shares. Records come from one store
+ * iterator (no summaries, no bodies unless a key needs them: a program
+ * on flags, dates, sizes or sets reads only the small message records);
+ * header and body text are read per message, on demand, through the
+ * evaluator's callbacks. The program is evaluated as the command runs.
+ * XXX(imsg): RETURN (SAVE) and "$" need a place for the saved result in
+ * the session: SAVE saves nothing and "$" is empty. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/rs_mem.h"
+#include "node/imap/imap_fetch_meta.h"
+#include "node/imap/imap_fetch_text.h"
+#include "node/imap/imap_fetch_util.h"
+#include "node/imap/imap_seqset.h"
+#include "node/mime/mime_header.h"
+
+#define IMAP_SEARCH_BODY_MAX ((uint64_t)64 * 1024 * 1024) /* read whole */
+
+/* The current message while the program is evaluated. */
+struct imap_search_cur {
+	struct imap_session *s;
+	const struct store_msg *m;
+	struct imap_fetch_meta *fm;
+	bool     meta_ok;              /* fm loaded */
+	uint8_t *hdr;                  /* owns: the header, when read */
+	size_t   hdr_len;
+	uint8_t *all;                  /* owns: the message, when read */
+	size_t   all_len;
+};
+
+static int
+imap_search_load_meta(struct imap_search_cur *c)
+{
+	struct rs_err err;
+
+	if (c->meta_ok)
+		return 0;
+	rs_err_clear(&err);
+	if (imap_fetch_meta_load(c->fm, imap_store(c->s), c->s->acct.part,
+	                         c->m->blob, c->m->size, c->m->meta,
+	                         c->m->meta != NULL ? c->m->meta_len : 0,
+	                         &err) != 0)
+		return -1;
+	c->meta_ok = true;
+	return 0;
+}
+
+static int
+imap_search_read(struct imap_search_cur *c, uint64_t len, uint8_t **out_r,
+                 size_t *got_r)
+{
+	struct rs_err err;
+	uint8_t *d;
+
+	if (len > IMAP_SEARCH_BODY_MAX)
+		len = IMAP_SEARCH_BODY_MAX;
+	d = rs_xmalloc((size_t)len + 1);
+	rs_err_clear(&err);
+	if (store_blob_read(imap_store(c->s), c->s->acct.part, c->m->blob, 0,
+	                    d, (size_t)len, got_r, &err) != 0) {
+		free(d);
+		return -1;
+	}
+	*out_r = d;
+	return 0;
+}
+
+static int
+imap_search_header(void *arg, const char *field, const char *needle,
+                   size_t nlen)
+{
+	struct imap_search_cur *c = arg;
+
+	if (c->hdr == NULL) {
+		uint64_t want = c->m->size;
+		uint8_t *d;
+		size_t got;
+
+		if (want > IMAP_FETCH_HEAD_MAX)
+			want = IMAP_FETCH_HEAD_MAX;
+		if (imap_search_read(c, want, &d, &got) != 0)
+			return -1;
+		c->hdr = d;
+		c->hdr_len = mime_header_len(d, got);
+	}
+	return imap_fetch_text_header(c->hdr, c->hdr_len, field, needle,
+	                              nlen) ? 1 : 0;
+}
+
+static int
+imap_search_body(void *arg, bool text, const char *needle, size_t nlen)
+{
+	struct imap_search_cur *c = arg;
+
+	if (text && imap_search_header(arg, NULL, needle, nlen) == 1)
+		return 1;
+	if (imap_search_load_meta(c) != 0)
+		return -1;
+	if (c->all == NULL && imap_search_read(c, c->m->size, &c->all,
+	                                       &c->all_len) != 0)
+		return -1;
+	return imap_fetch_text_body(c->all, c->all_len,
+	                            c->fm->have ? &c->fm->sum : NULL, needle,
+	                            nlen) ? 1 : 0;
+}
+
+/* Evaluates prog on record m (message seq); 1, 0 or -1. With want_meta
+ * a match leaves the summary loaded in fm. */
+static int
+imap_search_one(struct imap_session *s, const struct imap_search *prog,
+                unsigned needs, const struct store_msg *m, uint32_t seq,
+                struct imap_fetch_meta *fm, bool want_meta)
+{
+	struct imap_search_cur c = { .s = s, .m = m, .fm = fm };
+	struct imap_search_msg sm;
+	int rc;
+
+	memset(&sm, 0, sizeof(sm));
+	sm.seq = seq;
+	sm.uid = m->uid;
+	sm.flags = m->flags;
+	sm.keywords = m->keywords;
+	sm.nkeywords = m->nkeywords;
+	sm.modseq = m->modseq;
+	sm.internal_date = m->internal_date;
+	sm.size = m->size;
+	sm.header = imap_search_header;
+	sm.body = imap_search_body;
+	sm.arg = &c;
+	if ((needs & IMAP_SEARCH_NEED_META) != 0 &&
+	    imap_search_load_meta(&c) == 0 && fm->have) {
+		sm.sent_date = fm->sum.keys.sent_date;
+		sm.sent_tz = fm->sum.keys.sent_tz;
+	}
+	rc = imap_search_eval(prog, &sm);
+	/* SORT reads the keys of the messages found. */
+	if (rc == 1 && want_meta && imap_search_load_meta(&c) != 0)
+		rc = -1;
+	free(c.hdr);
+	free(c.all);
+	return rc;
+}
+
+int
+imap_search_walk__run(struct imap_session *s, struct imap_search *prog,
+                      bool want_meta, imap_search_walk_fn *fn, void *arg,
+                      struct rs_err *err)
+{
+	unsigned needs = imap_search_needs(prog);
+	struct imap_view *v = s->view;
+	struct imap_fetch_meta fm;
+	struct store_msg_iter *it;
+	struct store_msg m;
+	int rc;
+
+	imap_search_resolve(prog, v->n, v->n > 0 ? v->uids[v->n - 1] : 0,
+	                    NULL);
+	if (want_meta)
+		needs |= IMAP_SEARCH_NEED_META;
+	imap_fetch_meta_init(&fm);
+	it = store_msg_iter_open(imap_store(s), s->acct, v->mailbox, 1,
+	                         needs != 0 ? STORE_ITER_META : 0);
+	while ((rc = store_msg_iter_next(it, &m, err)) == 1) {
+		uint32_t seq = imap_view_seq(v, m.uid);
+		int r;
+
+		/* Messages the client has not been told of yet are not
+		 * numbered: they are not searched (RFC 9051 7.5.1). */
+		if (seq == 0)
+			continue;
+		r = imap_search_one(s, prog, needs, &m, seq, &fm, want_meta);
+		if (r < 0) {
+			rc = rs_err_set(err, RS_EIO, "message %" PRIu32
+			                " unreadable", m.uid);
+			break;
+		}
+		if (r == 1)
+			fn(arg, &m, seq, want_meta ? &fm : NULL);
+	}
+	store_msg_iter_free(&it);
+	imap_fetch_meta_free(&fm);
+	return rc < 0 ? -1 : 0;
+}
+
+/* ---- SEARCH ---- */
+
+struct imap_search_res {
+	bool      uid;
+	uint32_t *v;                   /* owns: seqs or UIDs, ascending */
+	size_t    n, cap;
+	uint64_t  maxmodseq;
+};
+
+static void
+imap_search_hit(void *arg, const struct store_msg *m, uint32_t seq,
+                struct imap_fetch_meta *fm)
+{
+	struct imap_search_res *r = arg;
+
+	(void)fm;
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 256;
+		r->v = rs_xreallocarray(r->v, r->cap, sizeof(*r->v));
+	}
+	r->v[r->n++] = r->uid ? m->uid : seq;
+	if (m->modseq > r->maxmodseq)
+		r->maxmodseq = m->modseq;
+}
+
+/* "* ESEARCH (TAG "t") UID MIN 1 MAX 9 COUNT 3 ALL 1,5,9" (RFC 4731). */
+static void
+imap_search_esearch(struct imap_session *s, const struct imap_search *prog,
+                    const struct imap_search_res *r)
+{
+	struct evbuffer *out = imap_out(s);
+	unsigned ret = prog->ret != 0 ? prog->ret : IMAP_SEARCH_RET_ALL;
+
+	evbuffer_add_printf(out, "* ESEARCH (TAG \"%s\")%s", s->cmd.tag,
+	                    r->uid ? " UID" : "");
+	if ((ret & IMAP_SEARCH_RET_MIN) != 0 && r->n > 0)
+		evbuffer_add_printf(out, " MIN %" PRIu32, r->v[0]);
+	if ((ret & IMAP_SEARCH_RET_MAX) != 0 && r->n > 0)
+		evbuffer_add_printf(out, " MAX %" PRIu32, r->v[r->n - 1]);
+	if ((ret & IMAP_SEARCH_RET_COUNT) != 0)
+		evbuffer_add_printf(out, " COUNT %zu", r->n);
+	if ((ret & IMAP_SEARCH_RET_ALL) != 0 && r->n > 0) {
+		evbuffer_add(out, " ALL ", 5);
+		imap_fetch_util_uidset(out, r->v, r->n);
+	}
+	if (prog->uses_modseq && r->n > 0)
+		evbuffer_add_printf(out, " MODSEQ %" PRIu64, r->maxmodseq);
+	evbuffer_add(out, "\r\n", 2);
+}
+
+static void
+imap_search_plain(struct imap_session *s, const struct imap_search *prog,
+                  const struct imap_search_res *r)
+{
+	struct evbuffer *out = imap_out(s);
+
+	evbuffer_add(out, "* SEARCH", 8);
+	for (size_t i = 0; i < r->n; i++)
+		evbuffer_add_printf(out, " %" PRIu32, r->v[i]);
+	/* RFC 7162 3.1.5: the highest modseq of the messages found. */
+	if (prog->uses_modseq && r->n > 0)
+		evbuffer_add_printf(out, " (MODSEQ %" PRIu64 ")", r->maxmodseq);
+	evbuffer_add(out, "\r\n", 2);
+}
+
+/* Parse errors: NO [BADCHARSET], BAD otherwise. */
+void
+imap_search_walk__bad(struct imap_session *s, const struct rs_err *err)
+{
+	if (err->code == IMAP_SEARCH_EBADCHARSET)
+		imap_reply(s, IMAP_NO, "[BADCHARSET (UTF-8 US-ASCII)] "
+		           "Unsupported charset");
+	else
+		imap_reply(s, IMAP_BAD, "%s", err->msg[0] != '\0' ? err->msg :
+		           "Invalid search program");
+}
+
+int
+imap_search_cmd__run(struct imap_session *s, const struct imap_cmd *cmd)
+{
+	struct imap_search_res r = { .uid = cmd->uid };
+	struct imap_search *prog = NULL;
+	struct rs_err err;
+
+	rs_err_clear(&err);
+	if (imap_search_parse(cmd->args, cmd->nargs, &prog, &err) != 0) {
+		imap_search_free(&prog);
+		imap_search_walk__bad(s, &err);
+		return IMAP_RUN_DONE;
+	}
+	if (prog->uses_modseq)
+		s->enabled |= IMAP_EXT_CONDSTORE;     /* RFC 7162 3.1 */
+	if (imap_search_walk__run(s, prog, false, imap_search_hit, &r,
+	                          &err) != 0) {
+		rs_logc(&s->log, RS_LOG_WARN, "imap.search_failed",
+		        "error=\"%s\"", err.msg);
+		imap_reply(s, IMAP_NO, "[SERVERBUG] SEARCH failed");
+	} else {
+		/* IMAP4rev2 answers ESEARCH only (RFC 9051 7.3.4). */
+		if (prog->esearch || (s->enabled & IMAP_EXT_REV2) != 0)
+			imap_search_esearch(s, prog, &r);
+		else
+			imap_search_plain(s, prog, &r);
+		imap_reply(s, IMAP_OK, "%sSEARCH completed",
+		           cmd->uid ? "UID " : "");
+	}
+	free(r.v);
+	imap_search_free(&prog);
+	return IMAP_RUN_DONE;
+}

@@ -1,0 +1,167 @@
+"""IMAP SEARCH, ESEARCH and SORT against a real roostd (RFC 9051 6.4.4,
+RFC 4731, RFC 5256, RFC 7162 MODSEQ): each kind of key, OR/NOT/nesting,
+text in encoded headers and in base64 bodies, ESEARCH RETURN options,
+SORT orders, and bad programs answered BAD."""
+import base64
+import imaplib
+import re
+
+import pytest
+
+import roost
+
+MSGS = [
+    # (flags, date, message)
+    ("(\\Seen)", '"01-Jan-2020 10:00:00 +0000"',
+     b"From: Zed <zed@example.test>\r\nTo: amy@example.test\r\n"
+     b"Subject: Re: budget\r\nDate: Wed, 01 Jan 2020 10:00:00 +0000\r\n"
+     b"\r\nThe budget is fine.\r\n"),
+    ("(\\Flagged $Junk)", '"02-Feb-2021 10:00:00 +0000"',
+     b"From: Amy <amy@example.test>\r\nTo: bob@example.test\r\n"
+     b"Cc: carol@example.test\r\n"
+     b"Subject: =?utf-8?q?caf=C3=A9?= plans\r\n"
+     b"Date: Tue, 02 Feb 2021 10:00:00 +0000\r\n\r\n"
+     b"Lunch at noon?\r\n" + b"x" * 3000 + b"\r\n"),
+    ("()", '"03-Mar-2022 10:00:00 +0000"',
+     b"From: Bob <bob@example.test>\r\nTo: zed@example.test\r\n"
+     b"Subject: attachment\r\nDate: Thu, 03 Mar 2022 10:00:00 +0000\r\n"
+     b"MIME-Version: 1.0\r\n"
+     b"Content-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n"
+     b"\r\n" + base64.encodebytes(b"the secret password is swordfish")
+     .replace(b"\n", b"\r\n")),
+]
+
+
+@pytest.fixture(scope="module")
+def box(node):
+    addr = "search@example.test"
+    node.add_user(addr)
+    m = imaplib.IMAP4("127.0.0.1", node.imap_port)
+    m.login(addr, roost.PASSWORD)
+    for flags, date, msg in MSGS:
+        typ, _ = m.append("INBOX", flags, date, msg)
+        assert typ == "OK"
+    m.select("INBOX")
+    yield m
+    m.logout()
+
+
+def search(m, *keys, uid=False):
+    if uid:
+        typ, data = m.uid("SEARCH", *keys)
+    else:
+        typ, data = m.search(None, *keys)
+    assert typ == "OK", data
+    return [int(x) for x in data[0].split()]
+
+
+@pytest.mark.parametrize("keys,want", [
+    (("ALL",), [1, 2, 3]),
+    (("SEEN",), [1]),
+    (("UNSEEN",), [2, 3]),
+    (("FLAGGED",), [2]),
+    (("UNFLAGGED",), [1, 3]),
+    (("KEYWORD", "$Junk"), [2]),
+    (("UNKEYWORD", "$Junk"), [1, 3]),
+    (("FROM", "amy"), [2]),
+    (("TO", "ZED"), [3]),
+    (("CC", "carol"), [2]),
+    (("SUBJECT", "budget"), [1]),
+    (("HEADER", "Content-Transfer-Encoding", "base64"), [3]),
+    (("BODY", "noon"), [2]),
+    (("BODY", "swordfish"), [3]),
+    (("TEXT", "amy@example"), [1, 2]),
+    (("LARGER", "2000"), [2]),
+    (("SMALLER", "2000"), [1, 3]),
+    (("BEFORE", "01-Jan-2021"), [1]),
+    (("SINCE", "01-Jan-2021"), [2, 3]),
+    (("ON", "03-Mar-2022"), [3]),
+    (("SENTBEFORE", "01-Jan-2021"), [1]),
+    (("SENTSINCE", "02-Feb-2021"), [2, 3]),
+    (("OR", "SEEN", "FLAGGED"), [1, 2]),
+    (("NOT", "SEEN"), [2, 3]),
+    (("(", "OR", "FROM", "zed", "FROM", "bob", ")", "UNSEEN"), [3]),
+    (("2:*",), [2, 3]),
+    (("UID", "1,3"), [1, 3]),
+    (("NOT", "(", "OR", "1", "3", ")"), [2]),
+])
+def test_search_keys(box, keys, want):
+    keys = tuple(k.replace("(", "(").replace(")", ")") for k in keys)
+    line = " ".join(keys)
+    line = line.replace("( ", "(").replace(" )", ")")
+    assert search(box, line) == want
+
+
+def test_uid_search_and_charset(box):
+    assert search(box, "ALL", uid=True) == [1, 2, 3]
+    typ, data = box.search("UTF-8", "SUBJECT", "plans")
+    assert typ == "OK" and data[0] == b"2"
+    # RFC 2047 encoded-words are decoded before matching.
+    box.literal = "CAFÉ".encode("utf-8").replace(b"\xc3\x89", b"\xc3\xa9")
+    typ, data = box.search("UTF-8", "SUBJECT")
+    assert typ == "OK" and data[0] == b"2", data
+    typ, data = box.search("KOI8-R", "ALL")
+    assert typ == "NO"
+
+
+def test_esearch(box):
+    typ, data = box._simple_command("SEARCH", "RETURN", "(MIN MAX COUNT)",
+                                    "ALL")
+    assert typ == "OK"
+    typ, data = box._untagged_response(typ, data, "ESEARCH")
+    d = data[-1]
+    assert b"MIN 1" in d and b"MAX 3" in d and b"COUNT 3" in d, d
+    typ, data = box.uid("SEARCH", "RETURN", "()", "UNSEEN")
+    assert typ == "OK"
+    data = box.untagged_responses.pop("ESEARCH")
+    assert b"UID" in data[-1] and b"ALL 2:3" in data[-1], data
+    typ, data = box._simple_command("SEARCH", "RETURN", "(COUNT)",
+                                    "DELETED")
+    typ, data = box._untagged_response(typ, data, "ESEARCH")
+    assert b"COUNT 0" in data[-1]
+
+
+def test_search_modseq(box):
+    typ, data = box.search(None, "MODSEQ", "1")
+    assert typ == "OK"
+    assert re.search(rb"\(MODSEQ \d+\)", data[0]), data
+
+
+@pytest.mark.parametrize("keys", [
+    "FROB", "FROM", "BEFORE 32-Jan-2020", "OR SEEN", "LARGER x", "0",
+    "1:x", "(SEEN", "UID 0", "*:*x",
+])
+def test_search_bad(box, keys):
+    with pytest.raises(imaplib.IMAP4.error):
+        box.search(None, keys)
+
+
+def test_search_deep_nesting(box):
+    with pytest.raises(imaplib.IMAP4.error):
+        box.search(None, "(" * 100 + "ALL" + ")" * 100)
+    with pytest.raises(imaplib.IMAP4.error):
+        box.search(None, "NOT " * 200 + "ALL")
+
+
+@pytest.mark.parametrize("crit,want", [
+    ("(ARRIVAL)", [1, 2, 3]),
+    ("(REVERSE ARRIVAL)", [3, 2, 1]),
+    ("(SIZE)", [1, 3, 2]),
+    ("(SUBJECT)", [3, 1, 2]),
+    ("(FROM)", [2, 3, 1]),
+    ("(TO)", [1, 2, 3]),
+    ("(DATE)", [1, 2, 3]),
+    ("(DISPLAYFROM)", [2, 3, 1]),
+])
+def test_sort(box, crit, want):
+    typ, data = box.sort(crit, "UTF-8", "ALL")
+    assert typ == "OK", data
+    assert [int(x) for x in data[0].split()] == want
+
+
+def test_sort_bad(box):
+    for crit in ["(FROB)", "(REVERSE)", "()"]:
+        with pytest.raises(imaplib.IMAP4.error):
+            box.sort(crit, "UTF-8", "ALL")
+    typ, data = box.uid("SORT", "(REVERSE SIZE)", "UTF-8", "UNSEEN")
+    assert typ == "OK" and data[0].split() == [b"2", b"3"]
