@@ -107,7 +107,7 @@ def set_local_flag(maildir, n, flag):
         for name in os.listdir(d):
             path = os.path.join(d, name)
             with open(path, "rb") as fh:
-                if b"X-N: %d\r\n" % n not in fh.read():
+                if not re.search(rb"X-N: %d\r?\n" % n, fh.read()):
                     continue
             base, _, info = name.partition(":2,")
             info = "".join(sorted(set(info + flag)))
@@ -123,7 +123,7 @@ def delete_local(maildir, n):
         for name in os.listdir(d):
             path = os.path.join(d, name)
             with open(path, "rb") as fh:
-                if b"X-N: %d\r\n" % n in fh.read():
+                if re.search(rb"X-N: %d\r?\n" % n, fh.read()):
                     os.unlink(path)
                     return
     raise AssertionError(f"message {n} not found locally")
