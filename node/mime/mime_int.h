@@ -80,13 +80,14 @@ size_t mime__skip_cfws(const char *p, size_t n, size_t i);
  * space, trimmed. */
 void mime__phrase(const char *p, size_t n, struct mime_out *o);
 
-/* Header fields the parser keeps (first occurrence of each). */
+/* Header fields the parser keeps: the first occurrence of each, the last
+ * for the ENVELOPE's strings (as Dovecot does). */
 enum mime_field {
 	MIME_F_CTYPE = 0, MIME_F_CTE, MIME_F_CDISP, MIME_F_CLANG, MIME_F_CLOC,
 	MIME_F_CID, MIME_F_CDESC, MIME_F_CMD5,
 	MIME_F_DATE, MIME_F_SUBJECT, MIME_F_FROM, MIME_F_SENDER,
 	MIME_F_REPLY_TO, MIME_F_TO, MIME_F_CC, MIME_F_BCC, MIME_F_IN_REPLY_TO,
-	MIME_F_MESSAGE_ID, MIME_F_REFERENCES,
+	MIME_F_MESSAGE_ID, MIME_F_REFERENCES, MIME_F_MIME_VERSION,
 	MIME_F_COUNT
 };
 

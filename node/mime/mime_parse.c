@@ -3,9 +3,11 @@
  * delimiter with memmem (a large body is skipped, not walked), and every
  * part is summarised as it is found: its record in the part table, its
  * BODYSTRUCTURE and BODY text, and for a message its ENVELOPE.
- * Content-* fields count without MIME-Version (Dovecot ignores them
- * then; mail without it that is multipart reads better this way).
- * body-fld-md5 is always NIL. */
+ * A message header with neither MIME-Version nor Content-Type is not
+ * MIME: its other Content-* fields are ignored (as Dovecot does).
+ * body-fld-md5 is always NIL.
+ * XXX(mime): Dovecot joins the addresses of repeated From/To/Cc/...
+ * fields in the ENVELOPE; only the first is read here. */
 #include <stdio.h>
 
 #include "node/mime/mime_header.h"
@@ -59,26 +61,28 @@ static const struct {
 	const char *name;
 	enum mime_field f;
 	bool message;            /* kept only in a message header */
+	bool last;               /* a later occurrence replaces it */
 } fields[] = {
-	{ "content-type", MIME_F_CTYPE, false },
-	{ "content-transfer-encoding", MIME_F_CTE, false },
-	{ "content-disposition", MIME_F_CDISP, false },
-	{ "content-language", MIME_F_CLANG, false },
-	{ "content-location", MIME_F_CLOC, false },
-	{ "content-id", MIME_F_CID, false },
-	{ "content-description", MIME_F_CDESC, false },
-	{ "content-md5", MIME_F_CMD5, false },
-	{ "date", MIME_F_DATE, true },
-	{ "subject", MIME_F_SUBJECT, true },
-	{ "from", MIME_F_FROM, true },
-	{ "sender", MIME_F_SENDER, true },
-	{ "reply-to", MIME_F_REPLY_TO, true },
-	{ "to", MIME_F_TO, true },
-	{ "cc", MIME_F_CC, true },
-	{ "bcc", MIME_F_BCC, true },
-	{ "in-reply-to", MIME_F_IN_REPLY_TO, true },
-	{ "message-id", MIME_F_MESSAGE_ID, true },
-	{ "references", MIME_F_REFERENCES, true },
+	{ "content-type", MIME_F_CTYPE, false, false },
+	{ "content-transfer-encoding", MIME_F_CTE, false, false },
+	{ "content-disposition", MIME_F_CDISP, false, false },
+	{ "content-language", MIME_F_CLANG, false, false },
+	{ "content-location", MIME_F_CLOC, false, false },
+	{ "content-id", MIME_F_CID, false, false },
+	{ "content-description", MIME_F_CDESC, false, false },
+	{ "content-md5", MIME_F_CMD5, false, false },
+	{ "date", MIME_F_DATE, true, true },
+	{ "subject", MIME_F_SUBJECT, true, true },
+	{ "from", MIME_F_FROM, true, false },
+	{ "sender", MIME_F_SENDER, true, false },
+	{ "reply-to", MIME_F_REPLY_TO, true, false },
+	{ "to", MIME_F_TO, true, false },
+	{ "cc", MIME_F_CC, true, false },
+	{ "bcc", MIME_F_BCC, true, false },
+	{ "in-reply-to", MIME_F_IN_REPLY_TO, true, true },
+	{ "message-id", MIME_F_MESSAGE_ID, true, true },
+	{ "references", MIME_F_REFERENCES, true, true },
+	{ "mime-version", MIME_F_MIME_VERSION, true, false },
 };
 
 static void
@@ -98,7 +102,7 @@ read_header(struct pctx *c, struct entity *e, size_t off, size_t end,
 		}
 		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 			if ((fields[i].message && !message) ||
-			    e->f.f[fields[i].f].p != NULL ||
+			    (e->f.f[fields[i].f].p != NULL && !fields[i].last) ||
 			    !rs_str_ieq_cstr(hf.name, fields[i].name))
 				continue;
 			if (hf.value.len > c->lim->field_max) {
@@ -532,6 +536,13 @@ parse_entity(struct pctx *c, size_t off, size_t end, uint32_t depth,
 		mime__envelope(&c->ec, &e.f, &c->bs);
 		dup_tail(c, at);
 		both(c, " ");
+	}
+	if (depth == 0 && e.f.f[MIME_F_MIME_VERSION].p == NULL &&
+	    e.f.f[MIME_F_CTYPE].p == NULL) {
+		/* RFC 2045 4: not MIME, so no Content-* field counts (as
+		 * Dovecot has it; a Content-Type alone makes it MIME). */
+		for (int k = MIME_F_CTE; k <= MIME_F_CMD5; k++)
+			e.f.f[k] = rs_str_make(NULL, 0);
 	}
 	parse_ctype(&e);
 	cte = parse_cte(&e);

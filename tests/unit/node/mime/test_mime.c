@@ -157,6 +157,22 @@ static const struct mime_case {
 	{ "quoted-specials", "Subject: a \"b\" \\c\r\n folded\r\n\r\n",
 	  "(NIL \"a \\\"b\\\" \\\\c folded\" NIL NIL NIL NIL NIL NIL NIL NIL)",
 	  NULL, NULL, 0 },
+	/* Repeated fields: the last string counts (Dovecot). Without
+	 * MIME-Version or Content-Type, Content-* fields do not count. */
+	{ "dovecot-dup", "Subject: x\r\nMessage-ID: <:06 -0600\r\n"
+	  "Message-ID: <c@d>\r\nIn-Reply-To: junk\r\n\r\nx",
+	  "(NIL \"x\" NIL NIL NIL NIL NIL NIL \"junk\" \"<c@d>\")",
+	  "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 1 0 "
+	  "NIL NIL NIL NIL)", NULL, 0 },
+	{ "dovecot-not-mime", "Content-Transfer-Encoding: base64\r\n"
+	  "Content-ID: <i>\r\n\r\nx", "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)",
+	  "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 1 0 "
+	  "NIL NIL NIL NIL)", NULL, 0 },
+	{ "dovecot-mime-version", "MIME-Version: 1.0\r\n"
+	  "Content-Transfer-Encoding: base64\r\n\r\nx",
+	  "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)",
+	  "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"base64\" 1 "
+	  "0 NIL NIL NIL NIL)", NULL, 0 },
 	/* The texts Dovecot 2.3.19 gives for the same octets (the literal
 	 * Dovecot uses for a string holding '"' aside). */
 	{ "dovecot-nested2",
