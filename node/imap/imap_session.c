@@ -377,7 +377,8 @@ imap_session_dispatch(struct imap_session *s, const struct imap_cmd *c)
 	s->cmd.started_ms = rs_mono_ms();
 	rc = d->run(s, c);
 	if (rc == IMAP_RUN_ASYNC && !imap_session_closed(s)) {
-		if (s->io == IMAP_IO_READ)
+		/* A stream may have ended (imap_cmd_finish) inside run. */
+		if (s->cmd.def != NULL && s->io == IMAP_IO_READ)
 			imap_session_set_io(s, IMAP_IO_CMD);
 		return;
 	}

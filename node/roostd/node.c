@@ -29,6 +29,7 @@
 #include "node/core/worker.h"
 #include "node/dir/dir.h"
 #include "node/http/http_server.h"
+#include "node/imap/imap_server.h"
 #include "node/notify/notify.h"
 #include "node/pop3/pop3_server.h"
 #include "node/smtp/smtp_server.h"
@@ -50,6 +51,7 @@ struct node {
 	struct http_server *http;       /* owns */
 	struct smtp_server *smtp;       /* owns */
 	struct pop3_server *pop3;       /* owns */
+	struct imap_server *imap;       /* owns */
 	struct event       *sig_term, *sig_int; /* owns */
 	unsigned            stopping;   /* servers still draining */
 	int                 exit_code;
@@ -68,6 +70,9 @@ static const char *const node_known_keys[] = {
 	"smtp.max_connections", "smtp.max_connections_per_ip",
 	"pop3.timeout", "pop3.max_errors", "pop3.max_auth_failures",
 	"pop3.max_connections", "pop3.max_connections_per_ip",
+	"imap.timeout", "imap.max_errors", "imap.max_auth_failures",
+	"imap.max_connections", "imap.max_connections_per_ip",
+	"imap.max_line", "imap.max_literal",
 };
 
 static int
@@ -152,18 +157,28 @@ node_lock_data_dir(struct node *n, struct rs_err *err)
 	return 0;
 }
 
-/* Thousands of IDLE and SMTP connections need descriptors. */
+/* Thousands of IDLE and SMTP connections need descriptors: the soft
+ * limit goes up to the hard one. */
 static void
 node_raise_nofile(void)
 {
 	struct rlimit rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		rs_log(RS_LOG_WARN, "node.nofile", "error=\"%s\"",
+		       strerror(errno));
+		return;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
 			rs_log(RS_LOG_WARN, "node.nofile", "error=\"%s\"",
 			       strerror(errno));
+			(void)getrlimit(RLIMIT_NOFILE, &rl);
+		}
 	}
+	rs_log(RS_LOG_INFO, "node.nofile", "limit=%llu",
+	       (unsigned long long)rl.rlim_cur);
 }
 
 static void
@@ -171,9 +186,10 @@ node_status(void *arg, json_t *st)
 {
 	struct node *n = arg;
 
-	json_object_set_new(st, "sessions", json_pack("{s:I,s:I}",
+	json_object_set_new(st, "sessions", json_pack("{s:I,s:I,s:I}",
 	    "smtp", (json_int_t)(n->smtp ? smtp_server_sessions(n->smtp) : 0),
-	    "pop3", (json_int_t)(n->pop3 ? pop3_server_sessions(n->pop3) : 0)));
+	    "pop3", (json_int_t)(n->pop3 ? pop3_server_sessions(n->pop3) : 0),
+	    "imap", (json_int_t)(n->imap ? imap_server_sessions(n->imap) : 0)));
 }
 
 static int
@@ -285,7 +301,7 @@ node_on_signal(evutil_socket_t sig, short what, void *arg)
 	rs_log(RS_LOG_INFO, "node.stopping", "signal=%d", (int)sig);
 	n->ctx.stopping = true;
 	http_server_set_serving(n->http, false);
-	n->stopping = 1;                 /* held until both are asked */
+	n->stopping = 1;                 /* held until all are asked */
 	if (n->smtp != NULL) {
 		n->stopping++;
 		smtp_server_shutdown(n->smtp, NODE_SHUTDOWN_GRACE_MS,
@@ -294,6 +310,11 @@ node_on_signal(evutil_socket_t sig, short what, void *arg)
 	if (n->pop3 != NULL) {
 		n->stopping++;
 		pop3_server_shutdown(n->pop3, NODE_SHUTDOWN_GRACE_MS,
+		                     node_server_stopped, n);
+	}
+	if (n->imap != NULL) {
+		n->stopping++;
+		imap_server_shutdown(n->imap, NODE_SHUTDOWN_GRACE_MS,
 		                     node_server_stopped, n);
 	}
 	node_server_stopped(n);
@@ -313,7 +334,8 @@ node_on_dir_loaded(void *arg, int rc, const struct rs_err *err)
 		return;
 	}
 	if (smtp_server_new(&n->ctx, &n->smtp, &serr) != 0 ||
-	    pop3_server_new(&n->ctx, &n->pop3, &serr) != 0) {
+	    pop3_server_new(&n->ctx, &n->pop3, &serr) != 0 ||
+	    imap_server_new(&n->ctx, &n->imap, &serr) != 0) {
 		rs_log(RS_LOG_ERR, "node.listen_failed", "error=\"%s\"", serr.msg);
 		n->exit_code = 1;
 		event_base_loopexit(n->ctx.base, NULL);
@@ -354,6 +376,7 @@ node_free(struct node **pp)
 		return;
 	smtp_server_free(&n->smtp);
 	pop3_server_free(&n->pop3);
+	imap_server_free(&n->imap);
 	http_server_free(&n->http);
 	admin_free(&n->admin);
 	/* Workers post their completions to the loop: stop them, then run
