@@ -298,3 +298,36 @@ def test_close_and_unselect(node, user):
     u, _ = r.cmd(b"STATUS INBOX (MESSAGES)")
     assert u == [b'* STATUS "INBOX" (MESSAGES 1)\r\n']
     r.close()
+
+
+def test_qresync_vanished_earlier(node, user):
+    for i in range(4):
+        deliver(node, user, f"m{i}")
+    r = session(node, user)
+    r.cmd(b"ENABLE QRESYNC")
+    u, t = r.cmd(b"SELECT INBOX")
+    ok(t)
+    text = b"".join(u)
+    uidvalidity = int(re.search(rb"UIDVALIDITY (\d+)", text).group(1))
+    hms = int(re.search(rb"HIGHESTMODSEQ (\d+)", text).group(1))
+    ok(r.cmd(b"UNSELECT")[1])
+    # Another session expunges messages 2 and 3 and flags 4.
+    b = session(node, user)
+    ok(b.cmd(b"SELECT INBOX")[1])
+    ok(b.cmd(b"STORE 2:3 +FLAGS.SILENT \\Deleted")[1])
+    ok(b.cmd(b"STORE 4 +FLAGS.SILENT \\Flagged")[1])
+    ok(b.cmd(b"CLOSE")[1])
+    b.close()
+    u, t = r.cmd(b"SELECT INBOX (QRESYNC (%d %d))" % (uidvalidity, hms))
+    ok(t)
+    assert b"* 2 EXISTS\r\n" in u, u
+    assert b"* VANISHED (EARLIER) 2:3\r\n" in u, u
+    fetches = [ln for ln in u if b" FETCH " in ln]
+    assert len(fetches) == 1, u
+    assert re.match(rb"\* 2 FETCH \(UID 4 FLAGS \(\\Flagged\) MODSEQ \(\d+\)\)",
+                    fetches[0]), fetches
+    # known-uids limit what is reported.
+    u, t = r.cmd(b"SELECT INBOX (QRESYNC (%d %d 1:2))" % (uidvalidity, hms))
+    ok(t)
+    assert b"* VANISHED (EARLIER) 2\r\n" in u, u
+    r.close()
