@@ -14,6 +14,7 @@
 #include "lib/rs_mem.h"
 #include "node/imap/imap_fetch_meta.h"
 #include "node/imap/imap_fetch_util.h"
+#include "node/imap/imap_string.h"
 
 #define IMAP_APPEND_MSGS_MAX  1000                        /* MULTIAPPEND */
 #define IMAP_APPEND_TOTAL_MAX ((uint64_t)256 * 1024 * 1024) /* held octets */
@@ -125,41 +126,6 @@ imap_append_data(struct imap_session *s, const struct imap_event *ev)
 		a->toobig = true;
 }
 
-/* "dd-Mon-yyyy hh:mm:ss +zzzz" (RFC 9051 9 date-time; the day may be
- * " d"). 0 or RS_EINVAL. */
-static int
-imap_append_date(const char *p, int64_t *t_r)
-{
-	static const char mon[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-	int d, y, hh, mm, ss, z, n = 0;
-	char m[4], sign;
-	const char *f;
-	struct tm tm;
-
-	if (*p == ' ')
-		p++;
-	if (sscanf(p, "%2d-%3c-%4d %2d:%2d:%2d %c%4d%n", &d, m, &y, &hh, &mm,
-	           &ss, &sign, &z, &n) != 8 || p[n] != '\0' ||
-	    (sign != '+' && sign != '-'))
-		return RS_EINVAL;
-	m[3] = '\0';
-	f = strcasestr(mon, m);
-	if (f == NULL || (f - mon) % 3 != 0 || d < 1 || d > 31 || hh > 23 ||
-	    mm > 59 || ss > 60 || y < 1970 || z % 100 > 59)
-		return RS_EINVAL;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_mday = d;
-	tm.tm_mon = (int)((f - mon) / 3);
-	tm.tm_year = y - 1900;
-	tm.tm_hour = hh;
-	tm.tm_min = mm;
-	tm.tm_sec = ss;
-	*t_r = (int64_t)timegm(&tm) -
-	       (sign == '-' ? -1 : 1) * (int64_t)((z / 100) * 3600 +
-	                                          (z % 100) * 60);
-	return 0;
-}
-
 /* Copies the keywords of m->fl into m->kw so they outlive the input. */
 static void
 imap_append_keep_kw(struct imap_append_msg *m)
@@ -208,7 +174,9 @@ imap_append_one(struct imap_append *a, const struct imap_arg *p,
 		p = imap_arg_next(p);
 	}
 	if (p < end && p->type == IMAP_ARG_QUOTED) {
-		if (imap_append_date(p->str.p, &m->date) != 0) {
+		int32_t tz;
+
+		if (imap_string_datetime_parse(p->str, &m->date, &tz) != 0) {
 			imap_reply(s, IMAP_BAD, "Invalid date-time");
 			return NULL;
 		}

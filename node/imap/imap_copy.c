@@ -9,6 +9,7 @@
 
 #include "lib/rs_mem.h"
 #include "node/imap/imap_fetch_util.h"
+#include "node/imap/imap_seqset.h"
 
 struct imap_copy_op {
 	struct imap_session *s;       /* holds a reference */
@@ -36,9 +37,9 @@ imap_copy_ok(struct imap_copy_op *op)
 	}
 	rs_buf_init(&src, RS_BUF_UNLIMITED);
 	rs_buf_init(&dst, RS_BUF_UNLIMITED);
-	if (imap_fetch_util_uidset_buf(&src, op->c.src_uids,
+	if (imap_seqset_format_uids(&src, op->c.src_uids,
 	                               op->c.ncopied) != 0 ||
-	    imap_fetch_util_uidset_buf(&dst, op->c.dst_uids,
+	    imap_seqset_format_uids(&dst, op->c.dst_uids,
 	                               op->c.ncopied) != 0)
 		abort();                /* unlimited buffers */
 	if (op->c.move) {

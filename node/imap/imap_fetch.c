@@ -15,6 +15,8 @@
 #include "node/imap/imap_fetch_items.h"
 #include "node/imap/imap_fetch_meta.h"
 #include "node/imap/imap_fetch_util.h"
+#include "node/imap/imap_seqset.h"
+#include "node/imap/imap_string.h"
 #include "node/mime/mime_decode.h"
 #include "node/mime/mime_header.h"
 
@@ -198,19 +200,10 @@ imap_fetch_meta(struct imap_session *s, struct imap_fetch *f)
 static void
 imap_fetch_date(struct evbuffer *out, int64_t t)
 {
-	static const char mon[12][4] = { "Jan", "Feb", "Mar", "Apr", "May",
-	                                 "Jun", "Jul", "Aug", "Sep", "Oct",
-	                                 "Nov", "Dec" };
-	time_t tt = (time_t)t;
-	struct tm tm;
+	char buf[IMAP_STRING_DATETIME_LEN];
 
-	if (gmtime_r(&tt, &tm) == NULL)
-		memset(&tm, 0, sizeof(tm));
-	/* RFC 9051 9: date-time, day with a leading space. */
-	evbuffer_add_printf(out, "INTERNALDATE \"%2d-%s-%04d %02d:%02d:%02d "
-	                    "+0000\"", tm.tm_mday, mon[tm.tm_mon % 12],
-	                    tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-	                    tm.tm_sec);
+	evbuffer_add_printf(out, "INTERNALDATE \"%s\"",
+	                    imap_string_datetime(buf, t, 0));
 }
 
 /* Sends scratch[off..off+len) as a literal. */
@@ -748,24 +741,25 @@ imap_fetch_seen(struct imap_session *s, struct imap_fetch *f)
  * client's modseq, within the set. */
 static void
 imap_fetch_vanished(struct imap_session *s, const struct imap_fetch *f,
-                    const struct imap_arg *set)
+                    const struct imap_arg *arg_set)
 {
-	struct imap_view_range *ranges = NULL;
+	struct imap_seqset set;
 	uint32_t *gone = NULL;
-	size_t ngone = 0, nranges = 0, k = 0;
+	size_t ngone = 0, k = 0;
 	bool complete;
 	struct rs_err err;
 
 	rs_err_clear(&err);
-	if (imap_fetch_util_ranges(set->str, &ranges, &nranges) != 0 ||
+	if (imap_seqset_parse(arg_set->str, 0, &set, &err) != 0 ||
 	    store_mailbox_vanished(imap_store(s), s->acct, s->view->mailbox,
 	                           f->req.changedsince, &gone, &ngone,
 	                           &complete, &err) != 0) {
-		free(ranges);
+		imap_seqset_free(&set);
 		return;
 	}
+	/* "*" counts as the largest UID: all that vanished above. */
 	for (size_t i = 0; i < ngone; i++)
-		if (imap_fetch_util_in_ranges(ranges, nranges, gone[i]))
+		if (imap_seqset_contains(&set, gone[i]))
 			gone[k++] = gone[i];
 	if (k > 0) {
 		evbuffer_add_printf(imap_out(s), "* VANISHED (EARLIER) ");
@@ -773,7 +767,7 @@ imap_fetch_vanished(struct imap_session *s, const struct imap_fetch *f,
 		evbuffer_add(imap_out(s), "\r\n", 2);
 	}
 	free(gone);
-	free(ranges);
+	imap_seqset_free(&set);
 }
 
 int

@@ -8,121 +8,48 @@
 
 #include "lib/rs_mem.h"
 #include "node/imap/imap_fetch_util.h"
-
-#define IMAP_FETCH_UTIL_RANGES_MAX 10000   /* ranges in one set */
-
-/* One seq-number: nz-number or "*". 0, or RS_EINVAL. */
-static int
-imap_fetch_util_seqnum(const char **pp, const char *end, uint32_t *v_r)
-{
-	const char *p = *pp;
-	uint64_t v = 0;
-
-	if (p < end && *p == '*') {
-		*v_r = IMAP_VIEW_STAR;
-		*pp = p + 1;
-		return 0;
-	}
-	if (p >= end || *p < '1' || *p > '9')
-		return RS_EINVAL;
-	for (; p < end && *p >= '0' && *p <= '9'; p++) {
-		v = v * 10 + (uint64_t)(*p - '0');
-		if (v >= IMAP_VIEW_STAR)      /* nz-number < 2^32 - 1 */
-			return RS_EINVAL;
-	}
-	*v_r = (uint32_t)v;
-	*pp = p;
-	return 0;
-}
-
-int
-imap_fetch_util_ranges(struct rs_str set, struct imap_view_range **ranges_r,
-                       size_t *n_r)
-{
-	const char *p = set.p, *end = set.p + set.len;
-	struct imap_view_range *r = NULL;
-	size_t n = 0, cap = 0;
-
-	*ranges_r = NULL;
-	*n_r = 0;
-	for (;;) {
-		struct imap_view_range one;
-
-		if (imap_fetch_util_seqnum(&p, end, &one.lo) != 0)
-			goto bad;
-		one.hi = one.lo;
-		if (p < end && *p == ':') {
-			p++;
-			if (imap_fetch_util_seqnum(&p, end, &one.hi) != 0)
-				goto bad;
-		}
-		if (n == IMAP_FETCH_UTIL_RANGES_MAX)
-			goto bad;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 8;
-			r = rs_xreallocarray(r, cap, sizeof(*r));
-		}
-		r[n++] = one;
-		if (p == end)
-			break;
-		if (*p != ',')
-			goto bad;
-		p++;
-	}
-	*ranges_r = r;
-	*n_r = n;
-	return 0;
-bad:
-	free(r);
-	return RS_EINVAL;
-}
+#include "node/imap/imap_seqset.h"
+#include "node/imap/imap_string.h"
 
 int
 imap_fetch_util_set(struct imap_session *s, const struct imap_arg *a,
                     bool uid, uint32_t **uids_r, size_t *n_r)
 {
 	struct imap_view_range *ranges;
+	struct imap_seqset set;
 	struct rs_err err;
-	size_t nranges;
 	int rc;
 
 	*uids_r = NULL;
 	*n_r = 0;
-	if (a->type != IMAP_ARG_ATOM) {
+	rs_err_clear(&err);
+	if (a->type != IMAP_ARG_ATOM ||
+	    imap_seqset_parse(a->str, 0, &set, &err) != 0) {
+		imap_seqset_free(&set);
 		imap_reply(s, IMAP_BAD, "Invalid sequence set");
 		return -1;
 	}
 	/* RFC 5182: "$" is the saved search result.
 	 * XXX(imsg): SEARCHRES needs a place in the session: empty. */
-	if (a->str.len == 1 && a->str.p[0] == '$')
+	if (set.saved) {
+		imap_seqset_free(&set);
 		return 0;
-	if (imap_fetch_util_ranges(a->str, &ranges, &nranges) != 0) {
-		imap_reply(s, IMAP_BAD, "Invalid sequence set");
-		return -1;
 	}
-	rs_err_clear(&err);
-	rc = imap_view_resolve(s->view, ranges, nranges, uid, uids_r, n_r,
+	/* IMAP_SEQSET_STAR and IMAP_VIEW_STAR are both UINT32_MAX. */
+	ranges = rs_xreallocarray(NULL, set.n + 1, sizeof(*ranges));
+	for (size_t i = 0; i < set.n; i++) {
+		ranges[i].lo = set.r[i].lo;
+		ranges[i].hi = set.r[i].hi;
+	}
+	rc = imap_view_resolve(s->view, ranges, set.n, uid, uids_r, n_r,
 	                       &err);
 	free(ranges);
+	imap_seqset_free(&set);
 	if (rc != 0) {
 		imap_reply(s, IMAP_BAD, "Invalid message sequence number");
 		return -1;
 	}
 	return 0;
-}
-
-bool
-imap_fetch_util_in_ranges(const struct imap_view_range *r, size_t n,
-                          uint32_t v)
-{
-	for (size_t i = 0; i < n; i++) {
-		uint32_t lo = r[i].lo < r[i].hi ? r[i].lo : r[i].hi;
-		uint32_t hi = r[i].lo < r[i].hi ? r[i].hi : r[i].lo;
-
-		if (v >= lo && v <= hi)
-			return true;
-	}
-	return false;
 }
 
 void
@@ -143,16 +70,7 @@ imap_fetch_util_view_note(struct imap_session *s, uint32_t uid,
 	               (flags & IMAP_VIEW_SYSFLAGS));
 }
 
-static const struct {
-	const char *name;
-	uint32_t    bit;
-} imap_fetch_util_sysflags[] = {
-	{ "\\Seen", STORE_FLAG_SEEN },
-	{ "\\Answered", STORE_FLAG_ANSWERED },
-	{ "\\Flagged", STORE_FLAG_FLAGGED },
-	{ "\\Deleted", STORE_FLAG_DELETED },
-	{ "\\Draft", STORE_FLAG_DRAFT },
-};
+#define IMAP_FETCH_UTIL_SYSFLAGS 5   /* enum store_flag bits 0..4 */
 
 static int
 imap_fetch_util_flag1(const struct imap_arg *a, struct imap_fetch_util_flags *f,
@@ -165,14 +83,13 @@ imap_fetch_util_flag1(const struct imap_arg *a, struct imap_fetch_util_flags *f,
 		return RS_EINVAL;
 	}
 	if (a->str.p[0] == '\\') {
-		for (i = 0; i < sizeof(imap_fetch_util_sysflags) /
-		            sizeof(imap_fetch_util_sysflags[0]); i++) {
-			if (strcasecmp(a->str.p,
-			               imap_fetch_util_sysflags[i].name) == 0) {
-				f->flags |= imap_fetch_util_sysflags[i].bit;
-				return 0;
-			}
+		uint32_t bit = imap_string_flag_bit(a->str);
+
+		if (bit != 0) {
+			f->flags |= bit;
+			return 0;
 		}
+		/* \Recent cannot be stored (IMAP4rev1 clients send it). */
 		if (strcasecmp(a->str.p, "\\Recent") == 0)
 			return 0;
 		*why_r = "Unknown system flag";
@@ -223,14 +140,14 @@ imap_fetch_util_flags_out(struct evbuffer *out, uint32_t flags,
 	size_t i;
 
 	evbuffer_add(out, "(", 1);
-	for (i = 0; i < sizeof(imap_fetch_util_sysflags) /
-	            sizeof(imap_fetch_util_sysflags[0]); i++) {
-		if ((flags & imap_fetch_util_sysflags[i].bit) == 0)
+	for (i = 0; i < IMAP_FETCH_UTIL_SYSFLAGS; i++) {
+		const char *name = imap_string_flag_name(1u << i);
+
+		if ((flags & (1u << i)) == 0 || name == NULL)
 			continue;
 		if (sp)
 			evbuffer_add(out, " ", 1);
-		evbuffer_add(out, imap_fetch_util_sysflags[i].name,
-		             strlen(imap_fetch_util_sysflags[i].name));
+		evbuffer_add(out, name, strlen(name));
 		sp = true;
 	}
 	for (i = 0; i < nkw; i++) {
@@ -242,50 +159,15 @@ imap_fetch_util_flags_out(struct evbuffer *out, uint32_t flags,
 	evbuffer_add(out, ")", 1);
 }
 
-/* Calls emit for each run lo:hi of uids. */
-#define IMAP_FETCH_UTIL_RUNS(uids, n, body) do { \
-	size_t i_ = 0; \
-	while (i_ < (n)) { \
-		uint32_t lo = (uids)[i_], hi = lo; \
-		while (i_ + 1 < (n) && (uids)[i_ + 1] == hi + 1) \
-			hi = (uids)[++i_]; \
-		i_++; \
-		body \
-	} \
-} while (0)
-
 void
 imap_fetch_util_uidset(struct evbuffer *out, const uint32_t *uids, size_t n)
 {
-	bool first = true;
+	struct rs_buf b;
 
-	IMAP_FETCH_UTIL_RUNS(uids, n, {
-		if (lo == hi)
-			evbuffer_add_printf(out, "%s%" PRIu32,
-			                    first ? "" : ",", lo);
-		else
-			evbuffer_add_printf(out, "%s%" PRIu32 ":%" PRIu32,
-			                    first ? "" : ",", lo, hi);
-		first = false;
-	});
-}
-
-int
-imap_fetch_util_uidset_buf(struct rs_buf *b, const uint32_t *uids, size_t n)
-{
-	bool first = true;
-	int rc = 0;
-
-	IMAP_FETCH_UTIL_RUNS(uids, n, {
-		if (rc == 0 && lo == hi)
-			rc = rs_buf_printf(b, "%s%" PRIu32,
-			                   first ? "" : ",", lo);
-		else if (rc == 0)
-			rc = rs_buf_printf(b, "%s%" PRIu32 ":%" PRIu32,
-			                   first ? "" : ",", lo, hi);
-		first = false;
-	});
-	return rc;
+	rs_buf_init(&b, RS_BUF_UNLIMITED);
+	if (imap_seqset_format_uids(&b, uids, n) == 0)
+		evbuffer_add(out, b.data, b.len);
+	rs_buf_free(&b);
 }
 
 bool

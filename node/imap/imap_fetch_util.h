@@ -36,15 +36,6 @@ int imap_fetch_util_set(struct imap_session *s, const struct imap_arg *a,
                         bool uid, uint32_t **uids_r, size_t *n_r)
 	RS_MUST_CHECK;
 
-/* Parses a sequence-set string into ranges (IMAP_VIEW_STAR for "*");
- * *ranges_r returns owned. 0 or RS_EINVAL. */
-int imap_fetch_util_ranges(struct rs_str set, struct imap_view_range **ranges_r,
-                           size_t *n_r) RS_MUST_CHECK;
-/* True if v lies in one of the ranges ("*" counts as the largest value:
- * for UIDs no longer in the view, as VANISHED (EARLIER) needs). */
-bool imap_fetch_util_in_ranges(const struct imap_view_range *r, size_t n,
-                               uint32_t v);
-
 /* Tells the view a message's flags and modseq after this session's own
  * write (whose FETCH the command sends), so that the view does not send
  * them again as news. */
@@ -78,10 +69,6 @@ void imap_fetch_util_flags_out(struct evbuffer *out, uint32_t flags,
 /* Writes uids (ascending) compactly: "1:3,5,9:10". Nothing if n is 0. */
 void imap_fetch_util_uidset(struct evbuffer *out, const uint32_t *uids,
                             size_t n);
-/* The same into b; 0 or RS_ETOOBIG. */
-int imap_fetch_util_uidset_buf(struct rs_buf *b, const uint32_t *uids,
-                               size_t n) RS_MUST_CHECK;
-
 /* True if uid is in the ascending array uids[0..n). */
 bool imap_fetch_util_has(const uint32_t *uids, size_t n, uint32_t uid);
 

@@ -10,6 +10,7 @@
 
 #include "lib/rs_mem.h"
 #include "node/imap/imap_fetch_util.h"
+#include "node/imap/imap_seqset.h"
 
 struct imap_store_op {
 	struct imap_session *s;       /* holds a reference */
@@ -90,7 +91,7 @@ imap_store_results(struct imap_store_op *op)
 	}
 	/* Sequence numbers ascend with UIDs, so mod is ascending. */
 	rs_buf_init(&modified, 1024 * 1024);
-	if (imap_fetch_util_uidset_buf(&modified, mod, nmod) != 0)
+	if (imap_seqset_format_uids(&modified, mod, nmod) != 0)
 		rs_buf_reset(&modified);
 	free(mod);
 	imap_reply(s, IMAP_OK, "[MODIFIED %s] Conditional STORE failed",

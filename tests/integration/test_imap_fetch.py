@@ -431,3 +431,30 @@ def test_fetch_big_body_streams(node_factory):
     print(f"RSS before {before} kB, peak {peak} kB")
     assert peak - before < 40 * 1024
     raw.close()
+
+
+def test_fetch_vanished(node):
+    addr = new_user(node, "fetch-qresync")
+    m = login(node, addr)
+    try:
+        for _ in range(4):
+            m.append("INBOX", None, None, SIMPLE)
+        typ, _ = m._simple_command("ENABLE", "QRESYNC")
+        assert typ == "OK"
+        m.select("INBOX")
+        d = flat(m.fetch("1:*", "(MODSEQ)")[1])
+        top = max(int(x) for x in re.findall(rb"MODSEQ \((\d+)\)", d))
+        m.store("2", "+FLAGS", "(\\Deleted)")
+        m.expunge()
+        m.store("3", "+FLAGS", "(\\Seen)")
+        typ, data = m.uid("FETCH", "1:*",
+                          "(FLAGS) (CHANGEDSINCE %d VANISHED)" % top)
+        assert typ == "OK"
+        van = m.untagged_responses.get("VANISHED", [])
+        assert any(b"(EARLIER) 2" in v for v in van), van
+        d = flat(data)
+        assert b"UID 4" in d and b"\\Seen" in d and b"UID 1 " not in d
+        with pytest.raises(imaplib.IMAP4.error):
+            m.fetch("1:*", "(FLAGS) (CHANGEDSINCE 1 VANISHED)")
+    finally:
+        m.logout()
