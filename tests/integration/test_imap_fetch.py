@@ -458,3 +458,32 @@ def test_fetch_vanished(node):
             m.fetch("1:*", "(FLAGS) (CHANGEDSINCE 1 VANISHED)")
     finally:
         m.logout()
+
+
+def test_fetch_binary_big_and_unknown(node):
+    addr = new_user(node, "fetch-binbig")
+    data = bytes((i * 7 + i // 256) % 256 for i in range(3 * 1000 * 1000))
+    msg = (b"Subject: big binary\r\nMIME-Version: 1.0\r\n"
+           b"Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+           b"--b\r\nContent-Type: text/plain\r\n"
+           b"Content-Transfer-Encoding: x-unknown\r\n\r\nodd\r\n"
+           b"--b\r\nContent-Type: application/octet-stream\r\n"
+           b"Content-Transfer-Encoding: base64\r\n\r\n" +
+           base64.encodebytes(data).replace(b"\n", b"\r\n") +
+           b"--b--\r\n")
+    m = login(node, addr)
+    try:
+        typ, _ = m.append("INBOX", None, None, msg)
+        assert typ == "OK"
+        m.select("INBOX", readonly=True)
+        d = flat(fetch1(m, "(BINARY.SIZE[2])"))
+        assert b"BINARY.SIZE[2] %d" % len(data) in d, d
+        assert literal(fetch1(m, "(BINARY.PEEK[2])")) == data
+        assert literal(fetch1(m, "(BINARY.PEEK[2]<1000000.5000>)")) == \
+            data[1000000:1005000]
+        typ, resp = m.fetch("1", "(BINARY.PEEK[1])")
+        assert typ == "NO" and b"UNKNOWN-CTE" in flat(resp), resp
+    except imaplib.IMAP4.error as e:
+        assert "UNKNOWN-CTE" in str(e), e
+    finally:
+        m.logout()
