@@ -537,7 +537,7 @@ parse_entity(struct pctx *c, size_t off, size_t end, uint32_t depth,
 		dup_tail(c, at);
 		both(c, " ");
 	}
-	if (depth == 0 && e.f.f[MIME_F_MIME_VERSION].p == NULL &&
+	if (message && e.f.f[MIME_F_MIME_VERSION].p == NULL &&
 	    e.f.f[MIME_F_CTYPE].p == NULL) {
 		/* RFC 2045 4: not MIME, so no Content-* field counts (as
 		 * Dovecot has it; a Content-Type alone makes it MIME). */

@@ -173,6 +173,14 @@ static const struct mime_case {
 	  "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)",
 	  "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"base64\" 1 "
 	  "0 NIL NIL NIL NIL)", NULL, 0 },
+	{ "dovecot-inner-not-mime", "MIME-Version: 1.0\r\n"
+	  "Content-Type: message/rfc822\r\n\r\nSubject: in\r\n"
+	  "Content-Disposition: inline\r\n\r\nx",
+	  "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)",
+	  "(\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 45 (NIL \"in\" NIL NIL "
+	  "NIL NIL NIL NIL NIL NIL) (\"text\" \"plain\" (\"charset\" "
+	  "\"us-ascii\") NIL NIL \"7bit\" 1 0 NIL NIL NIL NIL) 3 NIL NIL NIL NIL)",
+	  NULL, 0 },
 	/* The texts Dovecot 2.3.19 gives for the same octets (the literal
 	 * Dovecot uses for a string holding '"' aside). */
 	{ "dovecot-nested2",
