@@ -516,6 +516,37 @@ imap_fetch_item(struct imap_session *s, struct imap_fetch *f,
 	}
 }
 
+/* True if the request has an item of kind k. */
+static bool
+imap_fetch_has(const struct imap_fetch *f, enum imap_fetch_kind k)
+{
+	for (size_t i = 0; i < f->req.n; i++)
+		if (f->req.items[i].kind == k)
+			return true;
+	return false;
+}
+
+/* The flags this FETCH changed, with the modseq under CONDSTORE and the
+ * UID under QRESYNC (RFC 7162 3.1.4, 3.2.4) unless already sent. */
+static void
+imap_fetch_seen_out(struct imap_session *s, struct imap_fetch *f)
+{
+	struct evbuffer *out = imap_out(s);
+
+	if (!f->req.has_flags) {
+		evbuffer_add(out, " FLAGS ", 7);
+		imap_fetch_util_flags_out(out, f->cur.flags, f->cur.kw,
+		                          f->cur.nkw);
+	}
+	if ((s->enabled & IMAP_EXT_QRESYNC) != 0 &&
+	    !imap_fetch_has(f, IMAP_FETCH_UID))
+		evbuffer_add_printf(out, " UID %" PRIu32, f->cur.uid);
+	if ((s->enabled & IMAP_EXT_CONDSTORE) != 0 &&
+	    !imap_fetch_has(f, IMAP_FETCH_MODSEQ))
+		evbuffer_add_printf(out, " MODSEQ (%" PRIu64 ")",
+		                    f->cur.modseq);
+}
+
 /* Writes the current message's items from f->item on; stops after an
  * item that left a literal to stream. */
 static void
@@ -533,12 +564,9 @@ imap_fetch_items_out(struct imap_session *s, struct imap_fetch *f)
 			return;
 	}
 	/* RFC 9051 6.4.5: a \Seen this FETCH set is reported. */
-	if (!f->req.has_flags && f->nseen > 0 &&
-	    imap_fetch_util_has(f->seen, f->nseen, f->cur.uid)) {
-		evbuffer_add(out, " FLAGS ", 7);
-		imap_fetch_util_flags_out(out, f->cur.flags, f->cur.kw,
-		                          f->cur.nkw);
-	}
+	if (f->nseen > 0 &&
+	    imap_fetch_util_has(f->seen, f->nseen, f->cur.uid))
+		imap_fetch_seen_out(s, f);
 	evbuffer_add(out, ")\r\n", 3);
 	f->in_msg = false;
 }
