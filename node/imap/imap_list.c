@@ -10,6 +10,7 @@
 
 #include "lib/rs_mem.h"
 #include "node/imap/imap_int.h"
+#include "node/imap/imap_string.h"
 
 #define IMAP_LIST_SEL_SUBSCRIBED  (1u << 0)
 #define IMAP_LIST_SEL_RECURSIVE   (1u << 1)
@@ -55,45 +56,6 @@ imap_list_req_free(struct imap_list_req *r)
 	free(r->v);
 	free(r->mbs);
 	free(r->subs);
-}
-
-/* RFC 9051 6.3.9: "*" matches anything, "%" anything but the
- * separator. Dynamic programming over the pattern, so no pattern costs
- * more than len(pattern) * len(name). */
-static bool
-imap_list_match(const char *pat, const char *name)
-{
-	size_t lp = strlen(pat), ln = strlen(name);
-	bool *col = rs_xcalloc(lp + 1, sizeof(bool));
-	bool *nxt = rs_xcalloc(lp + 1, sizeof(bool));
-	bool r;
-
-	col[0] = true;
-	for (size_t i = 1; i <= lp; i++)
-		col[i] = col[i - 1] && (pat[i - 1] == '*' || pat[i - 1] == '%');
-	for (size_t j = 1; j <= ln; j++) {
-		bool *t;
-
-		nxt[0] = false;
-		for (size_t i = 1; i <= lp; i++) {
-			char p = pat[i - 1];
-
-			if (p == '*')
-				nxt[i] = nxt[i - 1] || col[i];
-			else if (p == '%')
-				nxt[i] = nxt[i - 1] ||
-				         (col[i] && name[j - 1] != '/');
-			else
-				nxt[i] = col[i - 1] && p == name[j - 1];
-		}
-		t = col;
-		col = nxt;
-		nxt = t;
-	}
-	r = col[lp];
-	free(col);
-	free(nxt);
-	return r;
 }
 
 static void
@@ -271,7 +233,8 @@ imap_list_matches(const struct imap_list_req *r, const char *name)
 	int best = 0;
 
 	for (size_t i = 0; i < r->npatterns && best < 2; i++)
-		if (imap_list_match(r->patterns[i], name))
+		if (imap_string_list_match(rs_str_cstr(r->patterns[i]),
+		                           rs_str_cstr(name), '/'))
 			best = strchr(r->patterns[i], '*') == NULL ? 2 : 1;
 	return best;
 }

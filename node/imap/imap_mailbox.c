@@ -2,7 +2,8 @@
  * clients, RFC 3501 5.1.3; UTF-8 once UTF8=ACCEPT or IMAP4rev2 is on) and
  * the commands that manage mailboxes: CREATE, DELETE, RENAME, SUBSCRIBE,
  * UNSUBSCRIBE (RFC 9051 6.3.4-6.3.8) and STATUS (6.3.11, RFC 8438 SIZE,
- * RFC 7162 HIGHESTMODSEQ, RFC 9208 DELETED). LIST is in imap_list.c. */
+ * RFC 7162 HIGHESTMODSEQ, RFC 9208 DELETED). LIST is in imap_list.c;
+ * the encodings themselves are imap_string.h's. */
 #include <event2/buffer.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -11,224 +12,46 @@
 
 #include "lib/rs_mem.h"
 #include "node/imap/imap_int.h"
-
-/* Modified base64 (RFC 3501 5.1.3): ',' instead of '/'. */
-static const char imap_mb64[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
-
-static int
-imap_mb64_val(char c)
-{
-	const char *p = c != '\0' ? strchr(imap_mb64, c) : NULL;
-
-	return p != NULL ? (int)(p - imap_mb64) : -1;
-}
-
-/* Appends code point cp as UTF-8; false if it does not fit. */
-static bool
-imap_utf8_put(char *out, size_t outsz, size_t *w, uint32_t cp)
-{
-	char b[4];
-	size_t n;
-
-	if (cp < 0x80) {
-		b[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		b[0] = (char)(0xc0 | (cp >> 6));
-		b[1] = (char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		b[0] = (char)(0xe0 | (cp >> 12));
-		b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		b[2] = (char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		b[0] = (char)(0xf0 | (cp >> 18));
-		b[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		b[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		b[3] = (char)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
-	if (*w + n >= outsz)
-		return false;
-	memcpy(out + *w, b, n);
-	*w += n;
-	return true;
-}
-
-/* Decodes one "&...-" run starting after the '&'; *ip moves past '-'. */
-static int
-imap_mutf7_run(const char *in, size_t len, size_t *ip, char *out,
-               size_t outsz, size_t *w)
-{
-	uint32_t bits = 0, hi = 0;
-	unsigned nbits = 0;
-	size_t i = *ip, units = 0;
-
-	for (; i < len && in[i] != '-'; i++) {
-		int v = imap_mb64_val(in[i]);
-
-		if (v < 0)
-			return -1;
-		bits = (bits << 6) | (uint32_t)v;
-		nbits += 6;
-		if (nbits < 16)
-			continue;
-		nbits -= 16;
-		uint32_t u = (bits >> nbits) & 0xffff;
-
-		units++;
-		if (u >= 0xd800 && u < 0xdc00) {
-			if (hi != 0)
-				return -1;
-			hi = u;
-			continue;
-		}
-		if (u >= 0xdc00 && u < 0xe000) {
-			if (hi == 0)
-				return -1;
-			u = 0x10000 + ((hi - 0xd800) << 10) + (u - 0xdc00);
-			hi = 0;
-		} else if (hi != 0) {
-			return -1;
-		}
-		/* RFC 3501 5.1.3: printable ASCII must not be encoded. */
-		if (u >= 0x20 && u < 0x7f)
-			return -1;
-		if (!imap_utf8_put(out, outsz, w, u))
-			return -1;
-	}
-	/* The run ends with '-', with no pending surrogate, and unused
-	 * bits are zero padding. */
-	if (i == len || hi != 0 || units == 0 || nbits >= 6 ||
-	    (bits & ((1u << nbits) - 1)) != 0)
-		return -1;
-	*ip = i + 1;
-	return 0;
-}
-
-/* Modified UTF-7 to UTF-8; -1 on a malformed name or overflow. */
-static int
-imap_mutf7_decode(const char *in, size_t len, char *out, size_t outsz)
-{
-	size_t w = 0;
-
-	for (size_t i = 0; i < len;) {
-		unsigned char c = (unsigned char)in[i];
-
-		if (c >= 0x80)
-			return -1;
-		if (c != '&') {
-			if (w + 1 >= outsz)
-				return -1;
-			out[w++] = (char)c;
-			i++;
-			continue;
-		}
-		i++;
-		if (i < len && in[i] == '-') {
-			if (w + 1 >= outsz)
-				return -1;
-			out[w++] = '&';
-			i++;
-			continue;
-		}
-		if (imap_mutf7_run(in, len, &i, out, outsz, &w) != 0)
-			return -1;
-	}
-	out[w] = '\0';
-	return 0;
-}
-
-/* Next code point of UTF-8 s at *i (the store checked the encoding). */
-static uint32_t
-imap_utf8_next(const unsigned char *s, size_t len, size_t *i)
-{
-	uint32_t c = s[*i];
-	size_t n = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : 0;
-
-	c &= n == 3 ? 0x07 : n == 2 ? 0x0f : n == 1 ? 0x1f : 0x7f;
-	(*i)++;
-	for (; n > 0 && *i < len; n--, (*i)++)
-		c = (c << 6) | (s[*i] & 0x3f);
-	return c;
-}
-
-/* UTF-8 to modified UTF-7 into out. */
-static void
-imap_mutf7_encode(const char *name, struct evbuffer *out)
-{
-	const unsigned char *s = (const unsigned char *)name;
-	size_t len = strlen(name);
-
-	for (size_t i = 0; i < len;) {
-		uint32_t bits = 0;
-		unsigned nbits = 0;
-
-		if (s[i] >= 0x20 && s[i] < 0x7f) {
-			evbuffer_add(out, s[i] == '&' ? "&-" : (const char *)&s[i],
-			             s[i] == '&' ? 2 : 1);
-			i++;
-			continue;
-		}
-		evbuffer_add(out, "&", 1);
-		while (i < len && (s[i] < 0x20 || s[i] >= 0x7f)) {
-			uint32_t cp = imap_utf8_next(s, len, &i);
-			uint32_t u[2];
-			size_t nu = 1;
-
-			if (cp >= 0x10000) {
-				u[0] = 0xd800 + ((cp - 0x10000) >> 10);
-				u[1] = 0xdc00 + ((cp - 0x10000) & 0x3ff);
-				nu = 2;
-			} else {
-				u[0] = cp;
-			}
-			for (size_t k = 0; k < nu; k++) {
-				bits = (bits << 16) | u[k];
-				nbits += 16;
-				while (nbits >= 6) {
-					nbits -= 6;
-					evbuffer_add(out, &imap_mb64[(bits >> nbits)
-					             & 0x3f], 1);
-				}
-			}
-		}
-		if (nbits > 0)
-			evbuffer_add(out, &imap_mb64[(bits << (6 - nbits)) &
-			             0x3f], 1);
-		evbuffer_add(out, "-", 1);
-	}
-}
+#include "node/imap/imap_string.h"
 
 /* "INBOX" in any case, alone or as the first level, is spelled INBOX
  * (RFC 9051 5.1). */
 static void
-imap_mailbox_inbox_case(char *name)
+imap_mailbox_inbox_case(char *name, size_t len)
 {
-	static const char inbox[] = "INBOX";
-
-	for (size_t i = 0; i < 5; i++)
-		if (name[i] == '\0' || (name[i] & ~0x20) != inbox[i])
-			return;
-	if (name[5] == '\0' || name[5] == '/')
-		memcpy(name, inbox, 5);
+	if (len >= 5 && strncasecmp(name, "INBOX", 5) == 0 &&
+	    (len == 5 || name[5] == '/'))
+		memcpy(name, "INBOX", 5);
 }
 
 int
 imap_mailbox__decode(const struct imap_session *s, struct rs_str in,
                      char *out, size_t outsz)
 {
+	struct rs_buf b;
+	size_t len = in.len;
+	int rc;
+
 	if (imap_utf8_names(s)) {
 		if (in.len + 1 > outsz || memchr(in.p, '\0', in.len) != NULL)
 			return -1;
 		memcpy(out, in.p, in.len);
 		out[in.len] = '\0';
-	} else if (imap_mutf7_decode(in.p, in.len, out, outsz) != 0) {
-		return -1;
+	} else {
+		/* RFC 3501 5.1.3 for IMAP4rev1 clients. */
+		rs_buf_init(&b, outsz - 1);
+		rc = imap_string_mutf7_decode(&b, in);
+		if (rc != 0 || b.len + 1 > outsz) {
+			rs_buf_free(&b);
+			return -1;
+		}
+		if (b.len > 0)
+			memcpy(out, b.data, b.len);
+		out[b.len] = '\0';
+		len = b.len;
+		rs_buf_free(&b);
 	}
-	imap_mailbox_inbox_case(out);
+	imap_mailbox_inbox_case(out, len);
 	return 0;
 }
 
@@ -259,26 +82,20 @@ void
 imap_mailbox_name_out(const struct imap_session *s, struct evbuffer *out,
                       const char *name)
 {
-	struct evbuffer *enc = evbuffer_new();
-	const char *p;
-	size_t len;
+	struct rs_buf enc;
 
-	if (enc == NULL)
+	if (imap_utf8_names(s)) {
+		imap_string_quote_ev(out, rs_str_cstr(name), IMAP_STRING_F_UTF8);
 		return;
-	if (imap_utf8_names(s))
-		evbuffer_add(enc, name, strlen(name));
-	else
-		imap_mutf7_encode(name, enc);
-	len = evbuffer_get_length(enc);
-	p = (const char *)evbuffer_pullup(enc, -1);
-	evbuffer_add(out, "\"", 1);
-	for (size_t i = 0; i < len; i++) {
-		if (p[i] == '"' || p[i] == '\\')
-			evbuffer_add(out, "\\", 1);
-		evbuffer_add(out, &p[i], 1);
 	}
-	evbuffer_add(out, "\"", 1);
-	evbuffer_free(enc);
+	/* Modified UTF-7 is at most 8/3 of the UTF-8 plus shifts. */
+	rs_buf_init(&enc, 4 * STORE_MAILBOX_NAME_MAX + 16);
+	if (imap_string_mutf7_encode(&enc, rs_str_cstr(name)) == 0)
+		imap_string_quote_ev(out, rs_str_make((const char *)enc.data,
+		                                      enc.len), 0);
+	else
+		imap_string_quote_ev(out, rs_str_cstr(name), 0);
+	rs_buf_free(&enc);
 }
 
 /* ---- writes: one or more store operations, one reply ---- */
