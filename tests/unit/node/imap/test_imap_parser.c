@@ -307,6 +307,11 @@ static const struct {
 	{ S("G4 X \\\r\n"), S("ERR G4 BAD Invalid character|"), false },
 	{ S("G5 LIST \"\" ~peter/%\r\n"), S("CMD G5 LIST [\"\" ~peter/%]|"),
 	  false },
+	{ S("G6 X ({17}\r\nabcdefghijklmnopq {17+}\r\nABCDEFGHIJKLMNOPQ)\r\n"),
+	  S("LIT G6 17 sync stream|DATA17:abcdefghijklmnopq|LIT G6 17 stream|"
+	    "DATA17:ABCDEFGHIJKLMNOPQ|CMD G6 X [({17}S0 {17+}S1)]|"), false },
+	{ S("G7 X {2}\r\nab\r\nG8 X\r\n"),
+	  S("LIT G7 2 sync|CMD G7 X [{2}ab]|CMD G8 X []|"), false },
 };
 
 static void
