@@ -11,6 +11,7 @@
 #include "lib/rs_mem.h"
 #include "node/core/node_ctx.h"
 #include "node/imap/imap_int.h"
+#include "node/imap/imap_seqset.h"
 #include "node/notify/notify.h"
 
 #define IMAP_CHANGES_BATCH 256
@@ -227,7 +228,8 @@ struct imap_select_qresync {
 	bool        on;
 	uint32_t    uidvalidity;
 	uint64_t    modseq;
-	const char *known;            /* borrowed: the known-uids set or NULL */
+	bool        has_known;        /* known-uids was given */
+	struct imap_seqset known;     /* owns: known-uids */
 };
 
 static bool
@@ -243,6 +245,7 @@ imap_select_params(struct imap_session *s, const struct imap_arg *l,
                    struct imap_select_qresync *q)
 {
 	const struct imap_arg *a = l + 1;
+	struct rs_err err;
 
 	for (uint32_t i = 0; i < l->nchildren; i++, a = imap_arg_next(a)) {
 		const struct imap_arg *p, *x;
@@ -254,7 +257,7 @@ imap_select_params(struct imap_session *s, const struct imap_arg *l,
 			continue;
 		}
 		if (!imap_arg_is_atom(a, "QRESYNC") || i + 1 >= l->nchildren ||
-		    (s->enabled & IMAP_EXT_QRESYNC) == 0)
+		    (s->enabled & IMAP_EXT_QRESYNC) == 0 || q->on)
 			goto bad;
 		p = imap_arg_next(a);
 		i++;
@@ -270,9 +273,11 @@ imap_select_params(struct imap_session *s, const struct imap_arg *l,
 			goto bad;
 		if (p->nchildren >= 3) {
 			x = imap_arg_next(x);
-			if (x->type != IMAP_ARG_ATOM)
+			if (x->type != IMAP_ARG_ATOM ||
+			    imap_seqset_parse(x->str, 0, &q->known, &err) != 0 ||
+			    q->known.saved)
 				goto bad;
-			q->known = x->str.p;
+			q->has_known = true;
 		}
 		/* XXX(imap): seq-match data is accepted and unused: the
 		 * known-uids set alone bounds what VANISHED reports. */
@@ -285,60 +290,19 @@ bad:
 	return -1;
 }
 
-/* True if uid is in the UID set text ("1:5,9"; no "*"). A minimal reader
- * until imap_seqset.h exists. */
-static bool
-imap_select_in_set(const char *set, uint32_t uid)
-{
-	const char *p = set;
-
-	while (*p != '\0') {
-		char *end;
-		unsigned long lo = strtoul(p, &end, 10), hi = lo;
-
-		if (end == p)
-			return false;
-		p = end;
-		if (*p == ':') {
-			hi = strtoul(p + 1, &end, 10);
-			if (end == p + 1)
-				return false;
-			p = end;
-		}
-		if ((lo <= uid && uid <= hi) || (hi <= uid && uid <= lo))
-			return true;
-		if (*p == ',')
-			p++;
-		else if (*p != '\0')
-			return false;
-	}
-	return false;
-}
-
 /* Writes "* VANISHED (EARLIER) set" from ascending uids. */
 static void
 imap_select_write_vanished(struct imap_session *s, const uint32_t *uids,
                            size_t n)
 {
-	struct evbuffer *out = imap_out(s);
+	struct rs_buf b;
 
 	if (n == 0)
 		return;
-	evbuffer_add_printf(out, "* VANISHED (EARLIER) ");
-	for (size_t i = 0; i < n;) {
-		size_t j = i;
-
-		while (j + 1 < n && uids[j + 1] == uids[j] + 1)
-			j++;
-		if (j == i)
-			evbuffer_add_printf(out, "%s%" PRIu32, i ? "," : "",
-			                    uids[i]);
-		else
-			evbuffer_add_printf(out, "%s%" PRIu32 ":%" PRIu32,
-			                    i ? "," : "", uids[i], uids[j]);
-		i = j + 1;
-	}
-	evbuffer_add(out, "\r\n", 2);
+	rs_buf_init(&b, RS_BUF_UNLIMITED);
+	if (imap_seqset_format_uids(&b, uids, n) == 0)
+		imap_untagged(s, "VANISHED (EARLIER) %s", (const char *)b.data);
+	rs_buf_free(&b);
 }
 
 /* RFC 7162 3.2.5.2: what vanished since the client's modseq, then FETCH
@@ -369,8 +333,8 @@ imap_select_qresync(struct imap_session *s, const struct imap_select_qresync *q)
 		free(uids);
 		uids = NULL;
 		for (uint32_t u = 1; u < v->uidnext; u++) {
-			if (imap_view_seq(v, u) != 0 || (q->known != NULL &&
-			    !imap_select_in_set(q->known, u)))
+			if (imap_view_seq(v, u) != 0 || (q->has_known &&
+			    !imap_seqset_contains(&q->known, u)))
 				continue;
 			if (w == cap) {
 				cap = cap ? cap * 2 : 64;
@@ -379,11 +343,11 @@ imap_select_qresync(struct imap_session *s, const struct imap_select_qresync *q)
 			uids[w++] = u;
 		}
 		n = w;
-	} else if (q->known != NULL) {
+	} else if (q->has_known) {
 		size_t w = 0;
 
 		for (size_t i = 0; i < n; i++)
-			if (imap_select_in_set(q->known, uids[i]))
+			if (imap_seqset_contains(&q->known, uids[i]))
 				uids[w++] = uids[i];
 		n = w;
 	}
@@ -501,14 +465,16 @@ imap_select_run(struct imap_session *s, const struct imap_cmd *cmd,
 		imap_select__close(s);
 		imap_untagged(s, "OK [CLOSED] Previous mailbox closed");
 	}
-	if (cmd->nargs == 2 &&
-	    imap_select_params(s, imap_arg_next(a), &q) != 0)
+	if ((cmd->nargs == 2 &&
+	     imap_select_params(s, imap_arg_next(a), &q) != 0) ||
+	    imap_select_load(s, name, readonly, &mb) != 0) {
+		imap_seqset_free(&q.known);
 		return IMAP_RUN_DONE;
-	if (imap_select_load(s, name, readonly, &mb) != 0)
-		return IMAP_RUN_DONE;
+	}
 	imap_select_untagged(s, &mb);
 	if (q.on)
 		imap_select_qresync(s, &q);
+	imap_seqset_free(&q.known);
 	imap_reply(s, IMAP_OK, "[%s] %s completed",
 	           readonly ? "READ-ONLY" : "READ-WRITE",
 	           readonly ? "EXAMINE" : "SELECT");
