@@ -1,5 +1,6 @@
 /* Tests for node/imap/imap_string.c: string forms, flag lists, dates,
  * modified UTF-7 and LIST patterns. */
+#include <event2/buffer.h>
 #include <string.h>
 
 #include "node/imap/imap_string.h"
@@ -183,4 +184,24 @@ test_imap_string_list_match(void)
 		                rs_str_cstr(cases[i].pat),
 		                rs_str_cstr(cases[i].name), '/') ==
 		                cases[i].want, i);
+}
+
+void
+test_imap_string_evbuffer(void)
+{
+	struct evbuffer *out = evbuffer_new();
+	char got[128];
+	size_t n;
+
+	imap_string_astring_ev(out, rs_str_cstr("INBOX"), 0);
+	evbuffer_add(out, " ", 1);
+	imap_string_quote_ev(out, rs_str_cstr("a\"b"), 0);
+	evbuffer_add(out, " ", 1);
+	imap_string_nstring_ev(out, rs_str_make(NULL, 0), 0);
+	evbuffer_add(out, " ", 1);
+	imap_string_nstring_ev(out, rs_str_cstr("x\r\ny"), 0);
+	n = evbuffer_remove(out, got, sizeof(got) - 1);
+	got[n] = '\0';
+	TEST_ASSERT_STREQ(got, "INBOX \"a\\\"b\" NIL {4}\r\nx\r\ny");
+	evbuffer_free(out);
 }
