@@ -132,7 +132,8 @@ struct mime_part {
 	enum mime_cte cte;          /* how the body is encoded */
 	uint64_t hdr_off, hdr_len;
 	uint64_t body_off, body_len;
-	uint64_t lines;             /* LF octets in the body */
+	uint64_t lines;             /* LF octets in the body of a "text" or
+	                             * "message" part (0 for the others) */
 	uint64_t msg_hdr_off, msg_hdr_len;
 	uint64_t msg_text_off, msg_text_len;
 };

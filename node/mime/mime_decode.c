@@ -474,6 +474,8 @@ mime_decode_2047(const char *s, size_t n, struct rs_buf *out)
 	bool after_word = false;
 	int rc = 0;
 
+	if (n == 0)
+		return 0;
 	rs_buf_init(&raw, n + MIME_DECODER_PEND + 8);
 	while (i < n && rc == 0) {
 		struct rs_str cs, text;

@@ -135,6 +135,7 @@ parse_ctype(struct entity *e)
 	size_t i, st;
 
 	e->has_type = false;
+	e->type = e->subtype = e->params = rs_str_make(NULL, 0);
 	if (v.p == NULL)
 		return;
 	i = mime__skip_cfws(v.p, v.len, 0);
