@@ -2,6 +2,7 @@
 # run_roost_imap.sh on top of bench_lib.sh: the IMAP benchmark's
 # parameters, finding imap_bench, running it, and reading the CPU time and
 # memory of a server's processes from /proc. Not a script of its own.
+# shellcheck shell=bash
 
 . "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
 
@@ -108,13 +109,13 @@ IBENCH_IDLE_OUT=
 # early when MemAvailable drops below $IMAP_MEM_MIN_KB. Then the caller
 # measures and calls ibench_idle_stop. Returns 1 if not all idled.
 ibench_idle_start() {
-	local port=$1 i
+	local port=$1
 	IBENCH_IDLE_OUT=$(mktemp)
 	"$IMAP_BENCH" --host 127.0.0.1 --port "$port" --idle "$IMAP_IDLE" \
 	    -u "$IMAP_IDLE_USERS" --domain "$BENCH_DOMAIN" --pass "$IMAP_PASS" \
 	    --timeout "${IBENCH_IDLE_TIMEOUT:-120}" --json >"$IBENCH_IDLE_OUT" 2>&1 &
 	IBENCH_IDLE_PID=$!
-	for i in $(seq 1 12000); do
+	for _ in $(seq 1 12000); do
 		grep -q 'connections idling' "$IBENCH_IDLE_OUT" && break
 		kill -0 "$IBENCH_IDLE_PID" 2>/dev/null || break
 		if [ "$(ibench_mem_available_kb)" -lt "$IMAP_MEM_MIN_KB" ]; then

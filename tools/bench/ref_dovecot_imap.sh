@@ -75,7 +75,7 @@ dovecot_pids() {
 
 STARTED=no
 stop_dovecot() {
-	local pid left
+	local left
 	[ "$STARTED" = yes ] || return 0
 	STARTED=no
 	bench_log "stopping the private dovecot"
