@@ -18,6 +18,7 @@
 #include "lib/rs_mem.h"
 #include "node/core/node_ctx.h"
 #include "node/dir/dir.h"
+#include "node/mime/mime.h"
 #include "node/smtp/smtp_int.h"
 #include "storage/store.h"
 
@@ -37,6 +38,7 @@ struct smtp_policy_txn {
 struct smtp_policy_op {
 	struct smtp_session *s;       /* holds a reference */
 	struct store_message msg;     /* data borrowed from the session */
+	struct rs_buf        meta;    /* owns msg.meta: the MIME summary */
 	struct store_rcpt   *rcpts;   /* owns */
 	size_t               n;
 	char                 id[32];
@@ -264,6 +266,7 @@ smtp_policy_on_stored(void *arg, int rc)
 		                   "message, try again later");
 	smtp_session__hook_done(s, rc == 0 ? 1 : -1);
 	smtp_session__unref(s);
+	rs_buf_free(&op->meta);
 	free(op->rcpts);
 	free(op);
 }
@@ -291,6 +294,14 @@ smtp_policy_on_data_end(void *ctx, struct smtp_session *s,
 	op->msg.data = msg;
 	op->msg.len = len;
 	op->msg.internal_date = (int64_t)time(NULL);
+	/* The MIME summary goes with the body, so that IMAP FETCH never
+	 * parses it again (node/mime/mime.h). One pass over the octets;
+	 * without it IMAP parses on demand, so a failure refuses nothing. */
+	rs_buf_init(&op->meta, STORE_META_MAX);
+	if (mime_parse(msg, len, &op->meta, NULL) == 0) {
+		op->msg.meta = op->meta.data;
+		op->msg.meta_len = op->meta.len;
+	}
 	op->rcpts = rs_xcalloc(t->n, sizeof(*op->rcpts));
 	for (size_t i = 0; i < t->n; i++) {
 		/* RCPT checked the quota already; the store only counts. */
@@ -302,6 +313,7 @@ smtp_policy_on_data_end(void *ctx, struct smtp_session *s,
 	                  p->node->exec, smtp_policy_on_stored, op, &err) != 0) {
 		rs_logc(smtp_session__log(s), RS_LOG_ERR, "smtp.store_failed",
 		        "id=%s size=%zu error=\"%s\"", op->id, len, err.msg);
+		rs_buf_free(&op->meta);
 		free(op->rcpts);
 		free(op);
 		smtp_reply__reject(s, 451, "4.3.0", "store_error",
