@@ -21,7 +21,8 @@ test_mime_header_iter(void)
 		n++;
 	}
 	TEST_ASSERT(n == 4);
-	TEST_ASSERT(mime_header_iter_end(&it) == strstr(hdr, "body") - hdr);
+	TEST_ASSERT(mime_header_iter_end(&it) ==
+	            (size_t)(strstr(hdr, "body") - hdr));
 	TEST_ASSERT(mime_header_len((const uint8_t *)hdr, sizeof(hdr) - 1) ==
 	            (size_t)(strstr(hdr, "body") - hdr));
 	TEST_ASSERT(mime_header_len((const uint8_t *)"A: 1", 4) == 4);
