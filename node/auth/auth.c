@@ -4,7 +4,12 @@
  * The cache maps an account to a tag = HMAC-SHA256(node secret, stored
  * hash || password): a hit proves the same password was verified against
  * the same stored hash recently, without keeping the password. Changing
- * the password changes the stored hash and so invalidates the entry. */
+ * the password changes the stored hash and so invalidates the entry.
+ *
+ * Checks of the same credentials that arrive while one is being hashed
+ * (a client fleet reconnecting after a restart, before the cache holds
+ * anything) wait for that one instead of each costing a full hash: the
+ * first job leads, later ones follow it and share its outcome. */
 #include "node/auth/auth.h"
 
 #include <event2/event.h>
@@ -44,6 +49,7 @@ struct auth {
 	uint8_t             secret[32];
 	struct rs_map      *cache;      /* addr -> owned auth_cached */
 	struct rs_map      *fails;      /* ip -> owned auth_fail */
+	struct rs_map      *inflight;   /* auth_key -> leading auth_job */
 	uint64_t            cache_ttl_ms;
 	uint64_t            fail_delay_ms;
 	unsigned            pending;
@@ -66,6 +72,12 @@ struct auth_job {
 	bool               ok;
 	bool               cached;
 	struct event      *delay;      /* owns */
+	/* A leader is in a->inflight under key while it hashes; its
+	 * followers wait in a list and take its outcome. */
+	bool               leads;
+	char               key[2 * 32 + RS_ADDR_TEXT_MAX];
+	struct auth_job   *followers;
+	struct auth_job   *next;
 };
 
 static void
@@ -95,6 +107,7 @@ auth_new(struct node_ctx *n, struct worker_pool *wp)
 	a->wp = wp;
 	a->cache = rs_map_new();
 	a->fails = rs_map_new();
+	a->inflight = rs_map_new();
 	rs_rand_bytes(a->secret, sizeof(a->secret));
 	if (rs_config_get_ms(n->cfg, "auth.cache_ttl", 600000, &v, &err) != 0)
 		v = 600000;
@@ -133,6 +146,7 @@ auth_free(struct auth **pp)
 		return;                     /* the last job frees it */
 	auth_map_free(&a->cache);
 	auth_map_free(&a->fails);
+	rs_map_free(&a->inflight);          /* empty: no job is pending */
 	OPENSSL_cleanse(a->secret, sizeof(a->secret));
 	free(a);
 }
@@ -182,6 +196,23 @@ auth_job_finish(evutil_socket_t fd, short what, void *arg)
 	auth_job_free(j);
 }
 
+static void auth_job_done(void *arg);
+
+/* A leader's outcome goes to every follower (after the leader's own, so
+ * that the cache entry exists); the leader may be freed already. */
+static void
+auth_followers_done(struct auth_job *list, bool ok)
+{
+	while (list != NULL) {
+		struct auth_job *f = list;
+
+		list = f->next;
+		f->ok = ok;
+		f->cached = true;           /* the leader filled the cache */
+		auth_job_done(f);
+	}
+}
+
 /* Records the outcome; failures are answered after a growing delay. */
 static void
 auth_job_done(void *arg)
@@ -190,8 +221,15 @@ auth_job_done(void *arg)
 	struct auth *a = j->a;
 	struct auth_fail *f = rs_map_get(a->fails, j->ip);
 	uint64_t now = rs_mono_ms();
+	struct auth_job *followers = j->followers;
 	struct timeval tv;
 	uint64_t delay;
+
+	if (j->leads) {
+		rs_map_del(a->inflight, j->key);
+		j->leads = false;
+		j->followers = NULL;
+	}
 
 	if (j->ok) {
 		struct auth_cached *c;
@@ -210,6 +248,7 @@ auth_job_done(void *arg)
 		if (f != NULL)
 			free(rs_map_del(a->fails, j->ip));
 		auth_job_finish(-1, 0, j);
+		auth_followers_done(followers, true);
 		return;
 	}
 	if (f != NULL && now - f->last_ms > 5 * 60 * 1000)
@@ -227,6 +266,22 @@ auth_job_done(void *arg)
 	tv.tv_usec = (suseconds_t)(delay % 1000) * 1000;
 	j->delay = evtimer_new(a->node->base, auth_job_finish, j);
 	evtimer_add(j->delay, &tv);
+	auth_followers_done(followers, false);
+}
+
+/* The in-flight key of a check: the credential tag (which stands for
+ * stored hash and password, never the password itself) and the account. */
+static void
+auth_key(const uint8_t tag[32], const char *addr, char *key, size_t size)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < 32 && 2 * i + 2 < size; i++) {
+		key[2 * i] = hex[tag[i] >> 4];
+		key[2 * i + 1] = hex[tag[i] & 15];
+	}
+	snprintf(key + 2 * i, size - 2 * i, "%s", addr);
 }
 
 int
@@ -258,18 +313,28 @@ auth_check_password(struct auth *a, const char *user, const char *password,
 		j->res.acct = acct.acct;
 		snprintf(j->stored, sizeof(j->stored), "%s", acct.password);
 		OPENSSL_cleanse(acct.password, sizeof(acct.password));
+	}
+	if (j->known && j->stored[0] != '\0') {
+		struct auth_job *leader;
+		uint8_t tag[32];
+
+		auth_tag(a, j->stored, password, passlen, tag);
 		c = rs_map_get(a->cache, j->res.addr);
 		if (c != NULL && c->expires_ms > rs_mono_ms() &&
-		    j->stored[0] != '\0') {
-			uint8_t tag[32];
-
-			auth_tag(a, j->stored, password, passlen, tag);
-			if (CRYPTO_memcmp(tag, c->tag, sizeof(tag)) == 0) {
-				j->ok = j->cached = true;
-				rs_exec_post(a->node->exec, auth_job_done, j);
-				return 0;
-			}
+		    CRYPTO_memcmp(tag, c->tag, sizeof(tag)) == 0) {
+			j->ok = j->cached = true;
+			rs_exec_post(a->node->exec, auth_job_done, j);
+			return 0;
 		}
+		auth_key(tag, j->res.addr, j->key, sizeof(j->key));
+		leader = rs_map_get(a->inflight, j->key);
+		if (leader != NULL) {
+			j->next = leader->followers;
+			leader->followers = j;
+			return 0;
+		}
+		j->leads = true;
+		rs_map_put(a->inflight, j->key, j);
 	}
 	worker_pool_run(a->wp, auth_job_work, auth_job_done, j, a->node->exec);
 	return 0;
