@@ -29,11 +29,15 @@ imap_fetch_util_set(struct imap_session *s, const struct imap_arg *a,
 		imap_reply(s, IMAP_BAD, "Invalid sequence set");
 		return -1;
 	}
-	/* RFC 5182: "$" is the saved search result.
-	 * XXX(imsg): SEARCHRES needs a place in the session: empty. */
+	/* RFC 5182 2.1: "$" is the saved result, UIDs even in a command
+	 * without the UID prefix. */
 	if (set.saved) {
 		imap_seqset_free(&set);
-		return 0;
+		if (s->saved.n == 0)
+			return 0;
+		set.r = rs_xmemdup(s->saved.r, s->saved.n * sizeof(*set.r));
+		set.n = s->saved.n;
+		uid = true;
 	}
 	/* IMAP_SEQSET_STAR and IMAP_VIEW_STAR are both UINT32_MAX. */
 	ranges = rs_xreallocarray(NULL, set.n + 1, sizeof(*ranges));

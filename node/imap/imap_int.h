@@ -18,6 +18,7 @@
 #include "node/core/bev_flush.h"
 #include "node/core/netaddr.h"
 #include "node/imap/imap_parser.h"
+#include "node/imap/imap_seqset.h"
 #include "node/imap/imap_server.h"
 #include "node/imap/imap_view.h"
 #include "storage/store.h"
@@ -203,6 +204,9 @@ struct imap_session {
 	struct store_quota  quota;    /* from the directory; 0 = unlimited */
 	/* SELECTED */
 	struct imap_view   *view;     /* owns; NULL unless SELECTED */
+	/* RFC 5182 SEARCHRES: the UIDs SEARCH RETURN (SAVE) kept for "$";
+	 * empty after SELECT, EXAMINE, CLOSE and UNSELECT. */
+	struct imap_seqset  saved;
 	struct imap_cur     cmd;
 };
 

@@ -5,8 +5,7 @@
  * on flags, dates, sizes or sets reads only the small message records);
  * header and body text are read per message, on demand, through the
  * evaluator's callbacks. The program is evaluated as the command runs.
- * XXX(imsg): RETURN (SAVE) and "$" need a place for the saved result in
- * the session: SAVE saves nothing and "$" is empty. */
+ * RETURN (SAVE) keeps the UIDs found in the session for "$" (RFC 5182). */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,7 +157,7 @@ imap_search_walk__run(struct imap_session *s, struct imap_search *prog,
 	int rc;
 
 	imap_search_resolve(prog, v->n, v->n > 0 ? v->uids[v->n - 1] : 0,
-	                    NULL);
+	                    &s->saved);
 	if (want_meta)
 		needs |= IMAP_SEARCH_NEED_META;
 	imap_fetch_meta_init(&fm);
@@ -191,6 +190,7 @@ imap_search_walk__run(struct imap_session *s, struct imap_search *prog,
 struct imap_search_res {
 	bool      uid;
 	uint32_t *v;                   /* owns: seqs or UIDs, ascending */
+	uint32_t *u;                   /* owns: their UIDs (for SAVE) */
 	size_t    n, cap;
 	uint64_t  maxmodseq;
 };
@@ -205,7 +205,9 @@ imap_search_hit(void *arg, const struct store_msg *m, uint32_t seq,
 	if (r->n == r->cap) {
 		r->cap = r->cap ? r->cap * 2 : 256;
 		r->v = rs_xreallocarray(r->v, r->cap, sizeof(*r->v));
+		r->u = rs_xreallocarray(r->u, r->cap, sizeof(*r->u));
 	}
+	r->u[r->n] = m->uid;
 	r->v[r->n++] = r->uid ? m->uid : seq;
 	if (m->modseq > r->maxmodseq)
 		r->maxmodseq = m->modseq;
@@ -251,6 +253,42 @@ imap_search_plain(struct imap_session *s, const struct imap_search *prog,
 	evbuffer_add(out, "\r\n", 2);
 }
 
+/* RFC 5182 2.4: SAVE keeps what the other return options name: only the
+ * MIN and MAX messages when they alone are asked for, else every one. */
+static void
+imap_search_save(struct imap_session *s, unsigned ret,
+                 const struct imap_search_res *r)
+{
+	uint32_t pick[2];
+	const uint32_t *u = r->u;
+	size_t n = r->n, np = 0;
+
+	imap_seqset_free(&s->saved);
+	if ((ret & (IMAP_SEARCH_RET_ALL | IMAP_SEARCH_RET_COUNT)) == 0 &&
+	    (ret & (IMAP_SEARCH_RET_MIN | IMAP_SEARCH_RET_MAX)) != 0 &&
+	    n > 0) {
+		if ((ret & IMAP_SEARCH_RET_MIN) != 0)
+			pick[np++] = u[0];
+		if ((ret & IMAP_SEARCH_RET_MAX) != 0 && (np == 0 ||
+		    u[n - 1] != pick[0]))
+			pick[np++] = u[n - 1];
+		u = pick;
+		n = np;
+	}
+	/* UIDs come ascending: one range per run of consecutive ones. */
+	for (size_t i = 0; i < n; i++) {
+		if (s->saved.n > 0 &&
+		    s->saved.r[s->saved.n - 1].hi + 1 == u[i]) {
+			s->saved.r[s->saved.n - 1].hi = u[i];
+			continue;
+		}
+		s->saved.r = rs_xreallocarray(s->saved.r, s->saved.n + 1,
+		                              sizeof(*s->saved.r));
+		s->saved.r[s->saved.n].lo = u[i];
+		s->saved.r[s->saved.n++].hi = u[i];
+	}
+}
+
 /* Parse errors: NO [BADCHARSET], BAD otherwise. */
 void
 imap_search_walk__bad(struct imap_session *s, const struct rs_err *err)
@@ -282,17 +320,27 @@ imap_search_cmd__run(struct imap_session *s, const struct imap_cmd *cmd)
 	                          &err) != 0) {
 		rs_logc(&s->log, RS_LOG_WARN, "imap.search_failed",
 		        "error=\"%s\"", err.msg);
+		/* RFC 5182 2.1: a failed SAVE leaves "$" empty. */
+		if ((prog->ret & IMAP_SEARCH_RET_SAVE) != 0)
+			imap_seqset_free(&s->saved);
 		imap_reply(s, IMAP_NO, "[SERVERBUG] SEARCH failed");
 	} else {
-		/* IMAP4rev2 answers ESEARCH only (RFC 9051 7.3.4). */
-		if (prog->esearch || (s->enabled & IMAP_EXT_REV2) != 0)
-			imap_search_esearch(s, prog, &r);
-		else
-			imap_search_plain(s, prog, &r);
+		if ((prog->ret & IMAP_SEARCH_RET_SAVE) != 0)
+			imap_search_save(s, prog->ret, &r);
+		/* SAVE alone answers nothing but the tagged OK (RFC 5182
+		 * 2.4); IMAP4rev2 answers ESEARCH only (RFC 9051 7.3.4). */
+		if (prog->ret != IMAP_SEARCH_RET_SAVE) {
+			if (prog->esearch ||
+			    (s->enabled & IMAP_EXT_REV2) != 0)
+				imap_search_esearch(s, prog, &r);
+			else
+				imap_search_plain(s, prog, &r);
+		}
 		imap_reply(s, IMAP_OK, "%sSEARCH completed",
 		           cmd->uid ? "UID " : "");
 	}
 	free(r.v);
+	free(r.u);
 	imap_search_free(&prog);
 	return IMAP_RUN_DONE;
 }

@@ -171,6 +171,7 @@ void
 imap_select__close(struct imap_session *s)
 {
 	imap_view_free(&s->view);
+	imap_seqset_free(&s->saved);
 	if (s->state == IMAP_STATE_SELECTED)
 		s->state = IMAP_STATE_AUTH;
 }

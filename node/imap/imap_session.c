@@ -247,6 +247,7 @@ imap_session__release(struct imap_session *s)
 	imap_parser_free(&s->parser);
 	imap_session_cmd_reset(s);
 	imap_view_free(&s->view);
+	imap_seqset_free(&s->saved);
 	imap_session_unref(s);
 }
 

@@ -121,6 +121,32 @@ def test_esearch(box):
     assert b"COUNT 0" in data[-1]
 
 
+
+def test_searchres(box):
+    """RFC 5182: RETURN (SAVE) keeps the result for "$"."""
+    uids = search(box, "ALL", uid=True)
+    typ, data = box._simple_command("UID", "SEARCH", "RETURN", "(SAVE)",
+                                    "UNSEEN")
+    assert typ == "OK", data
+    assert "ESEARCH" not in box.untagged_responses  # SAVE alone: silent
+    unseen = search(box, "UNSEEN", uid=True)
+    assert search(box, "UID", "$", uid=True) == unseen
+    # "$" names UIDs even without the UID prefix.
+    typ, data = box.fetch("$", "(UID)")
+    assert typ == "OK"
+    got = sorted(int(re.search(rb"UID (\d+)", d).group(1))
+                 for d in data if isinstance(d, bytes))
+    assert got == unseen, (got, data)
+    # MIN alone saves only the smallest.
+    typ, data = box._simple_command("SEARCH", "RETURN", "(SAVE MIN)",
+                                    "ALL")
+    assert typ == "OK"
+    box.untagged_responses.pop("ESEARCH", None)
+    assert search(box, "UID", "$", uid=True) == uids[:1]
+    # A new SELECT empties it.
+    box.select("INBOX")
+    assert search(box, "UID", "$", uid=True) == []
+
 def test_search_modseq(box):
     typ, data = box.search(None, "MODSEQ", "1")
     assert typ == "OK"
