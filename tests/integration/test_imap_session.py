@@ -247,6 +247,18 @@ def test_huge_literal_refused(node):
     r.close()
 
 
+
+def test_negative_and_bad_literals(node):
+    r = Raw(node)
+    for i, bad in enumerate([b"{-1}", b"{1x}", b"{}", b"{+}"]):
+        tag = b"n%d" % i
+        r.send(tag + b" LOGIN " + bad + b"\r\n")
+        _, t = r.until(tag)
+        assert t.startswith(tag + b" BAD"), (bad, t)
+    _, t = r.cmd(b"NOOP")                       # still usable
+    assert t.startswith(b"t1 OK"), t
+    r.close()
+
 def test_too_many_errors_bye(node):
     r = Raw(node)
     for i in range(19):                         # imap.max_errors = 20
