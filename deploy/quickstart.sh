@@ -58,12 +58,16 @@ done
 cat <<EOT
 
 Roost is running: one standalone node on 127.0.0.1, data in run/node1/.
-  SMTP  127.0.0.1:$((base + 25))    POP3  127.0.0.1:$((base + 10))    admin API  http://127.0.0.1:$((base + 80))
+  SMTP  127.0.0.1:$((base + 25))    IMAP  127.0.0.1:$((base + 43))    POP3  127.0.0.1:$((base + 10))
+  admin API  http://127.0.0.1:$((base + 80))
   users alice@example.test and bob@example.test, password: $password
 
 Send a message:
   swaks --server 127.0.0.1:$((base + 25)) --from bob@example.test --to alice@example.test
-Read it (list, then fetch message 1):
+Read it over IMAP (any mail client: server 127.0.0.1, port $((base + 43)),
+no TLS yet, plaintext logins are allowed from this machine only), or:
+  curl -u 'alice@example.test:$password' 'imap://127.0.0.1:$((base + 43))/INBOX;UID=1'
+or over POP3 (list, then fetch message 1):
   curl -u 'alice@example.test:$password' pop3://127.0.0.1:$((base + 10))/
   curl -u 'alice@example.test:$password' pop3://127.0.0.1:$((base + 10))/1
 Administer (in another shell):

@@ -2,6 +2,7 @@
 starts the demo node, and the printed instructions work; Ctrl-C stops
 it cleanly. Runs on the fixed quickstart ports, so it is skipped when
 something else holds them."""
+import imaplib
 import os
 import poplib
 import signal
@@ -27,8 +28,8 @@ def port_free(port):
 
 
 def test_quickstart_serves_demo_domain(tmp_path):
-    if not all(port_free(10100 + off) for off in (10, 25, 80)):
-        pytest.skip("quickstart ports 10110/10125/10180 are in use")
+    if not all(port_free(10100 + off) for off in (10, 25, 43, 80)):
+        pytest.skip("quickstart ports 10110/10125/10143/10180 are in use")
     env = dict(os.environ, ROOST_DEMO_PASSWORD="demo-pw-42")
     log = open(tmp_path / "quickstart.out", "w+")
     p = subprocess.Popen([os.path.join(roost.TOP, "deploy", "quickstart.sh")],
@@ -56,6 +57,13 @@ def test_quickstart_serves_demo_domain(tmp_path):
         _, lines, _ = pop.retr(n)
         assert b"Subject: hello from the quickstart test" in lines
         pop.quit()
+        imap = imaplib.IMAP4("127.0.0.1", 10143, timeout=30)
+        imap.login("alice@example.test", "demo-pw-42")
+        typ, data = imap.select("INBOX")
+        assert typ == "OK" and int(data[0]) == n
+        typ, data = imap.fetch(data[0], "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        assert b"hello from the quickstart test" in data[0][1]
+        imap.logout()
     finally:
         os.killpg(p.pid, signal.SIGINT)   # what Ctrl-C sends
         assert p.wait(60) == 0 or p.returncode == 130
