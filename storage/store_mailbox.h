@@ -82,6 +82,13 @@ int store_mailbox_keywords(struct store *st, struct store_acct a,
                            uint32_t mailbox, char ***kw_r, size_t *n_r,
                            struct rs_err *err) RS_MUST_CHECK;
 
+/* The mailbox with id mailbox and its counters (one point read): how a
+ * selected session learns that its mailbox was deleted meanwhile (ids
+ * are never reused; a rename keeps the id). 0, RS_ENOTFOUND or RS_EIO. */
+int store_mailbox_get(struct store *st, struct store_acct a, uint32_t mailbox,
+                      struct store_mailbox *r, struct rs_err *err)
+	RS_MUST_CHECK;
+
 /* One message in the index: 16 octets. */
 struct store_index_entry {
 	uint32_t uid;

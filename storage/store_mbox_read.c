@@ -191,6 +191,16 @@ store_index_mbox(struct store *st, const rocksdb_readoptions_t *ro,
 	return 0;
 }
 
+int
+store_mailbox_get(struct store *st, struct store_acct a, uint32_t mailbox,
+                  struct store_mailbox *r, struct rs_err *err)
+{
+	memset(r, 0, sizeof(*r));
+	if (a.part > STORE_PART_MAX)
+		return store__fail(err, RS_EINVAL, "not an account partition");
+	return store_index_mbox(st, NULL, a, mailbox, r, err);
+}
+
 /* One pass over the message records: uid from the key, modseq and flags
  * from the head of the value; nothing else is decoded. */
 static int

@@ -119,12 +119,24 @@ imap_view_refresh(struct imap_session *s, struct rs_err *err)
 		v->stale = false;
 		return 0;
 	}
+	if (n == 0) {
+		/* Something else of the account changed. A deleted mailbox
+		 * loses its log with it, so look for the mailbox itself; a
+		 * rename keeps its id and the view goes on serving it. */
+		struct store_mailbox mb;
+		int rc = store_mailbox_get(imap_store(s), s->acct,
+		                           v->mailbox, &mb, err);
+
+		if (rc == RS_ENOTFOUND) {
+			v->gone = true;
+			return 0;
+		}
+		if (rc != 0)
+			return -1;
+	}
 	for (size_t i = 0; i < n; i++)
 		if (ch[i].kind != STORE_CHANGE_MAILBOX)
 			imap_select_change(s, &ch[i], &up[nu++]);
-	/* XXX(imap): a STORE_CHANGE_MAILBOX entry may mean the selected
-	 * mailbox was deleted or renamed; the view keeps serving what it
-	 * has until the client selects again. */
 	imap_view_update(v, up, nu, n > 0 ? ch[n - 1].modseq : v->modseq);
 	v->stale = false;
 	return 0;
@@ -148,6 +160,12 @@ imap_view_sync(struct imap_session *s, bool allow_expunge)
 	if (imap_view_refresh(s, &err) != 0)
 		rs_logc(&s->log, RS_LOG_WARN, "imap.view_refresh_failed",
 		        "error=\"%s\"", err.msg);
+	/* As Dovecot does: the client reconnects and sees the new list. */
+	if (s->view->gone) {
+		imap_session_bye(s, "mailbox_deleted",
+		                 "Selected mailbox was deleted");
+		return;
+	}
 	(void)imap_view_emit(s->view, &o, imap_out(s));
 }
 

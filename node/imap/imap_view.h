@@ -49,6 +49,7 @@ struct imap_view {
 	bool               readonly;     /* EXAMINE, or SELECT refused rw */
 	bool               stale;        /* notify said something changed:
 	                                  * imap_view_refresh has work */
+	bool               gone;         /* the mailbox was deleted */
 	struct notify_sub *sub;          /* owns: commits on acct */
 };
 

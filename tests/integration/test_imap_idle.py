@@ -209,3 +209,33 @@ def test_many_idle_sessions_memory(node_factory):
     assert per < 64 * 1024, per
     for r in rs + first:
         r.close()
+
+
+def test_selected_mailbox_deleted_elsewhere(node, user):
+    """Deleting the mailbox another session has selected ends that
+    session with BYE (as Dovecot does); renaming it keeps it serving."""
+    a = Raw(node)
+    a.login(user)
+    _, t = a.cmd(b"CREATE Doomed")
+    assert b" OK " in t, t
+    _, t = a.cmd(b"CREATE Moving")
+    assert b" OK " in t, t
+    b = Raw(node)
+    b.login(user)
+    # Renamed: the selected view goes on.
+    _, t = b.cmd(b"SELECT Moving")
+    assert b" OK " in t, t
+    _, t = a.cmd(b"RENAME Moving Moved")
+    assert b" OK " in t, t
+    u, t = b.cmd(b"NOOP")
+    assert b" OK " in t and not any(b"BYE" in x for x in u), (u, t)
+    # Deleted while idling: BYE at once.
+    _, t = b.cmd(b"SELECT Doomed")
+    assert b" OK " in t, t
+    idle(b)
+    _, t = a.cmd(b"DELETE Doomed")
+    assert b" OK " in t, t
+    ln = b.line()
+    assert ln.startswith(b"* BYE "), ln
+    a.close()
+    b.close()

@@ -140,8 +140,13 @@ test_store_mailbox_delete(void)
 	test_deliver_kw(&t, a, NULL, "inbox body", NULL, 0);
 	tsu_sha256("work body", 9, hash);
 	TEST_ASSERT(tsu_blob_refs(&t, a.part, hash) == 2);
+	TEST_ASSERT(store_mailbox_get(t.st, a, mb.id, &again, NULL) == 0);
+	TEST_ASSERT(again.id == mb.id && again.messages == 2 &&
+	            strcmp(again.name, "Work") == 0);
 	TEST_ASSERT(tsu_mdelete(&t, a, "Work") == 0);
 	test_delete_gone(&t, a, mb.id, hash);
+	TEST_ASSERT(store_mailbox_get(t.st, a, mb.id, &again, NULL) ==
+	            RS_ENOTFOUND);
 	TEST_ASSERT(tsu_mdelete(&t, a, "Work") == RS_ENOTFOUND);
 	TEST_ASSERT(tsu_mdelete(&t, a, "inbox") == RS_EPERM);
 	TEST_ASSERT(tsu_mdelete(&t, a, "\xff") == RS_EINVAL);
