@@ -53,6 +53,7 @@ store_free_db(struct store *st)
 	if (st->txn.wb != NULL)
 		rocksdb_writebatch_wi_destroy(st->txn.wb);
 	free(st->txn.touched);
+	free(st->txn.idx);
 }
 
 /* RocksDB settings: sized for a mail store, where most values are small
@@ -159,6 +160,11 @@ store_open(const struct store_opts *o, struct store **st_r,
 	}
 	st->txn.st = st;
 	st->txn.wb = rocksdb_writebatch_wi_create(0, 1);
+	if (store__idx_upgrade(st, err) != 0) {
+		store_free_db(st);
+		free(st);
+		return -1;
+	}
 	st->tail = &st->head;
 	pthread_mutex_init(&st->mu, NULL);
 	pthread_cond_init(&st->cv, NULL);
@@ -282,10 +288,12 @@ store_apply_one(struct store_txn *t, struct store_op *op)
 
 	rs_err_clear(&err);
 	rocksdb_writebatch_wi_set_save_point(t->wb);
-	if (op->apply(t, op->apply_arg, &err) == 0) {
+	if (op->apply(t, op->apply_arg, &err) == 0 &&
+	    store__idx_flush(t, &err) == 0) {
 		op->rc = 0;
 		return true;
 	}
+	store__idx_discard(t);
 	op->rc = err.code < 0 ? err.code : RS_EIO;
 	t->ntouched = mark;
 	rocksdb_writebatch_wi_rollback_to_save_point(t->wb, &e);

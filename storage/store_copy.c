@@ -49,6 +49,7 @@ store__xfer_one(struct store_txn *t, struct store_xfer *x,
 		 * not account, and the account's totals stay. */
 		store__del(t, key, store_keys_msg(key, x->a, m->mailbox,
 		                                  m->uid));
+		store__idx_del(t, x->a, m->mailbox, m->uid);
 		store__mbox_count(x->src, m->flags, m->size, -1);
 		x->acct->messages = store__sub_sat(x->acct->messages, 1);
 		x->acct->bytes = store__sub_sat(x->acct->bytes, m->size);

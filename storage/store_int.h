@@ -18,6 +18,7 @@
 #include "lib/rs_exec.h"
 #include "storage/store.h"
 #include "storage/store_keys.h"
+#include "storage/store_mailbox.h"
 #include "storage/store_raw.h"
 #include "storage/store_rec.h"
 
@@ -48,11 +49,27 @@ struct store_touch {
 	size_t            seq;         /* order of the touch in the group */
 };
 
+/* UIDs per key of the mailbox index (store_idx.c). */
+#define STORE_IDX_CHUNK 64u
+
+/* One chunk of a mailbox index, decoded, while an operation changes it. */
+struct store_idx_chunk {
+	struct store_acct        a;
+	uint32_t                 mbox;
+	uint32_t                 chunk;       /* uid / STORE_IDX_CHUNK */
+	uint32_t                 n;
+	struct store_index_entry e[STORE_IDX_CHUNK]; /* ascending uid */
+};
+
 struct store_txn {
 	struct store            *st;
 	rocksdb_writebatch_wi_t *wb;           /* owns */
 	struct store_touch      *touched;      /* owns */
 	size_t                   ntouched, cap;
+	/* The current operation's index chunks (store_idx.c). */
+	struct store_idx_chunk  *idx;          /* owns */
+	size_t                   nidx, idxcap;
+	bool                     idx_failed;   /* a chunk was unreadable */
 };
 
 struct store {
@@ -259,7 +276,35 @@ void store__mbox_count(struct store_mailbox *mb, uint32_t flags,
 /* Moves a message of size from flags old to nf in mb's counters. */
 void store__mbox_reflag(struct store_mailbox *mb, uint32_t old, uint32_t nf,
                         uint64_t size);
-/* Writes m's record under (m->mailbox, m->uid). */
+/* ---- the mailbox index (store_idx.c) ---- */
+
+/* Records m's (uid, flags, modseq) in its mailbox's index; store__msg_put
+ * calls it, so every record write is indexed. */
+void store__idx_set(struct store_txn *t, struct store_acct a,
+                    const struct store_msg *m);
+/* Removes uid from mbox's index (the record is being deleted). */
+void store__idx_del(struct store_txn *t, struct store_acct a, uint32_t mbox,
+                    uint32_t uid);
+/* After an operation succeeded: writes the chunks it changed into the
+ * batch. 0, or -1 (RS_EIO) when a chunk could not be read: the
+ * operation must then be rolled back. */
+int store__idx_flush(struct store_txn *t, struct rs_err *err)
+	RS_MUST_CHECK;
+/* After an operation failed: forgets its chunks. */
+void store__idx_discard(struct store_txn *t);
+/* Decodes one chunk's value (key chunk number chunk) into e (room for
+ * STORE_IDX_CHUNK). 0 or -1 if damaged. */
+int store__idx_val_dec(const uint8_t *val, size_t vlen, uint32_t chunk,
+                       struct store_index_entry *e, size_t *n_r)
+	RS_MUST_CHECK;
+/* The node-local key whose presence says every message is indexed. */
+#define STORE_IDX_MARKER_LEN 13
+extern const uint8_t store__idx_marker[STORE_IDX_MARKER_LEN];
+/* At open, before the writer runs: builds the index from the message
+ * records if this store was written before the index existed. */
+int store__idx_upgrade(struct store *st, struct rs_err *err) RS_MUST_CHECK;
+
+/* Writes m's record under (m->mailbox, m->uid) and indexes it. */
 void store__msg_put(struct store_txn *t, struct store_acct a,
                     const struct store_msg *m);
 /* Reads a message record: 0 with *val_r (returns owned) and m decoded

@@ -70,6 +70,15 @@ store_keys_msg(uint8_t *k, struct store_acct a, uint32_t mbox, uint32_t uid)
 }
 
 size_t
+store_keys_idx(uint8_t *k, struct store_acct a, uint32_t mbox, uint32_t chunk)
+{
+	size_t n = store_keys_mbox_tag(k, a, STORE_KEYS_IDX, mbox);
+
+	store_keys_put32(k + n, chunk);
+	return n + 4;
+}
+
+size_t
 store_keys_change(uint8_t *k, struct store_acct a, uint64_t modseq)
 {
 	size_t n = store_keys_acct_tag(k, a, STORE_KEYS_CHANGE);

@@ -8,6 +8,8 @@
  *   P 'a' acct(8) 'N' name                 mailbox id, 4 octets BE
  *   P 'a' acct(8) 'X' mbox(4)              mailbox record
  *   P 'a' acct(8) 'M' mbox(4) uid(4)       message record (no meta)
+ *   P 'a' acct(8) 'I' mbox(4) chunk(4)     index: (uid, flags, modseq) of
+ *                                          uids chunk*64.. (store_idx.c)
  *   P 'a' acct(8) 'C' modseq(8)            change-log record
  *   P 'a' acct(8) 'c' mbox(4) modseq(8)    the same, per mailbox
  *   P 'a' acct(8) 'K' mbox(4) lower(kw)    keyword ever used: its spelling
@@ -40,6 +42,7 @@
 #define STORE_KEYS_ACCT_LEN   14      /* P 'a' acct tag */
 #define STORE_KEYS_MBOX_LEN   18
 #define STORE_KEYS_MSG_LEN    22
+#define STORE_KEYS_IDX_LEN    22
 #define STORE_KEYS_CHANGE_LEN 22
 #define STORE_KEYS_MCHANGE_LEN 26     /* P 'a' acct 'c' mbox modseq */
 #define STORE_KEYS_BLOB_LEN   38      /* P 'b' hash 'R' */
@@ -55,6 +58,7 @@ enum store_keys_tag {
 	STORE_KEYS_NAME = 'N',
 	STORE_KEYS_MBOX = 'X',
 	STORE_KEYS_MSG = 'M',
+	STORE_KEYS_IDX = 'I',
 	STORE_KEYS_CHANGE = 'C',
 	STORE_KEYS_MCHANGE = 'c',
 	STORE_KEYS_KEYWORD = 'K',
@@ -97,9 +101,13 @@ size_t store_keys_mbox(uint8_t *k, struct store_acct a, uint32_t mbox);
 size_t store_keys_msg_prefix(uint8_t *k, struct store_acct a, uint32_t mbox);
 size_t store_keys_msg(uint8_t *k, struct store_acct a, uint32_t mbox,
                       uint32_t uid);
+/* P 'a' acct 'I' mbox chunk: one chunk of a mailbox's index. */
+size_t store_keys_idx(uint8_t *k, struct store_acct a, uint32_t mbox,
+                      uint32_t chunk);
 size_t store_keys_change(uint8_t *k, struct store_acct a, uint64_t modseq);
 /* P 'a' acct tag mbox (18 octets): one mailbox's records of family tag
- * (STORE_KEYS_MSG, STORE_KEYS_MCHANGE or STORE_KEYS_KEYWORD). */
+ * (STORE_KEYS_MSG, STORE_KEYS_IDX, STORE_KEYS_MCHANGE or
+ * STORE_KEYS_KEYWORD). */
 size_t store_keys_mbox_tag(uint8_t *k, struct store_acct a,
                            enum store_keys_tag tag, uint32_t mbox);
 size_t store_keys_mchange(uint8_t *k, struct store_acct a, uint32_t mbox,

@@ -205,6 +205,7 @@ store_delete_mbox_apply(struct store_txn *t, void *arg, struct rs_err *err)
 	if (rc != 0)
 		return rc == RS_ENOTFOUND ? rc : -1;
 	if (store_drop_family(t, &d, id, STORE_KEYS_MSG, err) != 0 ||
+	    store_drop_family(t, &d, id, STORE_KEYS_IDX, err) != 0 ||
 	    store_drop_family(t, &d, id, STORE_KEYS_KEYWORD, err) != 0 ||
 	    store_drop_family(t, &d, id, STORE_KEYS_MCHANGE, err) != 0)
 		return -1;

@@ -105,7 +105,7 @@ struct store_index {
 	size_t                    n;
 };
 
-/* SELECT/EXAMINE: fills r in one pass over the mailbox's message records
+/* SELECT/EXAMINE: fills r in one pass over the mailbox's compact index
  * (no keywords, no meta, no allocation per message). With changedsince >
  * 0 only messages whose modseq is above it are listed (FETCH
  * CHANGEDSINCE, QRESYNC); r->mb is the whole mailbox either way.

@@ -201,40 +201,43 @@ store_mailbox_get(struct store *st, struct store_acct a, uint32_t mailbox,
 	return store_index_mbox(st, NULL, a, mailbox, r, err);
 }
 
-/* One pass over the message records: uid from the key, modseq and flags
- * from the head of the value; nothing else is decoded. */
+/* One pass over the mailbox's index chunks (store_idx.c): a few thousand
+ * small values for 100,000 messages, not one record per message. */
 static int
 store_index_scan(struct store *st, struct store_acct a, uint32_t mailbox,
                  uint64_t changedsince, const rocksdb_snapshot_t *snap,
                  struct store_index *r, size_t cap, struct rs_err *err)
 {
-	uint8_t prefix[STORE_KEYS_MSG_LEN];
-	size_t plen = store_keys_msg_prefix(prefix, a, mailbox);
+	uint8_t prefix[STORE_KEYS_MBOX_LEN];
+	size_t plen = store_keys_mbox_tag(prefix, a, STORE_KEYS_IDX, mailbox);
+	struct store_index_entry chunk[STORE_IDX_CHUNK];
 	struct store_range rg;
 	int rc = 0;
 
 	r->v = rs_xreallocarray(NULL, cap, sizeof(*r->v));
 	store__range_open(st, &rg, prefix, plen, prefix, plen, snap);
 	for (; rocksdb_iter_valid(rg.it); rocksdb_iter_next(rg.it)) {
-		size_t klen, vlen;
+		size_t klen, vlen, n;
 		const uint8_t *k = store__iter_key(rg.it, &klen);
 		const uint8_t *val = store__iter_val(rg.it, &vlen);
-		struct store_index_entry e;
 
-		if (klen != STORE_KEYS_MSG_LEN ||
-		    store_rec_msg_head_dec(val, vlen, &e.modseq, &e.flags) != 0) {
-			rc = store__fail(err, RS_EIO, "corrupt message record "
-			                 "in mailbox %u", mailbox);
+		if (klen != STORE_KEYS_IDX_LEN ||
+		    store__idx_val_dec(val, vlen, store_keys_get32(k + plen),
+		                       chunk, &n) != 0) {
+			rc = store__fail(err, RS_EIO, "corrupt index of "
+			                 "mailbox %u", mailbox);
 			break;
 		}
-		if (changedsince > 0 && e.modseq <= changedsince)
-			continue;
-		e.uid = store_keys_get32(k + plen);
-		if (r->n == cap) {
-			cap *= 2;
-			r->v = rs_xreallocarray(r->v, cap, sizeof(*r->v));
+		for (size_t i = 0; i < n; i++) {
+			if (changedsince > 0 && chunk[i].modseq <= changedsince)
+				continue;
+			if (r->n == cap) {
+				cap *= 2;
+				r->v = rs_xreallocarray(r->v, cap,
+				                        sizeof(*r->v));
+			}
+			r->v[r->n++] = chunk[i];
 		}
-		r->v[r->n++] = e;
 	}
 	if (rc == 0)
 		rc = store__range_status(&rg, err);

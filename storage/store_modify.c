@@ -52,6 +52,7 @@ store_expunge_apply(struct store_txn *t, void *arg, struct rs_err *err)
 			return -1;
 		store__del(t, key, store_keys_msg(key, x->a, x->mailbox,
 		                                  m.uid));
+		store__idx_del(t, x->a, x->mailbox, m.uid);
 		rc = store__blob_unref(t, x->a.part, m.blob, err);
 		free(val);
 		if (rc != 0)

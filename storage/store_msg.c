@@ -103,6 +103,7 @@ store__msg_put(struct store_txn *t, struct store_acct a,
 	store__put(t, key, store_keys_msg(key, a, m->mailbox, m->uid), val,
 	           vlen);
 	free(val);
+	store__idx_set(t, a, m);
 }
 
 int

@@ -216,15 +216,24 @@ test_check_mailbox(struct test_mix *x, const struct store_mailbox *mb,
 	                                                1, 0);
 	struct store_mailbox c;
 	struct store_msg m;
+	struct store_index ix;
 	char **kw;
-	size_t nkw;
+	size_t nkw, i = 0;
 	uint32_t last = 0;
 
 	memset(&c, 0, sizeof(c));
 	TEST_ASSERT(store_mailbox_keywords(x->t->st, x->a, mb->id, &kw, &nkw,
 	                                   NULL) == 0);
 	TEST_ASSERT_INTEQ(nkw, mb->nkeywords);
+	/* The compact index SELECT reads agrees with the records. */
+	TEST_ASSERT(store_mailbox_index(x->t->st, x->a, mb->id, 0, &ix,
+	                                NULL) == 0);
+	TEST_ASSERT_INTEQ(ix.n, mb->messages);
 	while (store_msg_iter_next(it, &m, NULL) == 1) {
+		TEST_ASSERT(i < ix.n && ix.v[i].uid == m.uid &&
+		            ix.v[i].flags == m.flags &&
+		            ix.v[i].modseq == m.modseq);
+		i++;
 		c.messages++;
 		c.bytes += m.size;
 		c.unseen += (m.flags & STORE_FLAG_SEEN) == 0;
@@ -240,6 +249,7 @@ test_check_mailbox(struct test_mix *x, const struct store_mailbox *mb,
 			                     STORE_HASH_LEN) == 0;
 	}
 	store_msg_iter_free(&it);
+	store_index_free(&ix);
 	free(kw);
 	TEST_ASSERT_INTEQ(c.messages, mb->messages);
 	TEST_ASSERT_INTEQ(c.bytes, mb->bytes);

@@ -1,6 +1,7 @@
 /* test_store_index.c: store_mailbox_index, the read behind SELECT
- * (storage/store_mbox_read.c): UIDs, flags and modseqs from one pass over
- * the message records, CHANGEDSINCE, and the time it takes for a mailbox
+ * (storage/store_mbox_read.c): UIDs, flags and modseqs from the compact
+ * mailbox index (storage/store_idx.c), CHANGEDSINCE, the index built for a
+ * store written before it existed, and the time it takes for a mailbox
  * of 100,000 messages (printed; the CPU time of the read must stay under
  * 50 ms in builds without sanitizers, 500 ms with them). */
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <time.h>
 
 #include "lib/rs_mem.h"
+#include "storage/store_int.h"
 #include "storage/store_keys.h"
 #include "storage/store_rec.h"
 #include "tests/unit/storage/test_store_util.h"
@@ -59,13 +61,90 @@ test_store_index_basic(void)
 	tsu_close(&t);
 }
 
+/* ---- a store written before the index existed ---- */
+
+#define TEST_UPGRADE_N 150u
+
+/* Forgets the index: every 'I' key of the account and the marker. */
+static int
+test_forget_apply(struct store_txn *txn, void *arg, struct rs_err *err)
+{
+	const struct store_acct *a = arg;
+	uint8_t key[STORE_KEYS_IDX_LEN];
+
+	(void)err;
+	for (uint32_t mbox = 1; mbox <= 8; mbox++)
+		for (uint32_t c = 0; c <= TEST_UPGRADE_N / STORE_IDX_CHUNK; c++)
+			store_txn_del(txn, key, store_keys_idx(key, *a, mbox, c));
+	store_txn_del(txn, store__idx_marker, sizeof(store__idx_marker));
+	return 0;
+}
+
+static void
+test_index_same(const struct store_index *x, const struct store_index *y)
+{
+	TEST_ASSERT_INTEQ(x->n, y->n);
+	for (size_t i = 0; i < x->n && i < y->n; i++)
+		TEST_ASSERT_IDX(x->v[i].uid == y->v[i].uid &&
+		                x->v[i].flags == y->v[i].flags &&
+		                x->v[i].modseq == y->v[i].modseq, i);
+}
+
+void
+test_store_index_upgrade(void)
+{
+	struct tsu t;
+	struct store_acct a = { 3, 7 };
+	struct store_index before, after, old;
+	struct store_mailbox mb;
+	uint32_t uids[TEST_UPGRADE_N / 3];
+	uint8_t prefix[STORE_KEYS_MBOX_LEN];
+	size_t n = 0;
+
+	tsu_open(&t, false, 0);
+	for (uint32_t i = 0; i < TEST_UPGRADE_N; i++) {
+		struct store_rcpt r = tsu_rcpt(a.part, a.id, NULL);
+
+		TEST_ASSERT(tsu_deliver(&t, "m", 1, &r, 1) == 0 && r.rc == 0);
+		if (i % 3 == 1)
+			uids[n++] = r.uid;
+	}
+	TEST_ASSERT(tsu_flags(&t, a, 1, uids, n / 2, STORE_FLAGS_ADD,
+	                      STORE_FLAG_FLAGGED) == 0);
+	TEST_ASSERT(tsu_expunge(&t, a, 1, uids + n / 2, n - n / 2) == 0);
+	TEST_ASSERT(store_mailbox_index(t.st, a, 1, 0, &before, NULL) == 0);
+	TEST_ASSERT_INTEQ(before.n, TEST_UPGRADE_N - (n - n / 2));
+	TEST_ASSERT(tsu_submit(&t, test_forget_apply, &a) == 0);
+	TEST_ASSERT(tsu_count(&t, prefix, store_keys_mbox_tag(
+	                      prefix, a, STORE_KEYS_IDX, 1)) == 0);
+	/* Reopened, the store sees no marker and rebuilds the index from
+	 * the message records. */
+	tsu_reopen(&t);
+	TEST_ASSERT(store_mailbox_index(t.st, a, 1, 0, &after, NULL) == 0);
+	test_index_same(&before, &after);
+	store_index_free(&after);
+	/* Renaming INBOX moves its messages: the index follows them. */
+	TEST_ASSERT(tsu_rename(&t, a, "INBOX", "Old") == 0);
+	TEST_ASSERT(store_mailbox_find(t.st, a, "Old", &mb, NULL) == 0);
+	TEST_ASSERT(store_mailbox_index(t.st, a, 1, 0, &after, NULL) == 0 &&
+	            after.n == 0);
+	store_index_free(&after);
+	TEST_ASSERT(store_mailbox_index(t.st, a, mb.id, 0, &old, NULL) == 0);
+	TEST_ASSERT_INTEQ(old.n, before.n);
+	for (size_t i = 0; i < old.n && i < before.n; i++)
+		TEST_ASSERT_IDX(old.v[i].flags == before.v[i].flags, i);
+	store_index_free(&old);
+	store_index_free(&before);
+	tsu_close(&t);
+}
+
 /* ---- 100,000 messages ---- */
 
 #define TEST_INDEX_N     100000u
 #define TEST_INDEX_STEP  10000u
 
 /* Writes messages [first, first + STEP) of INBOX as the store would:
- * records only (the index reads nothing else), through the raw path. */
+ * records and their index entries only (SELECT reads nothing else). */
 struct test_bulk {
 	struct store_acct a;
 	uint32_t          first;
@@ -91,8 +170,11 @@ test_bulk_apply(struct store_txn *txn, void *arg, struct rs_err *err)
 		m.modseq = uid + 1;
 		m.flags = uid % 3 == 0 ? 0 : STORE_FLAG_SEEN;
 		m.nkeywords = uid % 5 == 0 ? 2 : 0;
+		m.mailbox = 1;
+		m.uid = uid;
 		store_txn_put(txn, key, store_keys_msg(key, b->a, 1, uid), val,
 		              store_rec_msg_enc(val, &m));
+		store__idx_set(txn, b->a, &m);
 	}
 	return 0;
 }

@@ -117,6 +117,8 @@ test_delete_gone(struct tsu *t, struct store_acct a, uint32_t id,
 	            0 && n == 0);
 	TEST_ASSERT(tsu_count(t, prefix, store_keys_mbox_tag(
 	                      prefix, a, STORE_KEYS_MSG, id)) == 0);
+	TEST_ASSERT(tsu_count(t, prefix, store_keys_mbox_tag(
+	                      prefix, a, STORE_KEYS_IDX, id)) == 0);
 	TEST_ASSERT(tsu_count(t, prefix, store_keys_mbox(prefix, a, id)) == 0);
 	/* The last entry of the account log says the mailbox went. */
 	TEST_ASSERT(store_changes_since(t->st, a, ai.modseq - 1, ch, 4, &n,
