@@ -11,20 +11,17 @@
 #include <event2/event.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <sys/queue.h>
 
 #include "lib/rs_addr.h"
 #include "lib/rs_log.h"
-#include "node/core/bev_flush.h"
 #include "node/core/netaddr.h"
+#include "node/core/proto_server.h"
 #include "node/imap/imap_parser.h"
 #include "node/imap/imap_seqset.h"
 #include "node/imap/imap_server.h"
 #include "node/imap/imap_view.h"
 #include "storage/store.h"
 
-struct conn_limit;
-struct listener;
 struct node_ctx;
 
 #define IMAP_OUT_LOW     ((size_t)64 * 1024)  /* pump/resume at or below */
@@ -42,16 +39,10 @@ struct imap_limits {
 };
 
 struct imap_server {
-	struct node_ctx   *node;      /* borrowed */
-	struct listener   *listener;  /* owns */
-	struct conn_limit *climit;    /* owns */
-	struct event      *grace;     /* owns: shutdown deadline */
-	LIST_HEAD(imap_session_list, imap_session) sessions; /* not released */
-	unsigned           nsessions;
-	struct imap_limits limits;
-	void             (*done)(void *arg); /* shutdown completion */
-	void              *done_arg;
-	bool               shutting_down;
+	struct node_ctx     *node;    /* borrowed */
+	/* owns: listener, admission, the sessions, graceful stop */
+	struct proto_server *ps;
+	struct imap_limits   limits;
 };
 
 /* RFC 9051 section 3: the connection states, as bits so that a command
@@ -178,11 +169,9 @@ struct imap_cur {
 };
 
 struct imap_session {
-	LIST_ENTRY(imap_session) link;
+	struct proto_conn   conn;     /* in srv->ps; direct writes, release */
 	struct imap_server *srv;      /* borrowed; NULL once released */
 	struct bufferevent *bev;      /* owns; NULL once released */
-	struct bev_flush   *flush;    /* owns: writes replies directly */
-	struct event       *ev_free;  /* owns: the deferred release */
 	struct imap_parser *parser;   /* owns */
 	struct rs_log_ctx   log;      /* sid and peer of every event */
 	char                ip[NETADDR_TEXT_MAX];
@@ -209,10 +198,6 @@ struct imap_session {
 	struct imap_seqset  saved;
 	struct imap_cur     cmd;
 };
-
-/* ---- imap_server.c ---- */
-/* A session leaves the server's list (it is being released). */
-void imap_server__detach(struct imap_server *srv, struct imap_session *s);
 
 /* ---- imap_session.c: output ---- */
 /* The output buffer, for literals and bulk writes. */
@@ -266,11 +251,11 @@ struct store *imap_store(const struct imap_session *s);
 struct rs_exec *imap_exec(const struct imap_session *s);
 
 /* ---- imap_session.c: lifecycle (server) ---- */
+/* The session side of srv->ps (proto_server_new takes it). */
+extern const struct proto_ops imap_session__ops;
 int imap_session__new(struct imap_server *srv, evutil_socket_t fd,
                       const struct sockaddr *sa, const char *ip)
 	RS_MUST_CHECK;
-void imap_session__shutdown(struct imap_session *s);
-void imap_session__release(struct imap_session *s);
 
 /* ---- imap_misc.c: CAPABILITY NOOP LOGOUT ENABLE ID NAMESPACE ---- */
 /* Writes "CAPABILITY IMAP4rev1 ..." (no CRLF) for s's state. */

@@ -11,7 +11,6 @@
 
 #include "lib/rs_mem.h"
 #include "lib/rs_time.h"
-#include "node/core/bev_flush.h"
 #include "node/core/node_ctx.h"
 #include "node/imap/imap_int.h"
 
@@ -227,36 +226,25 @@ imap_session_close(struct imap_session *s, const char *reason)
 	        reason, s->addr[0] != '\0' ? rs_log_val(v, sizeof(v), s->addr,
 	        strlen(s->addr)) : "-");
 	s->io = IMAP_IO_CLOSING;
-	bufferevent_disable(s->bev, EV_READ | EV_WRITE);
 	/* No notification may reach a closed session. */
 	imap_view_free(&s->view);
-	/* Freed from the loop, never under a caller that still holds s. */
-	event_active(s->ev_free, EV_TIMEOUT, 0);
+	proto_conn_close(&s->conn, s->bev);
 }
 
-void
-imap_session__release(struct imap_session *s)
+/* Releases a closed session at once (proto_ops.release: the deferred
+ * release, or server free). */
+static void
+imap_session_release(void *arg)
 {
-	imap_server__detach(s->srv, s);
+	struct imap_session *s = arg;
+
+	proto_conn_release(&s->conn, &s->bev, s->ip);
 	s->srv = NULL;
-	bev_flush_free(&s->flush);
-	bufferevent_free(s->bev);
-	s->bev = NULL;
-	event_free(s->ev_free);
-	s->ev_free = NULL;
 	imap_parser_free(&s->parser);
 	imap_session_cmd_reset(s);
 	imap_view_free(&s->view);
 	imap_seqset_free(&s->saved);
 	imap_session_unref(s);
-}
-
-static void
-imap_session_on_free(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	imap_session__release(arg);
 }
 
 void
@@ -273,9 +261,12 @@ imap_session_unref(struct imap_session *s)
 	free(s);
 }
 
-void
-imap_session__shutdown(struct imap_session *s)
+/* Graceful server stop (proto_ops.shutdown): see imap_server_shutdown. */
+static void
+imap_session_shutdown(void *arg)
 {
+	struct imap_session *s = arg;
+
 	switch (s->io) {
 	case IMAP_IO_FLUSH:
 	case IMAP_IO_CLOSING:
@@ -541,7 +532,7 @@ imap_session_on_write(struct bufferevent *bev, void *arg)
 	struct imap_session *s = arg;
 	size_t len = evbuffer_get_length(bufferevent_get_output(bev));
 
-	bev_flush_on_write(s->flush);
+	proto_conn_on_write(&s->conn);
 	if (s->io == IMAP_IO_FLUSH) {
 		if (len == 0)
 			imap_session_close(s, s->close_reason);
@@ -578,47 +569,21 @@ int
 imap_session__new(struct imap_server *srv, evutil_socket_t fd,
                   const struct sockaddr *sa, const char *ip)
 {
-	struct node_ctx *n = srv->node;
-	struct imap_session *s;
-	struct bufferevent *bev;
-	struct event *ev_free;
-	char peer[NETADDR_TEXT_MAX];
-	struct timeval tv = {
-		.tv_sec = (time_t)(srv->limits.timeout_ms / 1000),
-		.tv_usec = (suseconds_t)(srv->limits.timeout_ms % 1000) * 1000,
-	};
+	struct imap_session *s = rs_xcalloc(1, sizeof(*s));
 
-	s = rs_xcalloc(1, sizeof(*s));
-	ev_free = event_new(n->base, -1, 0, imap_session_on_free, s);
-	if (ev_free == NULL) {
-		free(s);
-		return -1;
-	}
-	bev = bufferevent_socket_new(n->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL) {
-		event_free(ev_free);
+	if (proto_conn_open(&s->conn, srv->ps, s, fd, &s->bev) != 0) {
 		free(s);
 		return -1;
 	}
 	s->srv = srv;
 	s->refs = 1;
-	s->bev = bev;
-	s->ev_free = ev_free;
 	s->parser = imap_parser_new(&srv->limits.parser);
 	s->state = IMAP_STATE_NOT_AUTH;
 	s->io = IMAP_IO_READ;
-	snprintf(s->ip, sizeof(s->ip), "%s", ip);
-	rs_log_ctx_init(&s->log, netaddr_format(sa, peer, sizeof(peer)));
-	s->plaintext_ok = netaddr_is_loopback(sa) || n->plaintext_auth_any;
-	LIST_INSERT_HEAD(&srv->sessions, s, link);
-	srv->nsessions++;
-	bufferevent_setcb(bev, imap_session_on_read, imap_session_on_write,
-	                  imap_session_on_event, s);
-	bufferevent_set_timeouts(bev, &tv, &tv);
-	bufferevent_set_max_single_read(bev, IMAP_READ_MAX);
-	bufferevent_setwatermark(bev, EV_WRITE, IMAP_OUT_LOW, 0);
-	bufferevent_enable(bev, EV_READ);
-	s->flush = bev_flush_new(n->base, bev, imap_session_on_drained, s);
+	proto_conn_peer(s->ip, sizeof(s->ip), &s->log, sa, ip);
+	s->plaintext_ok = netaddr_is_loopback(sa) ||
+	                  srv->node->plaintext_auth_any;
+	proto_conn_start(&s->conn, s->bev, srv->limits.timeout_ms);
 	rs_logc(&s->log, RS_LOG_INFO, "imap.connect", "plaintext_auth=%s",
 	        s->plaintext_ok ? "yes" : "no");
 	/* RFC 9051 7.1.1: the greeting may carry the capabilities. */
@@ -627,3 +592,32 @@ imap_session__new(struct imap_server *srv, evutil_socket_t fd,
 	evbuffer_add_printf(imap_out(s), "] Roost ready\r\n");
 	return 0;
 }
+
+/* proto_server's entry points take the server and session untyped. */
+static int
+imap_session_accept(void *srv, evutil_socket_t fd, const struct sockaddr *sa,
+                    const char *ip)
+{
+	return imap_session__new(srv, fd, sa, ip);
+}
+
+static void
+imap_session_close_any(void *s, const char *reason)
+{
+	imap_session_close(s, reason);
+}
+
+const struct proto_ops imap_session__ops = {
+	.name = "imap",
+	.accept = imap_session_accept,
+	.shutdown = imap_session_shutdown,
+	.close = imap_session_close_any,
+	.release = imap_session_release,
+	.deadline_reason = NULL,        /* left to imap_server_free */
+	.on_read = imap_session_on_read,
+	.on_write = imap_session_on_write,
+	.on_event = imap_session_on_event,
+	.on_drained = imap_session_on_drained,
+	.read_max = IMAP_READ_MAX,
+	.out_low = IMAP_OUT_LOW,
+};

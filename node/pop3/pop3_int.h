@@ -8,20 +8,17 @@
 #include <event2/event.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <sys/queue.h>
 
 #include "lib/rs_addr.h"
 #include "lib/rs_log.h"
-#include "node/core/bev_flush.h"
 #include "node/core/netaddr.h"
+#include "node/core/proto_server.h"
 #include "node/pop3/pop3_parser.h"
 #include "node/pop3/pop3_server.h"
 #include "node/pop3/pop3_stuff.h"
 #include "storage/store.h"
 
 struct auth_result;
-struct conn_limit;
-struct listener;
 struct rs_map;
 
 #define POP3_CHUNK       ((size_t)64 * 1024)  /* one store_blob_read */
@@ -37,17 +34,11 @@ struct pop3_limits {
 };
 
 struct pop3_server {
-	struct node_ctx   *node;      /* borrowed */
-	struct listener   *listener;  /* owns */
-	struct conn_limit *climit;    /* owns */
-	struct rs_map     *locks;     /* account id -> borrowed session */
-	struct event      *grace;     /* owns: shutdown deadline, runs done */
-	LIST_HEAD(pop3_session_list, pop3_session) sessions; /* not released */
-	unsigned           nsessions;
-	struct pop3_limits limits;
-	void             (*done)(void *arg); /* shutdown completion */
-	void              *done_arg;
-	bool               shutting_down;
+	struct node_ctx     *node;    /* borrowed */
+	/* owns: listener, admission, the sessions, graceful stop */
+	struct proto_server *ps;
+	struct rs_map       *locks;   /* account id -> borrowed session */
+	struct pop3_limits   limits;
 };
 
 /* RFC 1939 section 3: AUTHORIZATION -> TRANSACTION -> UPDATE, plus the
@@ -92,11 +83,9 @@ struct pop3_stream {
 };
 
 struct pop3_session {
-	LIST_ENTRY(pop3_session) link;
+	struct proto_conn   conn;     /* in srv->ps; direct writes, release */
 	struct pop3_server *srv;      /* borrowed; NULL once released */
 	struct bufferevent *bev;      /* owns; NULL once released */
-	struct bev_flush   *flush;    /* owns: writes replies directly */
-	struct event       *ev_free;  /* owns: the deferred release */
 	struct pop3_parser *parser;   /* owns */
 	struct rs_log_ctx   log;
 	char                ip[NETADDR_TEXT_MAX];
@@ -130,10 +119,10 @@ typedef void pop3_cmd_fn(struct pop3_session *s, const struct pop3_cmd *c);
 int pop3_server__lock(struct pop3_server *srv, struct pop3_session *s)
 	RS_MUST_CHECK;
 void pop3_server__unlock(struct pop3_server *srv, struct pop3_session *s);
-/* A session leaves the server's list (it is being released). */
-void pop3_server__detach(struct pop3_server *srv, struct pop3_session *s);
 
 /* ---- pop3_session.c ---- */
+/* The session side of srv->ps (proto_server_new takes it). */
+extern const struct proto_ops pop3_session__ops;
 /* Starts a session on fd; it links itself into srv and owns fd from here.
  * 0, or -1 (out of memory in libevent) and the caller still owns fd. */
 int pop3_session__new(struct pop3_server *srv, evutil_socket_t fd,
@@ -160,11 +149,6 @@ void pop3_session__stream(struct pop3_session *s, pop3_fill_fn *fill);
 void pop3_session__finish(struct pop3_session *s, const char *reason);
 /* The one close path: logs, releases the lock, frees later. Idempotent. */
 void pop3_session__close(struct pop3_session *s, const char *reason);
-/* Graceful server stop: see pop3_server_shutdown. */
-void pop3_session__shutdown(struct pop3_session *s);
-/* Releases a closed session at once (the deferred release, or server
- * free). */
-void pop3_session__release(struct pop3_session *s);
 void pop3_session__ref(struct pop3_session *s);
 void pop3_session__unref(struct pop3_session *s);
 struct evbuffer *pop3_session__out(struct pop3_session *s);

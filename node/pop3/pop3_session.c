@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "lib/rs_mem.h"
-#include "node/core/bev_flush.h"
 #include "node/core/node_ctx.h"
 #include "node/pop3/pop3_int.h"
 
@@ -178,36 +177,26 @@ pop3_session__close(struct pop3_session *s, const char *reason)
 	        reason, s->addr[0] != '\0' ? rs_log_val(v, sizeof(v), s->addr,
 	        strlen(s->addr)) : "-");
 	s->state = POP3_STATE_CLOSING;
-	bufferevent_disable(s->bev, EV_READ | EV_WRITE);
 	/* RFC 1939 section 6: the lock goes with the session, and nothing
 	 * marked is deleted unless QUIT's UPDATE already ran. */
 	pop3_server__unlock(s->srv, s);
-	/* Freed from the loop, never under a caller that still holds s. */
-	event_active(s->ev_free, EV_TIMEOUT, 0);
+	proto_conn_close(&s->conn, s->bev);
 }
 
-void
-pop3_session__release(struct pop3_session *s)
+/* Releases a closed session at once (proto_ops.release: the deferred
+ * release, or server free). */
+static void
+pop3_session_release(void *arg)
 {
-	pop3_server__detach(s->srv, s);
+	struct pop3_session *s = arg;
+
+	pop3_server__unlock(s->srv, s);
+	proto_conn_release(&s->conn, &s->bev, s->ip);
 	s->srv = NULL;
-	bev_flush_free(&s->flush);
-	bufferevent_free(s->bev);
-	s->bev = NULL;
-	event_free(s->ev_free);
-	s->ev_free = NULL;
 	pop3_parser_free(&s->parser);
 	pop3_session_stream_end(s);
 	RS_FREE(&s->msgs);
 	pop3_session__unref(s);
-}
-
-static void
-pop3_session_on_free(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	pop3_session__release(arg);
 }
 
 void
@@ -226,9 +215,12 @@ pop3_session__unref(struct pop3_session *s)
 	free(s);
 }
 
-void
-pop3_session__shutdown(struct pop3_session *s)
+/* Graceful server stop (proto_ops.shutdown): see pop3_server_shutdown. */
+static void
+pop3_session_shutdown(void *arg)
 {
+	struct pop3_session *s = arg;
+
 	switch (s->state) {
 	case POP3_STATE_UPDATE:         /* QUIT's expunge finishes */
 	case POP3_STATE_FLUSH:          /* already on its way out */
@@ -353,7 +345,7 @@ pop3_session_on_write(struct bufferevent *bev, void *arg)
 	struct pop3_session *s = arg;
 	size_t len = evbuffer_get_length(bufferevent_get_output(bev));
 
-	bev_flush_on_write(s->flush);
+	proto_conn_on_write(&s->conn);
 	switch (s->state) {
 	case POP3_STATE_FLUSH:
 		if (len == 0)
@@ -396,49 +388,52 @@ int
 pop3_session__new(struct pop3_server *srv, evutil_socket_t fd,
                   const struct sockaddr *sa, const char *ip)
 {
-	struct node_ctx *n = srv->node;
-	struct pop3_session *s;
-	struct bufferevent *bev;
-	struct event *ev_free;
-	char peer[NETADDR_TEXT_MAX];
-	struct timeval tv = {
-		.tv_sec = (time_t)(srv->limits.timeout_ms / 1000),
-		.tv_usec = (suseconds_t)(srv->limits.timeout_ms % 1000) * 1000,
-	};
+	struct pop3_session *s = rs_xcalloc(1, sizeof(*s));
 
-	s = rs_xcalloc(1, sizeof(*s));
-	ev_free = event_new(n->base, -1, 0, pop3_session_on_free, s);
-	if (ev_free == NULL) {
-		free(s);
-		return -1;
-	}
-	bev = bufferevent_socket_new(n->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL) {
-		event_free(ev_free);
+	if (proto_conn_open(&s->conn, srv->ps, s, fd, &s->bev) != 0) {
 		free(s);
 		return -1;
 	}
 	s->srv = srv;
 	s->refs = 1;
-	s->bev = bev;
-	s->ev_free = ev_free;
 	s->parser = pop3_parser_new();
 	s->state = POP3_STATE_AUTH;
-	snprintf(s->ip, sizeof(s->ip), "%s", ip);
-	rs_log_ctx_init(&s->log, netaddr_format(sa, peer, sizeof(peer)));
-	s->plaintext_ok = netaddr_is_loopback(sa) || n->plaintext_auth_any;
-	LIST_INSERT_HEAD(&srv->sessions, s, link);
-	srv->nsessions++;
-	bufferevent_setcb(bev, pop3_session_on_read, pop3_session_on_write,
-	                  pop3_session_on_event, s);
-	bufferevent_set_timeouts(bev, &tv, &tv);
-	bufferevent_set_max_single_read(bev, POP3_READ_MAX);
-	bufferevent_setwatermark(bev, EV_WRITE, POP3_OUT_LOW, 0);
-	bufferevent_enable(bev, EV_READ);
-	s->flush = bev_flush_new(n->base, bev, pop3_session_on_drained, s);
+	proto_conn_peer(s->ip, sizeof(s->ip), &s->log, sa, ip);
+	s->plaintext_ok = netaddr_is_loopback(sa) ||
+	                  srv->node->plaintext_auth_any;
+	proto_conn_start(&s->conn, s->bev, srv->limits.timeout_ms);
 	rs_logc(&s->log, RS_LOG_INFO, "pop3.connect", "plaintext_auth=%s",
 	        s->plaintext_ok ? "yes" : "no");
 	/* RFC 1939 section 4; no version in the banner. */
 	pop3_session__printf(s, "+OK Roost POP3 ready\r\n");
 	return 0;
 }
+
+/* proto_server's entry points take the server and session untyped. */
+static int
+pop3_session_accept(void *srv, evutil_socket_t fd, const struct sockaddr *sa,
+                    const char *ip)
+{
+	return pop3_session__new(srv, fd, sa, ip);
+}
+
+static void
+pop3_session_close_any(void *s, const char *reason)
+{
+	pop3_session__close(s, reason);
+}
+
+const struct proto_ops pop3_session__ops = {
+	.name = "pop3",
+	.accept = pop3_session_accept,
+	.shutdown = pop3_session_shutdown,
+	.close = pop3_session_close_any,
+	.release = pop3_session_release,
+	.deadline_reason = NULL,        /* left to pop3_server_free */
+	.on_read = pop3_session_on_read,
+	.on_write = pop3_session_on_write,
+	.on_event = pop3_session_on_event,
+	.on_drained = pop3_session_on_drained,
+	.read_max = POP3_READ_MAX,
+	.out_low = POP3_OUT_LOW,
+};

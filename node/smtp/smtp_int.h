@@ -9,21 +9,19 @@
 #include <event2/event.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include "lib/rs_addr.h"
 #include "lib/rs_buf.h"
 #include "lib/rs_log.h"
 #include "node/core/netaddr.h"
+#include "node/core/proto_server.h"
 #include "node/smtp/smtp_args.h"
 #include "node/smtp/smtp_data.h"
 #include "node/smtp/smtp_hooks.h"
 #include "node/smtp/smtp_parser.h"
 #include "node/smtp/smtp_server.h"
 
-struct conn_limit;
-struct listener;
 struct node_ctx;
 struct smtp_policy;
 
@@ -43,21 +41,14 @@ struct smtp_limits {
 };
 
 struct smtp_server {
-	struct event_base       *base;      /* borrowed */
 	const char              *hostname;  /* borrowed: banner, Received: */
 	struct node_ctx         *node;      /* borrowed; NULL in unit tests */
-	struct listener         *listener;  /* owns */
-	struct conn_limit       *climit;    /* owns; NULL: no admission */
+	/* owns: listener, admission, the sessions, graceful stop */
+	struct proto_server     *ps;
 	const struct smtp_hooks *hooks;     /* borrowed (static) */
 	void                    *hooks_ctx; /* borrowed: the policy */
 	struct smtp_policy      *policy;    /* owns */
-	struct event            *grace;     /* owns: shutdown deadline */
-	LIST_HEAD(smtp_session_list, smtp_session) sessions; /* not released */
-	unsigned                 nsessions;
 	struct smtp_limits       limits;
-	void                   (*done)(void *arg); /* shutdown completion */
-	void                    *done_arg;
-	bool                     shutting_down;
 };
 
 /* Commands are read only in CMD; DATA and BDAT read the body; WAIT has
@@ -93,11 +84,9 @@ struct smtp_txn {
 };
 
 struct smtp_session {
-	LIST_ENTRY(smtp_session) link;
+	struct proto_conn   conn;     /* in srv->ps; direct writes, release */
 	struct smtp_server *srv;      /* borrowed; NULL once released */
 	struct bufferevent *bev;      /* owns; NULL once released */
-	struct bev_flush   *flush;    /* owns: writes replies directly */
-	struct event       *ev_free;  /* owns: the deferred release */
 	struct smtp_parser *parser;   /* owns */
 	struct rs_log_ctx   log;
 	char                ip[NETADDR_TEXT_MAX];
@@ -126,6 +115,8 @@ struct smtp_session {
 typedef void smtp_cmd_fn(struct smtp_session *s, struct rs_str args);
 
 /* ---- smtp_session.c ---- */
+/* The session side of srv->ps (proto_server_new takes it). */
+extern const struct proto_ops smtp_session__ops;
 /* Starts a session on fd; it links itself into srv and owns fd from here.
  * 0, or -1 (out of memory in libevent) and the caller still owns fd. */
 int smtp_session__new(struct smtp_server *srv, evutil_socket_t fd,
@@ -147,11 +138,6 @@ void smtp_session__txn_replied(struct smtp_session *s);
 void smtp_session__finish(struct smtp_session *s, const char *reason);
 /* The one close path: logs, stops I/O, frees later. Idempotent. */
 void smtp_session__close(struct smtp_session *s, const char *reason);
-/* Graceful server stop: see smtp_server_shutdown. */
-void smtp_session__shutdown(struct smtp_session *s);
-/* Releases a closed session at once (the deferred release, or server
- * free): leaves the server, frees the connection. */
-void smtp_session__release(struct smtp_session *s);
 const char *smtp_session__host(const struct smtp_session *s);
 struct evbuffer *smtp_session__in(struct smtp_session *s);
 

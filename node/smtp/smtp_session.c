@@ -8,8 +8,6 @@
 #include <string.h>
 
 #include "lib/rs_mem.h"
-#include "node/core/bev_flush.h"
-#include "node/core/conn_limit.h"
 #include "node/smtp/smtp_int.h"
 
 static const char *const smtp_session_states[] = {
@@ -204,14 +202,15 @@ smtp_session__close(struct smtp_session *s, const char *reason)
 	        "reason=%s state=%s transactions=%u errors=%u", reason,
 	        smtp_session_states[s->state], s->ntxn, s->errors);
 	s->state = SMTP_STATE_CLOSING;
-	bufferevent_disable(s->bev, EV_READ | EV_WRITE);
-	/* Freed from the loop, never under a caller that still holds s. */
-	event_active(s->ev_free, EV_TIMEOUT, 0);
+	proto_conn_close(&s->conn, s->bev);
 }
 
-void
-smtp_session__shutdown(struct smtp_session *s)
+/* Graceful server stop (proto_ops.shutdown): see smtp_server_shutdown. */
+static void
+smtp_session_shutdown(void *arg)
 {
+	struct smtp_session *s = arg;
+
 	switch (s->state) {
 	case SMTP_STATE_FLUSH:
 	case SMTP_STATE_CLOSING:
@@ -231,9 +230,12 @@ smtp_session__shutdown(struct smtp_session *s)
 	smtp_reply__bye(s, "4.3.2", "shutdown", "Service shutting down");
 }
 
-void
-smtp_session__release(struct smtp_session *s)
+/* Releases a closed session at once (proto_ops.release: the deferred
+ * release, or server free): leaves the server, frees the connection. */
+static void
+smtp_session_release(void *arg)
 {
+	struct smtp_session *s = arg;
 	struct smtp_server *srv = s->srv;
 
 	/* The policy drops its per-transaction state now, while it still
@@ -242,28 +244,10 @@ smtp_session__release(struct smtp_session *s)
 	if (srv->hooks->on_reset != NULL &&
 	    (s->txn != NULL || s->policy_data != NULL))
 		srv->hooks->on_reset(srv->hooks_ctx, s);
-	LIST_REMOVE(s, link);
-	srv->nsessions--;
-	if (srv->climit != NULL)
-		conn_limit_leave(srv->climit, s->ip);
-	if (srv->shutting_down && srv->nsessions == 0 && srv->done != NULL)
-		event_active(srv->grace, EV_TIMEOUT, 0);
+	proto_conn_release(&s->conn, &s->bev, s->ip);
 	s->srv = NULL;
-	bev_flush_free(&s->flush);
-	bufferevent_free(s->bev);
-	s->bev = NULL;
-	event_free(s->ev_free);
-	s->ev_free = NULL;
 	smtp_parser_free(&s->parser);
 	smtp_session__unref(s);
-}
-
-static void
-smtp_session_on_free(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	smtp_session__release(arg);
 }
 
 void
@@ -353,7 +337,7 @@ smtp_session_on_write(struct bufferevent *bev, void *arg)
 	struct smtp_session *s = arg;
 	size_t len = evbuffer_get_length(bufferevent_get_output(bev));
 
-	bev_flush_on_write(s->flush);
+	proto_conn_on_write(&s->conn);
 	if (s->state == SMTP_STATE_FLUSH) {
 		if (len == 0)
 			smtp_session__close(s, s->close_reason);
@@ -394,50 +378,54 @@ int
 smtp_session__new(struct smtp_server *srv, evutil_socket_t fd,
                   const struct sockaddr *sa, const char *ip)
 {
-	struct smtp_session *s;
-	struct bufferevent *bev;
-	struct event *ev_free;
-	char peer[NETADDR_TEXT_MAX];
-	struct timeval tv = {
-		.tv_sec = (time_t)(srv->limits.timeout_ms / 1000),
-		.tv_usec = (suseconds_t)(srv->limits.timeout_ms % 1000) * 1000,
-	};
+	struct smtp_session *s = rs_xcalloc(1, sizeof(*s));
 
-	s = rs_xcalloc(1, sizeof(*s));
-	ev_free = event_new(srv->base, -1, 0, smtp_session_on_free, s);
-	if (ev_free == NULL) {
-		free(s);
-		return -1;
-	}
-	bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL) {
-		event_free(ev_free);
+	if (proto_conn_open(&s->conn, srv->ps, s, fd, &s->bev) != 0) {
 		free(s);
 		return -1;
 	}
 	s->srv = srv;
 	s->refs = 1;
-	s->bev = bev;
-	s->ev_free = ev_free;
 	s->parser = smtp_parser_new(srv->limits.max_line);
 	s->state = SMTP_STATE_CMD;
-	snprintf(s->ip, sizeof(s->ip), "%s", ip);
-	rs_log_ctx_init(&s->log, netaddr_format(sa, peer, sizeof(peer)));
-	LIST_INSERT_HEAD(&srv->sessions, s, link);
-	srv->nsessions++;
-	bufferevent_setcb(bev, smtp_session_on_read, smtp_session_on_write,
-	                  smtp_session_on_event, s);
-	bufferevent_set_timeouts(bev, &tv, &tv);
-	bufferevent_set_max_single_read(bev, SMTP_READ_MAX);
-	bufferevent_setwatermark(bev, EV_WRITE, SMTP_OUT_LOW, 0);
-	bufferevent_setwatermark(bev, EV_READ, 0, SMTP_IN_HIGH);
-	bufferevent_enable(bev, EV_READ);
-	s->flush = bev_flush_new(srv->base, bev, smtp_session_on_drained, s);
+	proto_conn_peer(s->ip, sizeof(s->ip), &s->log, sa, ip);
+	proto_conn_start(&s->conn, s->bev, srv->limits.timeout_ms);
 	rs_logc(&s->log, RS_LOG_INFO, "smtp.connect", "sessions=%u",
-	        srv->nsessions);
+	        smtp_server_sessions(srv));
 	/* RFC 5321 section 4.2: the greeting; no version in the banner.
 	 * XXX(smtp): a client that talks before it (a spambot sign,
 	 * postscreen's pregreet test) is not detected. */
 	smtp_reply__printf(s, "220 %s ESMTP Roost\r\n", srv->hostname);
 	return 0;
 }
+
+/* proto_server's entry points take the session and server untyped. */
+static int
+smtp_session_accept(void *srv, evutil_socket_t fd, const struct sockaddr *sa,
+                    const char *ip)
+{
+	return smtp_session__new(srv, fd, sa, ip);
+}
+
+static void
+smtp_session_close_any(void *s, const char *reason)
+{
+	smtp_session__close(s, reason);
+}
+
+const struct proto_ops smtp_session__ops = {
+	.name = "smtp",
+	.accept = smtp_session_accept,
+	.shutdown = smtp_session_shutdown,
+	.close = smtp_session_close_any,
+	.release = smtp_session_release,
+	/* The deadline closes what is left, mid-transaction included. */
+	.deadline_reason = "shutdown-timeout",
+	.on_read = smtp_session_on_read,
+	.on_write = smtp_session_on_write,
+	.on_event = smtp_session_on_event,
+	.on_drained = smtp_session_on_drained,
+	.read_max = SMTP_READ_MAX,
+	.out_low = SMTP_OUT_LOW,
+	.in_high = SMTP_IN_HIGH,
+};

@@ -38,6 +38,8 @@ struct t_client {
 void t_env_init(struct t_env *e);
 /* Closes every session, runs the loop dry, frees. */
 void t_env_free(struct t_env *e);
+/* A shutdown completion that counts its calls in done_calls (arg: e). */
+void t_env_done(void *arg);
 
 /* Connects a client (a session on the server side). */
 void t_connect(struct t_env *e, struct t_client *c);

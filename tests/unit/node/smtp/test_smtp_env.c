@@ -80,21 +80,12 @@ static const struct smtp_hooks t_hooks = {
 	.on_reset = t_on_reset,
 };
 
-static void
-t_on_grace(evutil_socket_t fd, short what, void *arg)
+void
+t_env_done(void *arg)
 {
 	struct t_env *e = arg;
 
-	(void)fd;
-	(void)what;
 	e->done_calls++;
-	e->srv.done = NULL;
-}
-
-static void
-t_done(void *arg)
-{
-	(void)arg;
 }
 
 void
@@ -105,13 +96,13 @@ t_env_init(struct t_env *e)
 	signal(SIGPIPE, SIG_IGN);
 	e->base = event_base_new();
 	TEST_ASSERT(e->base != NULL);
-	e->srv.base = e->base;
 	e->srv.hostname = "mx.test";
 	e->srv.hooks = &t_hooks;
 	e->srv.hooks_ctx = e;
-	e->srv.grace = evtimer_new(e->base, t_on_grace, e);
-	e->srv.done = t_done;        /* only fires when shutting_down */
-	LIST_INIT(&e->srv.sessions);
+	/* No listener and no admission caps: sessions come from t_connect. */
+	TEST_ASSERT(proto_server_new(e->base, &smtp_session__ops, &e->srv,
+	                             &(struct proto_listen){ .busy = "" },
+	                             &e->srv.ps, NULL) == 0);
 	e->srv.limits = (struct smtp_limits){
 		.max_line = 2048,
 		.max_message = 10240,
@@ -128,17 +119,12 @@ t_env_init(struct t_env *e)
 void
 t_env_free(struct t_env *e)
 {
-	struct smtp_session *s;
-
-	while ((s = LIST_FIRST(&e->srv.sessions)) != NULL) {
-		smtp_session__close(s, "test-end");
-		smtp_session__release(s);
-	}
+	/* Closes and releases every session. */
+	proto_server_free(&e->srv.ps);
 	if (e->pending != NULL)
 		t_on_complete(-1, 0, e);
 	event_base_loop(e->base, EVLOOP_NONBLOCK);
 	event_free(e->complete);
-	event_free(e->srv.grace);
 	event_base_free(e->base);
 	rs_buf_free(&e->stored);
 }
@@ -176,7 +162,7 @@ t_client_close(struct t_client *c)
 struct smtp_session *
 t_session(struct t_env *e)
 {
-	return LIST_FIRST(&e->srv.sessions);
+	return proto_server_newest(e->srv.ps);
 }
 
 static void

@@ -60,7 +60,7 @@ test_smtp_session_basic(void)
 	T_EXPECT(&c, "221 2.0.0 Bye\r\n");
 	T_EXPECT_EOF(&c);
 	t_pump(&c, 5);
-	TEST_ASSERT(e.srv.nsessions == 0);
+	TEST_ASSERT(smtp_server_sessions(&e.srv) == 0);
 	t_client_close(&c);
 	t_env_free(&e);
 }

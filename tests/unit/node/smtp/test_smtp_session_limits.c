@@ -178,7 +178,7 @@ test_smtp_session_junk_timeout(void)
 	T_EXPECT_EOF(&c);
 	t_client_close(&c);
 	t_pump(&c, 5);
-	TEST_ASSERT(e.srv.nsessions == 0);
+	TEST_ASSERT(smtp_server_sessions(&e.srv) == 0);
 	t_env_free(&e);
 }
 
@@ -257,7 +257,7 @@ test_smtp_session_gone(void)
 	TEST_ASSERT(e.pending != NULL);
 	smtp_session__close(t_session(&e), "test");
 	t_pump(&c, 5);                            /* released */
-	TEST_ASSERT(e.srv.nsessions == 0 && e.pending != NULL);
+	TEST_ASSERT(smtp_server_sessions(&e.srv) == 0 && e.pending != NULL);
 	t_pump(&c, 60);                           /* completion runs */
 	TEST_ASSERT(e.pending == NULL);
 	TEST_ASSERT(c.got.len == 0);
@@ -273,7 +273,7 @@ test_smtp_session_gone(void)
 	c.fd = -1;
 	t_pump(&c, 100);
 	TEST_ASSERT(e.pending == NULL);
-	TEST_ASSERT(e.srv.nsessions == 0);
+	TEST_ASSERT(smtp_server_sessions(&e.srv) == 0);
 	t_client_close(&c);
 	t_env_free(&e);
 }
@@ -285,7 +285,6 @@ test_smtp_session_shutdown(void)
 {
 	struct t_env e;
 	struct t_client a, b;
-	struct smtp_session *s;
 
 	t_env_init(&e);
 	e.async = true;
@@ -293,9 +292,7 @@ test_smtp_session_shutdown(void)
 	t_hello(&e, &b);
 	t_sends(&b, T_MAIL_RCPT "DATA\r\n");
 	T_EXPECT(&b, T_OK_OK T_354);
-	e.srv.shutting_down = true;
-	for (s = LIST_FIRST(&e.srv.sessions); s != NULL; s = LIST_NEXT(s, link))
-		smtp_session__shutdown(s);
+	smtp_server_shutdown(&e.srv, 5000, t_env_done, &e);
 	T_EXPECT(&a, "421 4.3.2 mx.test Service shutting down\r\n");
 	T_EXPECT_EOF(&a);
 	t_sends(&b, "body\r\n.\r\nNOOP\r\n");
@@ -303,7 +300,7 @@ test_smtp_session_shutdown(void)
 	T_EXPECT(&b, "421 4.3.2 mx.test Service shutting down\r\n");
 	T_EXPECT_EOF(&b);
 	t_pump(&b, 5);
-	TEST_ASSERT(e.srv.nsessions == 0);
+	TEST_ASSERT(smtp_server_sessions(&e.srv) == 0);
 	TEST_ASSERT(e.done_calls == 1);           /* the grace event ran */
 	TEST_ASSERT(e.ndelivered == 1);
 	t_client_close(&a);
