@@ -332,33 +332,45 @@ def test_fetch_changedsince(node):
         m.logout()
 
 
-def test_fetch_many_flags(node):
-    addr = new_user(node, "fetch-many")
-    n = 2000
+def test_mailbox_100k(node):
+    """The issue's scale: a mailbox of 100,000 messages SELECTs and
+    UID FETCH 1:* (FLAGS) streams to a slow reader in bounded memory."""
+    addr = new_user(node, "fetch-100k")
+    n, per = 100000, 250
     raw = socket.create_connection(("127.0.0.1", node.imap_port),
-                                   timeout=60)
+                                   timeout=120)
     f = raw.makefile("rb")
     f.readline()
     raw.sendall(b'a LOGIN "%s" "%s"\r\n' % (addr.encode(),
                                              roost.PASSWORD.encode()))
     while not f.readline().startswith(b"a "):
         pass
-    # MULTIAPPEND in batches of 200, LITERAL+.
+    # MULTIAPPEND with LITERAL+, 250 messages a command (the limit is 256).
+    t0 = time.time()
     msg = b"Subject: many\r\n\r\nbody\r\n"
-    for b in range(n // 200):
-        cmd = b"b%d APPEND INBOX" % b
-        for _ in range(200):
-            cmd += b" {%d+}\r\n" % len(msg) + msg
-        raw.sendall(cmd + b"\r\n")
+    one = b" {%d+}\r\n" % len(msg) + msg
+    for b in range(n // per):
+        raw.sendall(b"b%d APPEND INBOX" % b + one * per + b"\r\n")
         while True:
             ln = f.readline()
             if ln.startswith(b"b%d " % b):
                 assert b" OK " in ln, ln
                 break
-    raw.sendall(b"c SELECT INBOX\r\n")
-    while not f.readline().startswith(b"c "):
-        pass
+    print(f"APPEND of {n}: {time.time() - t0:.1f}s")
     t0 = time.time()
+    raw.sendall(b"c SELECT INBOX\r\n")
+    exists = None
+    while True:
+        ln = f.readline()
+        if ln.startswith(b"c "):
+            assert b" OK " in ln, ln
+            break
+        if ln.endswith(b" EXISTS\r\n"):
+            exists = int(ln.split()[1])
+    print(f"SELECT of {n}: {1000 * (time.time() - t0):.1f} ms")
+    assert exists == n
+    time.sleep(0.3)
+    before = peak = node.rss_kb()
     raw.sendall(b"d UID FETCH 1:* (FLAGS)\r\n")
     count = 0
     while True:
@@ -368,8 +380,13 @@ def test_fetch_many_flags(node):
             break
         if b" FETCH (" in ln:
             count += 1
+            if count % 20000 == 0:
+                # A slow reader: the node must wait, not buffer.
+                time.sleep(0.3)
+                peak = max(peak, node.rss_kb())
     assert count == n
-    print(f"UID FETCH 1:* (FLAGS) of {n}: {time.time() - t0:.3f}s")
+    print(f"UID FETCH 1:* (FLAGS): RSS before {before} kB, peak {peak} kB")
+    assert peak - before < 32 * 1024
     raw.close()
 
 
