@@ -249,7 +249,21 @@ struct imap_select_qresync {
 	uint64_t    modseq;
 	bool        has_known;        /* known-uids was given */
 	struct imap_seqset known;     /* owns: known-uids */
+	uint32_t   *mseq, *muid;      /* owns: seq-match-data pairs */
+	size_t      nmatch;
 };
+
+/* Most seq-match pairs taken: clients send a few dozen (RFC 7162 3.2.5.2
+ * suggests exponentially spaced samples). */
+#define IMAP_SELECT_MATCH_MAX 1024
+
+static void
+imap_select_qresync_free(struct imap_select_qresync *q)
+{
+	imap_seqset_free(&q->known);
+	free(q->mseq);
+	free(q->muid);
+}
 
 static bool
 imap_select_num(const struct imap_arg *a, uint64_t max, uint64_t *v_r)
@@ -298,8 +312,18 @@ imap_select_params(struct imap_session *s, const struct imap_arg *l,
 				goto bad;
 			q->has_known = true;
 		}
-		/* XXX(imap): seq-match data is accepted and unused: the
-		 * known-uids set alone bounds what VANISHED reports. */
+		if (p->nchildren == 4) {
+			const struct imap_arg *m = imap_arg_next(x);
+
+			if (m->type != IMAP_ARG_LIST || m->nchildren != 2 ||
+			    m[1].type != IMAP_ARG_ATOM ||
+			    imap_arg_next(m + 1)->type != IMAP_ARG_ATOM ||
+			    imap_seqset_match_pairs(
+			        m[1].str, imap_arg_next(m + 1)->str,
+			        IMAP_SELECT_MATCH_MAX, &q->mseq, &q->muid,
+			        &q->nmatch, &err) != 0)
+				goto bad;
+		}
 		q->on = true;
 		a = p;
 	}
@@ -320,6 +344,82 @@ imap_select_write_vanished(struct imap_session *s, const uint32_t *uids,
 		return;
 	rs_buf_init(&b, RS_BUF_UNLIMITED);
 	if (imap_seqset_format_uids(&b, uids, n) == 0)
+		imap_untagged(s, "VANISHED (EARLIER) %s", (const char *)b.data);
+	rs_buf_free(&b);
+}
+
+/* The lowest UID that can have vanished, from seq-match-data: if the
+ * client's message number s was UID u and still is, no message below u
+ * that the client knew is gone (numbers are dense and new messages only
+ * come above), whatever the other pairs say. */
+static uint32_t
+imap_select_match_floor(const struct imap_view *v,
+                        const struct imap_select_qresync *q)
+{
+	uint32_t lo = 1;
+
+	for (size_t i = 0; i < q->nmatch; i++)
+		if (q->muid[i] >= lo && imap_view_seq(v, q->muid[i]) == q->mseq[i])
+			lo = q->muid[i] + 1;
+	return lo;
+}
+
+/* Appends "lo" or "lo:hi" to a comma-separated set. 0 or RS_ETOOBIG. */
+static int
+imap_select_range(struct rs_buf *b, uint32_t lo, uint32_t hi)
+{
+	if (lo == hi)
+		return rs_buf_printf(b, "%s%" PRIu32, b->len > 0 ? "," : "",
+		                     lo);
+	return rs_buf_printf(b, "%s%" PRIu32 ":%" PRIu32,
+	                     b->len > 0 ? "," : "", lo, hi);
+}
+
+/* Appends [lo, hi] intersected with the known-uids set (if any). Gaps
+ * come in ascending order: *ki skips the known ranges left behind. */
+static int
+imap_select_gap(struct rs_buf *b, const struct imap_select_qresync *q,
+                size_t *ki, uint32_t lo, uint32_t hi)
+{
+	if (!q->has_known)
+		return imap_select_range(b, lo, hi);
+	while (*ki < q->known.n && q->known.r[*ki].hi < lo)
+		(*ki)++;
+	for (size_t i = *ki; i < q->known.n && q->known.r[i].lo <= hi; i++) {
+		uint32_t a = q->known.r[i].lo > lo ? q->known.r[i].lo : lo;
+		uint32_t z = q->known.r[i].hi < hi ? q->known.r[i].hi : hi;
+
+		if (imap_select_range(b, a, z) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The change log no longer reaches back to the client's modseq: every
+ * UID below UIDNEXT that is not here may have vanished. Sent as the gaps
+ * between the messages present (so its size follows the mailbox, not
+ * UIDNEXT), narrowed by known-uids and seq-match-data. */
+static void
+imap_select_vanished_gaps(struct imap_session *s,
+                          const struct imap_select_qresync *q)
+{
+	const struct imap_view *v = s->view;
+	uint32_t lo = imap_select_match_floor(v, q);
+	size_t ki = 0;
+	struct rs_buf b;
+
+	rs_buf_init(&b, RS_BUF_UNLIMITED);
+	for (uint32_t i = 0; i <= v->n; i++) {
+		uint32_t next = i < v->n ? v->uids[i] : v->uidnext;
+
+		if (next > lo && imap_select_gap(&b, q, &ki, lo, next - 1) != 0)
+			break;
+		if (next >= lo)
+			lo = next + 1;
+		if (lo == 0)            /* wrapped past UINT32_MAX */
+			break;
+	}
+	if (b.len > 0)
 		imap_untagged(s, "VANISHED (EARLIER) %s", (const char *)b.data);
 	rs_buf_free(&b);
 }
@@ -345,23 +445,10 @@ imap_select_qresync(struct imap_session *s, const struct imap_select_qresync *q)
 		return;
 	}
 	if (!complete) {
-		/* The log no longer reaches back: every UID below UIDNEXT
-		 * that is not here (and that the client says it knows). */
-		size_t w = 0, cap = 0;
-
 		free(uids);
+		imap_select_vanished_gaps(s, q);
 		uids = NULL;
-		for (uint32_t u = 1; u < v->uidnext; u++) {
-			if (imap_view_seq(v, u) != 0 || (q->has_known &&
-			    !imap_seqset_contains(&q->known, u)))
-				continue;
-			if (w == cap) {
-				cap = cap ? cap * 2 : 64;
-				uids = rs_xreallocarray(uids, cap, sizeof(*uids));
-			}
-			uids[w++] = u;
-		}
-		n = w;
+		n = 0;
 	} else if (q->has_known) {
 		size_t w = 0;
 
@@ -487,13 +574,13 @@ imap_select_run(struct imap_session *s, const struct imap_cmd *cmd,
 	if ((cmd->nargs == 2 &&
 	     imap_select_params(s, imap_arg_next(a), &q) != 0) ||
 	    imap_select_load(s, name, readonly, &mb) != 0) {
-		imap_seqset_free(&q.known);
+		imap_select_qresync_free(&q);
 		return IMAP_RUN_DONE;
 	}
 	imap_select_untagged(s, &mb);
 	if (q.on)
 		imap_select_qresync(s, &q);
-	imap_seqset_free(&q.known);
+	imap_select_qresync_free(&q);
 	imap_reply(s, IMAP_OK, "[%s] %s completed",
 	           readonly ? "READ-ONLY" : "READ-WRITE",
 	           readonly ? "EXAMINE" : "SELECT");

@@ -65,6 +65,7 @@ static const char *const node_known_keys[] = {
 	"admin_token_file", "password_scrypt_ln", "auth.cache_ttl",
 	"auth.failure_delay", "store.cache_size", "store.sync",
 	"store.write_buffer_size",
+	"store.changes_keep",
 	"smtp.max_message_size", "smtp.max_recipients", "smtp.max_line",
 	"smtp.max_errors", "smtp.max_junk_commands", "smtp.timeout",
 	"smtp.max_connections", "smtp.max_connections_per_ip",
@@ -197,7 +198,7 @@ node_open_store(struct node *n, struct rs_err *err)
 {
 	struct store_opts so = { 0 };
 	char *path = rs_xasprintf("%s/store", n->data_dir);
-	uint64_t cache, wbuf;
+	uint64_t cache, wbuf, keep;
 	bool sync;
 	int rc;
 
@@ -205,7 +206,9 @@ node_open_store(struct node *n, struct rs_err *err)
 	                      UINT64_MAX, &cache, err) != 0 ||
 	    rs_config_get_u64(n->cfg, "store.write_buffer_size", 64 << 20,
 	                      256 << 10, (uint64_t)1 << 30, &wbuf, err) != 0 ||
-	    rs_config_get_bool(n->cfg, "store.sync", true, &sync, err) != 0) {
+	    rs_config_get_bool(n->cfg, "store.sync", true, &sync, err) != 0 ||
+	    rs_config_get_u64(n->cfg, "store.changes_keep", STORE_CHANGES_KEEP,
+	                      8, UINT64_MAX, &keep, err) != 0) {
 		free(path);
 		return -1;
 	}
@@ -213,6 +216,7 @@ node_open_store(struct node *n, struct rs_err *err)
 	so.cache_bytes = (size_t)cache;
 	so.sync = sync;
 	so.write_buffer_bytes = (size_t)wbuf;
+	so.changes_keep = keep;
 	rc = store_open(&so, &n->ctx.store, err);
 	free(path);
 	return rc;

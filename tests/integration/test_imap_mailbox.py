@@ -331,3 +331,50 @@ def test_qresync_vanished_earlier(node, user):
     ok(t)
     assert b"* VANISHED (EARLIER) 2\r\n" in u, u
     r.close()
+
+
+def test_qresync_log_trimmed(node_factory):
+    """RFC 7162 3.2.5.2: once the change log no longer reaches back to
+    the client's modseq, VANISHED (EARLIER) lists the gaps below UIDNEXT,
+    narrowed by known-uids and by seq-match-data."""
+    node = node_factory(settings={"store.changes_keep": "8"}).start()
+    node.add_domain("example.test")
+    user = "trim@example.test"
+    node.add_user(user)
+    for i in range(10):
+        deliver(node, user, f"m{i}")
+    r = session(node, user)
+    r.cmd(b"ENABLE QRESYNC")
+    u, t = r.cmd(b"SELECT INBOX")
+    ok(t)
+    text = b"".join(u)
+    uidvalidity = int(re.search(rb"UIDVALIDITY (\d+)", text).group(1))
+    hms = int(re.search(rb"HIGHESTMODSEQ (\d+)", text).group(1))
+    ok(r.cmd(b"STORE 2,5 +FLAGS.SILENT \\Deleted")[1])
+    ok(r.cmd(b"CLOSE")[1])
+    # Enough later changes that the expunges fall out of the log.
+    for i in range(30):
+        deliver(node, user, f"n{i}")
+    # UIDs 1..40 were given; 2 and 5 are gone.
+    u, t = r.cmd(b"SELECT INBOX (QRESYNC (%d %d))" % (uidvalidity, hms))
+    ok(t)
+    assert b"* VANISHED (EARLIER) 2,5\r\n" in u, u
+    u, t = r.cmd(b"SELECT INBOX (QRESYNC (%d %d 3:10))" % (uidvalidity, hms))
+    ok(t)
+    assert b"* VANISHED (EARLIER) 5\r\n" in u, u
+    # seq-match-data: the client's message 1 was UID 1 and still is (no
+    # expunge below it); its message 3 was UID 3, now message 2: the
+    # report starts above UID 1.
+    u, t = r.cmd(b"SELECT INBOX (QRESYNC (%d %d 1:10 (1,3 1,3)))"
+                 % (uidvalidity, hms))
+    ok(t)
+    assert b"* VANISHED (EARLIER) 2,5\r\n" in u, u
+    # A client whose message 8 is UID 10, as now: nothing below went.
+    u, t = r.cmd(b"SELECT INBOX (QRESYNC (%d %d 1:10 (1,8 1,10)))"
+                 % (uidvalidity, hms))
+    ok(t)
+    assert not [ln for ln in u if b"VANISHED" in ln], u
+    u, t = r.cmd(b"SELECT INBOX (QRESYNC (%d %d 1:10 (1,2 1)))"
+                 % (uidvalidity, hms))
+    assert b" BAD " in t
+    r.close()
