@@ -6,15 +6,13 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "lib/rs_buf.h"
 #include "lib/rs_mem.h"
+#include "tools/bench/bench_common.h"
 #include "tools/bench/bench_int.h"
 
 /* A reply line longer than this is a protocol error (RFC 5321 4.5.3.1.5
@@ -61,15 +59,6 @@ struct bench_conn {
 	enum bench_conn_expect q[BENCH_CONN_QMAX];
 	unsigned               qhead, qlen;
 };
-
-uint64_t
-bench_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 static void
 bench_conn_push(struct bench_conn *c, enum bench_conn_expect e)
@@ -149,7 +138,7 @@ bench_conn_next(struct bench_conn *c)
 	c->msg = b->next_msg++;
 	c->txn = BENCH_TXN_ACTIVE;
 	c->failed = false;
-	c->t_mail_us = bench_now_us();
+	c->t_mail_us = bench_common_now_us();
 	evbuffer_add_printf(bench_conn_out(c), "MAIL FROM:<%s>\r\n",
 	                    b->opt->from);
 	bench_conn_push(c, BENCH_EXP_MAIL);
@@ -206,7 +195,7 @@ bench_conn_txn_reply(struct bench_conn *c, int code)
 		break;
 	case BENCH_EXP_DOT:
 		if (ok && !c->failed) {
-			uint64_t now = bench_now_us();
+			uint64_t now = bench_common_now_us();
 
 			b->lat_us[b->accepted++] = (uint32_t)
 			    (now - c->t_mail_us > UINT32_MAX ? UINT32_MAX :
@@ -368,12 +357,8 @@ bench_conn_on_event(struct bufferevent *bev, short what, void *arg)
 	struct bench_conn *c = arg;
 
 	if (what & BEV_EVENT_CONNECTED) {
-		int one = 1;
-
-		/* Commands are written whole; don't let Nagle hold a DATA
-		 * tail back for a delayed ACK. */
-		(void)setsockopt(bufferevent_getfd(bev), IPPROTO_TCP,
-		                 TCP_NODELAY, &one, sizeof(one));
+		/* Not even a DATA tail waits for a delayed ACK. */
+		bench_common_nodelay(bev);
 		c->state = BENCH_CONN_GREETING;
 		return;
 	}
@@ -382,9 +367,8 @@ bench_conn_on_event(struct bufferevent *bev, short what, void *arg)
 		bench_conn_close(c, NULL);
 		return;
 	}
-	bench_conn_close(c, (what & BEV_EVENT_TIMEOUT) ? "timeout" :
-	    (what & BEV_EVENT_EOF) ? "closed by server" :
-	    c->state == BENCH_CONN_CONNECTING ? "connect failed" : "I/O error");
+	bench_conn_close(c, bench_common_why(what,
+	                                     c->state == BENCH_CONN_CONNECTING));
 }
 
 struct bench_conn *
@@ -397,19 +381,17 @@ bench_conn_new(struct bench *b, unsigned id)
 	c->id = id;
 	c->state = BENCH_CONN_CONNECTING;
 	b->live++;
-	c->bev = bufferevent_socket_new(b->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	/* Idle sessions wait as long as they are told to; the server's own
+	 * idle timeout is part of what idle mode shows. */
+	c->bev = bench_common_bev(b->base, bench_conn_on_read,
+	                          bench_conn_on_event, c,
+	                          b->opt->idle > 0 ? NULL : &tv);
 	if (c->bev == NULL) {
 		c->state = BENCH_CONN_CLOSED;
 		b->live--;
 		b->conn_errors++;
 		return c;
 	}
-	bufferevent_setcb(c->bev, bench_conn_on_read, NULL,
-	                  bench_conn_on_event, c);
-	/* Idle sessions wait as long as they are told to; the server's own
-	 * idle timeout is part of what idle mode shows. */
-	bufferevent_set_timeouts(c->bev, b->opt->idle > 0 ? NULL : &tv, NULL);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&b->addr,
 	                               (int)b->addrlen) < 0)
 		bench_conn_close(c, "connect failed");

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "tools/bench/bench_common.h"
+
 struct event_base;
 struct evbuffer;
 struct bench_conn;
@@ -80,9 +82,6 @@ struct bench {
 	uint64_t t_end_us;         /* event loop finished */
 	struct bench_stored stored;
 };
-
-/* Monotonic microseconds. */
-uint64_t bench_now_us(void);
 
 /* Never returns NULL; the connect is started at once. Failure to connect
  * shows up later as a closed connection. */

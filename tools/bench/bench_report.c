@@ -7,53 +7,10 @@
 
 #include "tools/bench/bench_int.h"
 
-struct bench_report_lat {
-	double p50, p90, p99, max;     /* milliseconds */
-};
-
-static int
-bench_report_cmp(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Nearest-rank percentile of n sorted samples, in ms. */
-static double
-bench_report_pct(const uint32_t *v, size_t n, unsigned pct)
-{
-	size_t rank = (n * pct + 99) / 100;
-
-	if (n == 0)
-		return 0.0;
-	return v[rank > 0 ? rank - 1 : 0] / 1000.0;
-}
-
-static struct bench_report_lat
-bench_report_latency(struct bench *b)
-{
-	struct bench_report_lat l = { 0 };
-	size_t n = b->accepted;
-
-	qsort(b->lat_us, n, sizeof(*b->lat_us), bench_report_cmp);
-	l.p50 = bench_report_pct(b->lat_us, n, 50);
-	l.p90 = bench_report_pct(b->lat_us, n, 90);
-	l.p99 = bench_report_pct(b->lat_us, n, 99);
-	l.max = n > 0 ? b->lat_us[n - 1] / 1000.0 : 0.0;
-	return l;
-}
-
 static double
 bench_report_secs(uint64_t us)
 {
 	return us / 1e6;
-}
-
-static double
-bench_report_rate(uint64_t count, uint64_t us)
-{
-	return us > 0 ? count / bench_report_secs(us) : 0.0;
 }
 
 /* Messages never handed to a connection (all connections died). */
@@ -91,7 +48,7 @@ bench_report_errors(const struct bench *b, FILE *f, bool json)
 }
 
 static void
-bench_report_json(const struct bench *b, const struct bench_report_lat *l)
+bench_report_json(const struct bench *b, const struct bench_common_lat *l)
 {
 	const struct bench_opts *o = b->opt;
 	uint64_t el = b->accepted > 0 ? b->t_last_ok_us - b->t_start_us : 0;
@@ -107,7 +64,7 @@ bench_report_json(const struct bench *b, const struct bench_report_lat *l)
 	       o->host, o->port, o->messages, o->size, o->conns, o->users,
 	       o->pipelining ? "true" : "false", b->pipelined_conns,
 	       b->accepted, b->refused, b->lost, bench_report_unsent(b),
-	       bench_report_secs(el), bench_report_rate(b->accepted, el),
+	       bench_report_secs(el), bench_common_rate(b->accepted, el),
 	       l->p50, l->p90, l->p99, l->max);
 	bench_report_errors(b, stdout, true);
 	printf("},\"stored\":");
@@ -119,7 +76,7 @@ bench_report_json(const struct bench *b, const struct bench_report_lat *l)
 		       b->stored.done ? "true" : "false", b->stored.count,
 		       b->stored.baseline,
 		       bench_report_secs(b->stored.elapsed_us),
-		       b->stored.done ? bench_report_rate(b->stored.count,
+		       b->stored.done ? bench_common_rate(b->stored.count,
 		                                          b->stored.elapsed_us)
 		                      : 0.0);
 	printf("}\n");
@@ -129,7 +86,7 @@ void
 bench_report_print(struct bench *b)
 {
 	const struct bench_opts *o = b->opt;
-	struct bench_report_lat l = bench_report_latency(b);
+	struct bench_common_lat l = bench_common_lat(b->lat_us, b->accepted);
 	uint64_t el = b->accepted > 0 ? b->t_last_ok_us - b->t_start_us : 0;
 
 	printf("smtp_bench: %s:%s, %" PRIu64 " messages of %zu bytes, "
@@ -141,7 +98,7 @@ bench_report_print(struct bench *b)
 		       b->pipelined_conns, o->conns);
 	printf("\n  accepted     %" PRIu64 " in %.3f s: %.1f msg/s\n",
 	       b->accepted, bench_report_secs(el),
-	       bench_report_rate(b->accepted, el));
+	       bench_common_rate(b->accepted, el));
 	printf("  refused      %" PRIu64 " (lost with a connection: %" PRIu64
 	       ", never sent: %" PRIu64 ")\n", b->refused, b->lost,
 	       bench_report_unsent(b));
@@ -155,7 +112,7 @@ bench_report_print(struct bench *b)
 			printf("  stored       %" PRIu64 " in %.3f s: %.1f "
 			       "msg/s\n", b->stored.count,
 			       bench_report_secs(b->stored.elapsed_us),
-			       bench_report_rate(b->stored.count,
+			       bench_common_rate(b->stored.count,
 			                         b->stored.elapsed_us));
 		else
 			printf("  stored       incomplete: %" PRIu64 " after "

@@ -9,13 +9,10 @@
 #include <event2/event.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
 
 #include "lib/rs_buf.h"
 #include "lib/rs_mem.h"
@@ -60,10 +57,7 @@ static const char ibench_usage[] =
 "2 usage.\n";
 
 enum {
-	IBENCH_OPT_HOST = 256,
-	IBENCH_OPT_PORT,
-	IBENCH_OPT_DOMAIN,
-	IBENCH_OPT_PASS,
+	IBENCH_OPT_PASS = BENCH_COMMON_OPT_TOOL,
 	IBENCH_OPT_USER_FILE,
 	IBENCH_OPT_ORDER,
 	IBENCH_OPT_FETCH,
@@ -71,20 +65,12 @@ enum {
 	IBENCH_OPT_SEARCH,
 	IBENCH_OPT_MAILBOX,
 	IBENCH_OPT_SEED,
-	IBENCH_OPT_TIMEOUT,
-	IBENCH_OPT_JSON,
-	IBENCH_OPT_IDLE,
-	IBENCH_OPT_HOLD,
 	IBENCH_OPT_RAMP,
 };
 
 static const struct option ibench_longopts[] = {
-	{ "host", required_argument, NULL, IBENCH_OPT_HOST },
-	{ "port", required_argument, NULL, IBENCH_OPT_PORT },
+	BENCH_COMMON_LONGOPTS,
 	{ "sessions", required_argument, NULL, 'S' },
-	{ "conns", required_argument, NULL, 'c' },
-	{ "users", required_argument, NULL, 'u' },
-	{ "domain", required_argument, NULL, IBENCH_OPT_DOMAIN },
 	{ "pass", required_argument, NULL, IBENCH_OPT_PASS },
 	{ "user-file", required_argument, NULL, IBENCH_OPT_USER_FILE },
 	{ "window", required_argument, NULL, 'm' },
@@ -94,23 +80,9 @@ static const struct option ibench_longopts[] = {
 	{ "search", required_argument, NULL, IBENCH_OPT_SEARCH },
 	{ "mailbox", required_argument, NULL, IBENCH_OPT_MAILBOX },
 	{ "seed", required_argument, NULL, IBENCH_OPT_SEED },
-	{ "timeout", required_argument, NULL, IBENCH_OPT_TIMEOUT },
-	{ "json", no_argument, NULL, IBENCH_OPT_JSON },
-	{ "idle", required_argument, NULL, IBENCH_OPT_IDLE },
-	{ "hold", required_argument, NULL, IBENCH_OPT_HOLD },
 	{ "ramp", required_argument, NULL, IBENCH_OPT_RAMP },
-	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
-
-uint64_t
-ibench_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 uint64_t
 ibench_rand(struct ibench *b, uint64_t n)
@@ -125,81 +97,44 @@ ibench_rand(struct ibench *b, uint64_t n)
 	return x % n;
 }
 
-/* A whole decimal number in [min, max]; 0 or -1 (message printed). */
-static int
-ibench_num(const char *name, const char *s, uint64_t min, uint64_t max,
-           uint64_t *v_r)
-{
-	if (rs_str_to_u64(rs_str_cstr(s), max, v_r) != 0 || *v_r < min) {
-		fprintf(stderr, "imap_bench: %s: '%s' is not a number from "
-		        "%" PRIu64 " to %" PRIu64 "\n", name, s, min, max);
-		return -1;
-	}
-	return 0;
-}
-
-/* The numeric options; 0, or -1 after a message. */
-static int
-ibench_opt_num(struct ibench_opts *o, int ch, const char *arg)
-{
-	uint64_t v = 0;
-	int rc;
-
-	switch (ch) {
-	case 'S':
-		rc = ibench_num("-S", arg, 1, UINT32_MAX, &v);
-		o->sessions = v;
-		return rc;
-	case 'c':
-		rc = ibench_num("-c", arg, 1, 100000, &v);
-		o->conns = (unsigned)v;
-		return rc;
-	case 'u':
-		rc = ibench_num("-u", arg, 1, 10000000, &v);
-		o->users = (unsigned)v;
-		return rc;
-	case 'm':
-		rc = ibench_num("-m", arg, 1, 10000000, &v);
-		o->window = (unsigned)v;
-		return rc;
-	case IBENCH_OPT_SEED:
-		rc = ibench_num("--seed", arg, 1, UINT64_MAX, &v);
-		o->seed = v;
-		return rc;
-	case IBENCH_OPT_IDLE:
-		rc = ibench_num("--idle", arg, 1, 1000000, &v);
-		o->idle = (unsigned)v;
-		return rc;
-	case IBENCH_OPT_HOLD:
-		rc = ibench_num("--hold", arg, 0, 86400 * 7, &v);
-		o->hold_s = (unsigned)v;
-		return rc;
-	case IBENCH_OPT_RAMP:
-		rc = ibench_num("--ramp", arg, 1, 1000000, &v);
-		o->ramp = (unsigned)v;
-		return rc;
-	default:
-		rc = ibench_num("--timeout", arg, 1, 86400, &v);
-		o->timeout_s = (unsigned)v;
-		return rc;
-	}
-}
+/* The numeric options and their ranges. */
+static const struct bench_common_opt ibench_numopts[] = {
+	BENCH_COMMON_OPT('S', "-S", 1, UINT32_MAX, false, struct ibench_opts,
+	                 sessions),
+	BENCH_COMMON_OPT('c', "-c", 1, 100000, false, struct ibench_opts,
+	                 conns),
+	BENCH_COMMON_OPT('u', "-u", 1, 10000000, false, struct ibench_opts,
+	                 users),
+	BENCH_COMMON_OPT('m', "-m", 1, 10000000, false, struct ibench_opts,
+	                 window),
+	BENCH_COMMON_OPT(IBENCH_OPT_SEED, "--seed", 1, UINT64_MAX, false,
+	                 struct ibench_opts, seed),
+	BENCH_COMMON_OPT(BENCH_COMMON_OPT_IDLE, "--idle", 1, 1000000, false,
+	                 struct ibench_opts, idle),
+	BENCH_COMMON_OPT(BENCH_COMMON_OPT_HOLD, "--hold", 0, 86400 * 7, false,
+	                 struct ibench_opts, hold_s),
+	BENCH_COMMON_OPT(IBENCH_OPT_RAMP, "--ramp", 1, 1000000, false,
+	                 struct ibench_opts, ramp),
+	BENCH_COMMON_OPT(BENCH_COMMON_OPT_TIMEOUT, "--timeout", 1, 86400, false,
+	                 struct ibench_opts, timeout_s),
+	{ 0 },
+};
 
 /* The string options; true if ch was one. */
 static bool
 ibench_opt_str(struct ibench_opts *o, int ch, const char *arg)
 {
 	switch (ch) {
-	case IBENCH_OPT_HOST: o->host = arg; return true;
-	case IBENCH_OPT_PORT: o->port = arg; return true;
-	case IBENCH_OPT_DOMAIN: o->domain = arg; return true;
+	case BENCH_COMMON_OPT_HOST: o->host = arg; return true;
+	case BENCH_COMMON_OPT_PORT: o->port = arg; return true;
+	case BENCH_COMMON_OPT_DOMAIN: o->domain = arg; return true;
 	case IBENCH_OPT_PASS: o->pass = arg; return true;
 	case IBENCH_OPT_USER_FILE: o->user_file = arg; return true;
 	case IBENCH_OPT_FETCH: o->fetch_items = arg; return true;
 	case IBENCH_OPT_STORE: o->store_items = arg; return true;
 	case IBENCH_OPT_SEARCH: o->search = arg; return true;
 	case IBENCH_OPT_MAILBOX: o->mailbox = arg; return true;
-	case IBENCH_OPT_JSON: o->json = true; return true;
+	case BENCH_COMMON_OPT_JSON: o->json = true; return true;
 	default: return false;
 	}
 }
@@ -257,7 +192,8 @@ ibench_opts(struct ibench_opts *o, int argc, char **argv)
 			o->window_seq = strcmp(optarg, "seq") == 0;
 			continue;
 		}
-		if (ibench_opt_num(o, ch, optarg) < 0)
+		if (bench_common_opt_num("imap_bench", ibench_numopts, o, ch,
+		                         optarg) != 0)
 			return -1;
 	}
 	if (optind < argc) {
@@ -349,40 +285,17 @@ ibench_users_free(struct ibench *b)
 	RS_FREE(&b->users);
 }
 
-static int
-ibench_resolve(struct ibench *b)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
-	int rc = getaddrinfo(b->opt->host, b->opt->port, &hints, &ai);
-
-	if (rc != 0) {
-		fprintf(stderr, "imap_bench: %s:%s: %s\n", b->opt->host,
-		        b->opt->port, gai_strerror(rc));
-		return -1;
-	}
-	memcpy(&b->addr, ai->ai_addr, ai->ai_addrlen);
-	b->addrlen = ai->ai_addrlen;
-	freeaddrinfo(ai);
-	return 0;
-}
-
 /* Each connection is a descriptor: take all the hard limit allows, and
  * say so when that is too few for idle mode. */
 static void
 ibench_rlimit(const struct ibench_opts *o)
 {
-	struct rlimit rl;
+	uint64_t lim = bench_common_rlimit();
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-		return;
-	if (rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
-	}
-	if (o->idle > 0 && rl.rlim_cur < (rlim_t)o->idle + 16)
+	if (o->idle > 0 && lim != 0 && lim < (uint64_t)o->idle + 16)
 		fprintf(stderr, "imap_bench: RLIMIT_NOFILE is %llu: not "
-		        "enough for %u connections\n",
-		        (unsigned long long)rl.rlim_cur, o->idle);
+		        "enough for %u connections\n", (unsigned long long)lim,
+		        o->idle);
 }
 
 static void
@@ -427,7 +340,7 @@ ibench_on_tick(evutil_socket_t fd, short what, void *arg)
 		return;
 	b->announced = true;
 	b->held = b->idling;
-	b->t_all_idle_us = ibench_now_us();
+	b->t_all_idle_us = bench_common_now_us();
 	printf("imap_bench: idle: %u connections idling (%u failed) after "
 	       "%.1f s\n", b->idling, b->opt->idle - b->idling,
 	       (b->t_all_idle_us - b->t_start_us) / 1e6);
@@ -444,42 +357,29 @@ static int
 ibench_run(struct ibench *b)
 {
 	const struct ibench_opts *o = b->opt;
-	struct timeval tick_tv = { 0, 100000 };
-	struct event *sigint, *sigterm, *tick;
+	struct bench_common_loop loop;
 	int rc;
 
-	b->base = event_base_new();
-	if (b->base == NULL) {
-		fprintf(stderr, "imap_bench: event_base_new failed\n");
+	if (bench_common_loop_open(&loop, "imap_bench", ibench_on_signal,
+	                           ibench_on_tick, b, o->idle > 0) < 0)
 		return -1;
-	}
-	sigint = evsignal_new(b->base, SIGINT, ibench_on_signal, b);
-	sigterm = evsignal_new(b->base, SIGTERM, ibench_on_signal, b);
-	tick = event_new(b->base, -1, EV_PERSIST, ibench_on_tick, b);
-	evsignal_add(sigint, NULL);
-	evsignal_add(sigterm, NULL);
-	if (o->idle > 0)
-		evtimer_add(tick, &tick_tv);
-
+	b->base = loop.base;
 	b->nconns = o->idle > 0 ? o->idle : o->conns;
 	/* An array of pointers: sizeof(struct ibench_conn *) is meant. */
 	b->conns = rs_xreallocarray(NULL, b->nconns,
 	                            sizeof(*b->conns)); /* NOLINT */
-	b->t_start_us = ibench_now_us();
+	b->t_start_us = bench_common_now_us();
 	for (unsigned i = 0; i < b->nconns; i++)
 		b->conns[i] = ibench_conn_new(b, i);
 	if (o->idle > 0)
 		ibench_idle_ramp(b);
 	rc = b->live > 0 || o->idle > 0 ? event_base_dispatch(b->base) : 0;
-	b->t_end_us = ibench_now_us();
+	b->t_end_us = bench_common_now_us();
 
 	for (unsigned i = 0; i < b->nconns; i++)
 		ibench_conn_free(&b->conns[i]);
 	RS_FREE(&b->conns);
-	event_free(tick);
-	event_free(sigint);
-	event_free(sigterm);
-	event_base_free(b->base);
+	bench_common_loop_close(&loop);
 	b->base = NULL;
 	return rc < 0 ? -1 : 0;
 }
@@ -495,7 +395,9 @@ main(int argc, char **argv)
 		return rc > 0 ? 0 : 2;
 	b.opt = &opt;
 	b.rnd = opt.seed;
-	if (ibench_users(&b, &opt) < 0 || ibench_resolve(&b) < 0) {
+	if (ibench_users(&b, &opt) < 0 ||
+	    bench_common_resolve("imap_bench", opt.host, opt.port, &b.addr,
+	                         &b.addrlen) < 0) {
 		ibench_users_free(&b);
 		return 2;
 	}

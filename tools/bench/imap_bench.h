@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "tools/bench/bench_common.h"
+
 struct event_base;
 struct evbuffer;
 struct ibench_conn;
@@ -131,8 +133,6 @@ struct ibench {
 	uint64_t t_end_us;         /* event loop finished */
 };
 
-/* Monotonic microseconds. */
-uint64_t ibench_now_us(void);
 /* Uniform-ish in [0, n) from the run's xorshift64 (n > 0). */
 uint64_t ibench_rand(struct ibench *b, uint64_t n);
 

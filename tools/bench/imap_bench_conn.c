@@ -9,8 +9,6 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <inttypes.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,7 +71,7 @@ ibench_conn_cmd(struct ibench_conn *c, enum ibench_cmd cmd)
 	snprintf(c->tag, sizeof(c->tag), "a%u", ++c->tagn);
 	c->state = IBENCH_ST_CMD;
 	c->cmd = cmd;
-	c->t_cmd_us = ibench_now_us();
+	c->t_cmd_us = bench_common_now_us();
 	c->b->cmd[cmd].sent++;
 	evbuffer_add_printf(out, "%s ", c->tag);
 	return out;
@@ -301,7 +299,7 @@ ibench_conn_tagged(struct ibench_conn *c, struct rs_str s)
 		if (c->cmd != IBENCH_CMD_IDLE) {
 			st->ok++;
 			ibench_lat_add(&st->lat,
-			               ibench_now_us() - c->t_cmd_us);
+			               bench_common_now_us() - c->t_cmd_us);
 		}
 	} else if (rs_str_istarts(status, "NO")) {
 		st->no++;
@@ -337,7 +335,7 @@ ibench_conn_continuation(struct ibench_conn *c)
 		return -1;
 	}
 	st->ok++;
-	ibench_lat_add(&st->lat, ibench_now_us() - c->t_cmd_us);
+	ibench_lat_add(&st->lat, bench_common_now_us() - c->t_cmd_us);
 	c->state = IBENCH_ST_IDLING;
 	c->counted = IBENCH_CNT_IDLING;
 	b->opening--;
@@ -364,7 +362,7 @@ ibench_conn_response(struct ibench_conn *c)
 			return -1;
 		}
 		ibench_lat_add(&c->b->cmd[IBENCH_CMD_CONNECT].lat,
-		               ibench_now_us() - c->t_connect_us);
+		               bench_common_now_us() - c->t_connect_us);
 		c->b->cmd[IBENCH_CMD_CONNECT].ok++;
 		ibench_conn_login(c);
 		return 0;
@@ -405,12 +403,7 @@ ibench_conn_on_event(struct bufferevent *bev, short what, void *arg)
 	struct ibench_conn *c = arg;
 
 	if (what & BEV_EVENT_CONNECTED) {
-		int one = 1;
-
-		/* Commands are written whole; don't let Nagle hold one back
-		 * for a delayed ACK. */
-		(void)setsockopt(bufferevent_getfd(bev), IPPROTO_TCP,
-		                 TCP_NODELAY, &one, sizeof(one));
+		bench_common_nodelay(bev);
 		c->state = IBENCH_ST_GREETING;
 		return;
 	}
@@ -422,9 +415,8 @@ ibench_conn_on_event(struct bufferevent *bev, short what, void *arg)
 	}
 	if (what & BEV_EVENT_TIMEOUT)
 		c->b->timeouts++;
-	ibench_conn_finish(c, (what & BEV_EVENT_TIMEOUT) ? "timeout" :
-	    (what & BEV_EVENT_EOF) ? "closed by server" :
-	    c->state == IBENCH_ST_CONNECTING ? "connect failed" : "I/O error");
+	ibench_conn_finish(c, bench_common_why(what,
+	                                       c->state == IBENCH_ST_CONNECTING));
 }
 
 /* Opens a connection; false (counted) if that failed at once. */
@@ -434,22 +426,19 @@ ibench_conn_connect(struct ibench_conn *c)
 	struct ibench *b = c->b;
 	struct timeval tv = { .tv_sec = b->opt->timeout_s, .tv_usec = 0 };
 
-	c->bev = bufferevent_socket_new(b->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	c->bev = bench_common_bev(b->base, ibench_conn_on_read,
+	                          ibench_conn_on_event, c, &tv);
 	if (c->bev == NULL) {
 		b->conn_errors++;
 		return false;
 	}
 	c->tagn = 0;
 	c->failed = false;
-	c->t_connect_us = ibench_now_us();
+	c->t_connect_us = bench_common_now_us();
 	c->state = IBENCH_ST_CONNECTING;
-	bufferevent_setcb(c->bev, ibench_conn_on_read, NULL,
-	                  ibench_conn_on_event, c);
-	bufferevent_set_timeouts(c->bev, &tv, NULL);
 	/* FETCH answers are large: read them in big pieces. */
 	if (b->opt->idle == 0)
 		(void)bufferevent_set_max_single_read(c->bev, 65536);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&b->addr,
 	                               (int)b->addrlen) < 0) {
 		bufferevent_free(c->bev);
@@ -527,7 +516,7 @@ ibench_conn_finish(struct ibench_conn *c, const char *why)
 		return;
 	}
 	if (c->in_session) {
-		uint64_t now = ibench_now_us();
+		uint64_t now = bench_common_now_us();
 
 		c->in_session = false;
 		if (why != NULL || c->failed)

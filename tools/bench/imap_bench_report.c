@@ -22,10 +22,6 @@ static const char *const ibench_report_names[IBENCH_NCMD] = {
 	[IBENCH_CMD_SESSION] = "session",
 };
 
-struct ibench_report_lat {
-	double p50, p90, p99, max;     /* milliseconds */
-};
-
 void
 ibench_lat_add(struct ibench_lat *l, uint64_t us)
 {
@@ -41,47 +37,6 @@ ibench_lat_free(struct ibench_lat *l)
 {
 	RS_FREE(&l->us);
 	l->n = l->cap = 0;
-}
-
-static int
-ibench_report_cmp(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Nearest-rank percentile of n sorted samples, in ms. */
-static double
-ibench_report_pct(const uint32_t *v, size_t n, unsigned pct)
-{
-	size_t rank = (n * pct + 99) / 100;
-
-	if (n == 0)
-		return 0.0;
-	return v[rank > 0 ? rank - 1 : 0] / 1000.0;
-}
-
-static struct ibench_report_lat
-ibench_report_latency(struct ibench_lat *lat)
-{
-	struct ibench_report_lat l = { 0 };
-	size_t n = lat->n;
-
-	if (n == 0)
-		return l;
-	qsort(lat->us, n, sizeof(*lat->us), ibench_report_cmp);
-	l.p50 = ibench_report_pct(lat->us, n, 50);
-	l.p90 = ibench_report_pct(lat->us, n, 90);
-	l.p99 = ibench_report_pct(lat->us, n, 99);
-	l.max = lat->us[n - 1] / 1000.0;
-	return l;
-}
-
-static double
-ibench_report_rate(uint64_t count, uint64_t us)
-{
-	return us > 0 ? count / (us / 1e6) : 0.0;
 }
 
 static void
@@ -107,14 +62,14 @@ ibench_report_shown(const struct ibench *b, int i)
 }
 
 static void
-ibench_report_table(struct ibench *b, struct ibench_report_lat *l)
+ibench_report_table(struct ibench *b, struct bench_common_lat *l)
 {
 	printf("  latency ms          n      p50      p90      p99      max"
 	       "     no    bad\n");
 	for (int i = 0; i < IBENCH_NCMD; i++) {
 		const struct ibench_cmd_stats *st = &b->cmd[i];
 
-		l[i] = ibench_report_latency(&b->cmd[i].lat);
+		l[i] = bench_common_lat(b->cmd[i].lat.us, b->cmd[i].lat.n);
 		if (!ibench_report_shown(b, i))
 			continue;
 		printf("    %-8s %9zu %8.2f %8.2f %8.2f %8.2f %6" PRIu64
@@ -126,7 +81,7 @@ ibench_report_table(struct ibench *b, struct ibench_report_lat *l)
 
 static void
 ibench_report_json_cmds(const struct ibench *b,
-                        const struct ibench_report_lat *l)
+                        const struct bench_common_lat *l)
 {
 	const char *sep = "";
 
@@ -147,7 +102,7 @@ ibench_report_json_cmds(const struct ibench *b,
 }
 
 static void
-ibench_report_json(const struct ibench *b, const struct ibench_report_lat *l,
+ibench_report_json(const struct ibench *b, const struct bench_common_lat *l,
                    uint64_t el)
 {
 	const struct ibench_opts *o = b->opt;
@@ -166,10 +121,10 @@ ibench_report_json(const struct ibench *b, const struct ibench_report_lat *l,
 	       o->host, o->port, o->sessions, o->conns, o->users, o->window,
 	       o->window_seq ? "seq" : "random", b->sessions_ok,
 	       b->sessions_failed, el / 1e6,
-	       ibench_report_rate(b->sessions_ok, el), b->fetched,
-	       ibench_report_rate(b->fetched, el), b->fetch_literal_bytes,
-	       ibench_report_rate(b->fetch_literal_bytes, el), b->bytes_in,
-	       ibench_report_rate(b->bytes_in, el), b->search_hits,
+	       bench_common_rate(b->sessions_ok, el), b->fetched,
+	       bench_common_rate(b->fetched, el), b->fetch_literal_bytes,
+	       bench_common_rate(b->fetch_literal_bytes, el), b->bytes_in,
+	       bench_common_rate(b->bytes_in, el), b->search_hits,
 	       b->empty_mailboxes);
 	ibench_report_json_cmds(b, l);
 	printf(",\"conn_errors\":%" PRIu64 ",\"timeouts\":%" PRIu64
@@ -200,7 +155,7 @@ void
 ibench_report_print(struct ibench *b)
 {
 	const struct ibench_opts *o = b->opt;
-	struct ibench_report_lat l[IBENCH_NCMD];
+	struct bench_common_lat l[IBENCH_NCMD];
 	uint64_t el = b->sessions_ok > 0 ? b->t_last_us - b->t_start_us : 0;
 	double cu, cs;
 
@@ -210,13 +165,13 @@ ibench_report_print(struct ibench *b)
 	       o->window_seq ? "seq" : "random");
 	printf("  sessions     %" PRIu64 " ok, %" PRIu64 " failed in %.3f s: "
 	       "%.1f sessions/s\n", b->sessions_ok, b->sessions_failed,
-	       el / 1e6, ibench_report_rate(b->sessions_ok, el));
+	       el / 1e6, bench_common_rate(b->sessions_ok, el));
 	printf("  fetched      %" PRIu64 " messages: %.1f msg/s; literals "
 	       "%.1f MB: %.1f MB/s; all input %.1f MB/s\n", b->fetched,
-	       ibench_report_rate(b->fetched, el),
+	       bench_common_rate(b->fetched, el),
 	       b->fetch_literal_bytes / 1e6,
-	       ibench_report_rate(b->fetch_literal_bytes, el) / 1e6,
-	       ibench_report_rate(b->bytes_in, el) / 1e6);
+	       bench_common_rate(b->fetch_literal_bytes, el) / 1e6,
+	       bench_common_rate(b->bytes_in, el) / 1e6);
 	printf("  search       %" PRIu64 " hits; %" PRIu64 " empty "
 	       "mailboxes\n", b->search_hits, b->empty_mailboxes);
 	ibench_report_table(b, l);
@@ -233,7 +188,7 @@ void
 ibench_report_idle(struct ibench *b)
 {
 	const struct ibench_opts *o = b->opt;
-	struct ibench_report_lat l[IBENCH_NCMD];
+	struct bench_common_lat l[IBENCH_NCMD];
 	uint64_t ramp = b->announced ? b->t_all_idle_us - b->t_start_us : 0;
 
 	printf("imap_bench: idle: %u of %u connections held, %u failed "

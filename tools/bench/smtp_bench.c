@@ -8,16 +8,15 @@
 #include <event2/event.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 
 #include "lib/rs_buf.h"
 #include "lib/rs_mem.h"
+#include "tools/bench/bench_common.h"
 #include "tools/bench/bench_int.h"
 
 static const char smtp_bench_usage[] =
@@ -50,120 +49,44 @@ static const char smtp_bench_usage[] =
 "Exit status: 0 all messages accepted (and stored), 1 some were not, 2 usage.\n";
 
 enum {
-	SMTP_BENCH_OPT_HOST = 256,
-	SMTP_BENCH_OPT_PORT,
-	SMTP_BENCH_OPT_DOMAIN,
-	SMTP_BENCH_OPT_FROM,
+	SMTP_BENCH_OPT_FROM = BENCH_COMMON_OPT_TOOL,
 	SMTP_BENCH_OPT_HELO,
 	SMTP_BENCH_OPT_PIPELINING,
 	SMTP_BENCH_OPT_WAIT,
 	SMTP_BENCH_OPT_WAIT_TIMEOUT,
-	SMTP_BENCH_OPT_TIMEOUT,
-	SMTP_BENCH_OPT_JSON,
-	SMTP_BENCH_OPT_IDLE,
-	SMTP_BENCH_OPT_HOLD,
 };
 
 static const struct option smtp_bench_longopts[] = {
-	{ "host", required_argument, NULL, SMTP_BENCH_OPT_HOST },
-	{ "port", required_argument, NULL, SMTP_BENCH_OPT_PORT },
+	BENCH_COMMON_LONGOPTS,
 	{ "messages", required_argument, NULL, 'n' },
 	{ "size", required_argument, NULL, 's' },
-	{ "conns", required_argument, NULL, 'c' },
-	{ "users", required_argument, NULL, 'u' },
-	{ "domain", required_argument, NULL, SMTP_BENCH_OPT_DOMAIN },
 	{ "from", required_argument, NULL, SMTP_BENCH_OPT_FROM },
 	{ "helo", required_argument, NULL, SMTP_BENCH_OPT_HELO },
 	{ "pipelining", no_argument, NULL, SMTP_BENCH_OPT_PIPELINING },
 	{ "wait-stored", required_argument, NULL, SMTP_BENCH_OPT_WAIT },
 	{ "wait-timeout", required_argument, NULL,
 	  SMTP_BENCH_OPT_WAIT_TIMEOUT },
-	{ "timeout", required_argument, NULL, SMTP_BENCH_OPT_TIMEOUT },
-	{ "json", no_argument, NULL, SMTP_BENCH_OPT_JSON },
-	{ "idle", required_argument, NULL, SMTP_BENCH_OPT_IDLE },
-	{ "hold", required_argument, NULL, SMTP_BENCH_OPT_HOLD },
-	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
-/* A whole decimal number in [min, max], with an optional K or M suffix
- * (powers of 1024) when scaled; 0 or -1 (message printed). */
-static int
-smtp_bench_num(const char *name, const char *s, uint64_t min, uint64_t max,
-               bool scaled, uint64_t *v_r)
-{
-	struct rs_str str = rs_str_cstr(s);
-	uint64_t mul = 1;
-
-	if (scaled && str.len > 1) {
-		char last = str.p[str.len - 1];
-
-		if (last == 'k' || last == 'K')
-			mul = 1024;
-		else if (last == 'm' || last == 'M')
-			mul = (uint64_t)1024 * 1024;
-		if (mul > 1)
-			str.len--;
-	}
-	if (rs_str_to_u64(str, max / mul, v_r) != 0 || *v_r * mul < min) {
-		fprintf(stderr, "smtp_bench: %s: '%s' is not a number from "
-		        "%" PRIu64 " to %" PRIu64 "\n", name, s, min, max);
-		return -1;
-	}
-	*v_r *= mul;
-	return 0;
-}
-
-/* The numeric options; 0, or -1 after a message. */
-static int
-smtp_bench_opt_num(struct bench_opts *o, int ch, const char *arg)
-{
-	uint64_t v;
-
-	switch (ch) {
-	case 'n':
-		if (smtp_bench_num("-n", arg, 1, UINT32_MAX, false, &v) < 0)
-			return -1;
-		o->messages = v;
-		return 0;
-	case 's':
-		if (smtp_bench_num("-s", arg, 1, 1u << 30, true, &v) < 0)
-			return -1;
-		o->size = (size_t)v;
-		return 0;
-	case 'c':
-		if (smtp_bench_num("-c", arg, 1, 100000, false, &v) < 0)
-			return -1;
-		o->conns = (unsigned)v;
-		return 0;
-	case 'u':
-		if (smtp_bench_num("-u", arg, 1, 10000000, false, &v) < 0)
-			return -1;
-		o->users = (unsigned)v;
-		return 0;
-	case SMTP_BENCH_OPT_IDLE:
-		if (smtp_bench_num("--idle", arg, 1, 100000, false, &v) < 0)
-			return -1;
-		o->idle = (unsigned)v;
-		return 0;
-	case SMTP_BENCH_OPT_HOLD:
-		if (smtp_bench_num("--hold", arg, 0, 86400, false, &v) < 0)
-			return -1;
-		o->hold_s = (unsigned)v;
-		return 0;
-	case SMTP_BENCH_OPT_TIMEOUT:
-		if (smtp_bench_num("--timeout", arg, 1, 86400, false, &v) < 0)
-			return -1;
-		o->timeout_s = (unsigned)v;
-		return 0;
-	default:
-		if (smtp_bench_num("--wait-timeout", arg, 1, 86400, false,
-		                   &v) < 0)
-			return -1;
-		o->wait_timeout_s = (unsigned)v;
-		return 0;
-	}
-}
+/* The numeric options and their ranges. */
+static const struct bench_common_opt smtp_bench_numopts[] = {
+	BENCH_COMMON_OPT('n', "-n", 1, UINT32_MAX, false, struct bench_opts,
+	                 messages),
+	BENCH_COMMON_OPT('s', "-s", 1, 1u << 30, true, struct bench_opts, size),
+	BENCH_COMMON_OPT('c', "-c", 1, 100000, false, struct bench_opts, conns),
+	BENCH_COMMON_OPT('u', "-u", 1, 10000000, false, struct bench_opts,
+	                 users),
+	BENCH_COMMON_OPT(BENCH_COMMON_OPT_IDLE, "--idle", 1, 100000, false,
+	                 struct bench_opts, idle),
+	BENCH_COMMON_OPT(BENCH_COMMON_OPT_HOLD, "--hold", 0, 86400, false,
+	                 struct bench_opts, hold_s),
+	BENCH_COMMON_OPT(BENCH_COMMON_OPT_TIMEOUT, "--timeout", 1, 86400, false,
+	                 struct bench_opts, timeout_s),
+	BENCH_COMMON_OPT(SMTP_BENCH_OPT_WAIT_TIMEOUT, "--wait-timeout", 1,
+	                 86400, false, struct bench_opts, wait_timeout_s),
+	{ 0 },
+};
 
 /* 0, 1 after --help, -1 after a usage message. */
 static int
@@ -180,14 +103,14 @@ smtp_bench_opts(struct bench_opts *o, int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "n:s:c:u:h", smtp_bench_longopts,
 	                         NULL)) != -1) {
 		switch (ch) {
-		case SMTP_BENCH_OPT_HOST: o->host = optarg; break;
-		case SMTP_BENCH_OPT_PORT: o->port = optarg; break;
-		case SMTP_BENCH_OPT_DOMAIN: o->domain = optarg; break;
+		case BENCH_COMMON_OPT_HOST: o->host = optarg; break;
+		case BENCH_COMMON_OPT_PORT: o->port = optarg; break;
+		case BENCH_COMMON_OPT_DOMAIN: o->domain = optarg; break;
 		case SMTP_BENCH_OPT_FROM: o->from = optarg; break;
 		case SMTP_BENCH_OPT_HELO: o->helo = optarg; break;
 		case SMTP_BENCH_OPT_WAIT: o->wait_cmd = optarg; break;
 		case SMTP_BENCH_OPT_PIPELINING: o->pipelining = true; break;
-		case SMTP_BENCH_OPT_JSON: o->json = true; break;
+		case BENCH_COMMON_OPT_JSON: o->json = true; break;
 		case 'h':
 			fputs(smtp_bench_usage, stdout);
 			return 1;
@@ -195,7 +118,8 @@ smtp_bench_opts(struct bench_opts *o, int argc, char **argv)
 			fputs(smtp_bench_usage, stderr);
 			return -1;
 		default:
-			if (smtp_bench_opt_num(o, ch, optarg) < 0)
+			if (bench_common_opt_num("smtp_bench", smtp_bench_numopts,
+			                         o, ch, optarg) != 0)
 				return -1;
 			break;
 		}
@@ -206,35 +130,6 @@ smtp_bench_opts(struct bench_opts *o, int argc, char **argv)
 		return -1;
 	}
 	return 0;
-}
-
-static int
-smtp_bench_resolve(struct bench *b)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
-	int rc = getaddrinfo(b->opt->host, b->opt->port, &hints, &ai);
-
-	if (rc != 0) {
-		fprintf(stderr, "smtp_bench: %s:%s: %s\n", b->opt->host,
-		        b->opt->port, gai_strerror(rc));
-		return -1;
-	}
-	memcpy(&b->addr, ai->ai_addr, ai->ai_addrlen);
-	b->addrlen = ai->ai_addrlen;
-	freeaddrinfo(ai);
-	return 0;
-}
-
-/* Each connection is a descriptor: take all the hard limit allows. */
-static void
-smtp_bench_rlimit(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
-	}
 }
 
 /* Runs the shell command and parses the first number it prints; -1 if it
@@ -267,7 +162,7 @@ smtp_bench_count(const char *cmd)
 static void
 smtp_bench_sleep_until(uint64_t t_us)
 {
-	uint64_t now = bench_now_us();
+	uint64_t now = bench_common_now_us();
 	struct timespec ts;
 
 	if (t_us <= now)
@@ -284,13 +179,13 @@ smtp_bench_sleep_until(uint64_t t_us)
 static void
 smtp_bench_wait_stored(struct bench *b)
 {
-	uint64_t deadline = bench_now_us() +
+	uint64_t deadline = bench_common_now_us() +
 	    (uint64_t)b->opt->wait_timeout_s * 1000000u;
 	uint64_t target = b->stored.baseline + b->accepted;
 	bool warned = false;
 
 	for (;;) {
-		uint64_t t = bench_now_us();
+		uint64_t t = bench_common_now_us();
 		int64_t v = smtp_bench_count(b->opt->wait_cmd);
 
 		if (v < 0 && !warned) {
@@ -363,40 +258,27 @@ static int
 smtp_bench_run(struct bench *b)
 {
 	const struct bench_opts *o = b->opt;
-	struct timeval tick_tv = { 0, 100000 };
-	struct event *sigint, *sigterm, *tick;
+	struct bench_common_loop loop;
 	int rc;
 
-	b->base = event_base_new();
-	if (b->base == NULL) {
-		fprintf(stderr, "smtp_bench: event_base_new failed\n");
+	if (bench_common_loop_open(&loop, "smtp_bench", smtp_bench_on_signal,
+	                           smtp_bench_on_tick, b, o->idle > 0) < 0)
 		return -1;
-	}
-	sigint = evsignal_new(b->base, SIGINT, smtp_bench_on_signal, b);
-	sigterm = evsignal_new(b->base, SIGTERM, smtp_bench_on_signal, b);
-	tick = event_new(b->base, -1, EV_PERSIST, smtp_bench_on_tick, b);
-	evsignal_add(sigint, NULL);
-	evsignal_add(sigterm, NULL);
-	if (o->idle > 0)
-		evtimer_add(tick, &tick_tv);
-
+	b->base = loop.base;
 	b->nconns = o->idle > 0 ? o->idle : o->conns;
 	/* An array of pointers: sizeof(struct bench_conn *) is meant. */
 	b->conns = rs_xreallocarray(NULL, b->nconns,
 	                            sizeof(*b->conns)); /* NOLINT */
-	b->t_start_us = bench_now_us();
+	b->t_start_us = bench_common_now_us();
 	for (unsigned i = 0; i < b->nconns; i++)
 		b->conns[i] = bench_conn_new(b, i);
 	rc = b->live > 0 ? event_base_dispatch(b->base) : 0;
-	b->t_end_us = bench_now_us();
+	b->t_end_us = bench_common_now_us();
 
 	for (unsigned i = 0; i < b->nconns; i++)
 		bench_conn_free(&b->conns[i]);
 	RS_FREE(&b->conns);
-	event_free(tick);
-	event_free(sigint);
-	event_free(sigterm);
-	event_base_free(b->base);
+	bench_common_loop_close(&loop);
 	b->base = NULL;
 	return rc < 0 ? -1 : 0;
 }
@@ -411,10 +293,11 @@ main(int argc, char **argv)
 	if (rc != 0)
 		return rc > 0 ? 0 : 2;
 	b.opt = &opt;
-	if (smtp_bench_resolve(&b) < 0)
+	if (bench_common_resolve("smtp_bench", opt.host, opt.port, &b.addr,
+	                         &b.addrlen) < 0)
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
-	smtp_bench_rlimit();
+	(void)bench_common_rlimit();
 	bench_msg_init(&b.msg, opt.size);
 	b.lat_us = rs_xreallocarray(NULL, opt.messages, sizeof(*b.lat_us));
 	if (opt.wait_cmd != NULL && opt.idle == 0) {
