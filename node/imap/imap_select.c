@@ -76,22 +76,36 @@ imap_select_refresh_bulk(struct imap_session *s, struct rs_err *err)
 	                           v->modseq, &gone, &ngone, &complete,
 	                           err) != 0)
 		return -1;
-	if (store_mailbox_index(imap_store(s), s->acct, v->mailbox, v->modseq,
-	                        &ix, err) != 0) {
+	/* With the log trimmed past the view, what is gone is found by
+	 * comparing the view with the whole index instead. */
+	if (store_mailbox_index(imap_store(s), s->acct, v->mailbox,
+	                        complete ? v->modseq : 0, &ix, err) != 0) {
 		free(gone);
 		store_index_free(&ix);
 		return -1;
 	}
-	/* XXX(imap): with !complete the change log was trimmed past the
-	 * view; expunges older than the log are found at the next SELECT. */
-	up = rs_xreallocarray(NULL, ngone + ix.n + 1, sizeof(*up));
-	for (size_t i = 0; i < ngone; i++)
-		up[nu++] = (struct imap_view_update){ .uid = gone[i],
-		                                      .expunged = true };
+	up = rs_xreallocarray(NULL, (complete ? ngone : v->n) + ix.n + 1,
+	                      sizeof(*up));
+	if (complete) {
+		for (size_t i = 0; i < ngone; i++)
+			up[nu++] = (struct imap_view_update){
+				.uid = gone[i], .expunged = true };
+	} else {
+		size_t j = 0;
+
+		for (uint32_t i = 0; i < v->n; i++) {
+			while (j < ix.n && ix.v[j].uid < v->uids[i])
+				j++;
+			if (j == ix.n || ix.v[j].uid != v->uids[i])
+				up[nu++] = (struct imap_view_update){
+					.uid = v->uids[i], .expunged = true };
+		}
+	}
 	for (size_t i = 0; i < ix.n; i++)
-		up[nu++] = (struct imap_view_update){
-			.uid = ix.v[i].uid, .flags = ix.v[i].flags,
-			.modseq = ix.v[i].modseq };
+		if (ix.v[i].modseq > v->modseq)
+			up[nu++] = (struct imap_view_update){
+				.uid = ix.v[i].uid, .flags = ix.v[i].flags,
+				.modseq = ix.v[i].modseq };
 	imap_view_update(v, up, nu, ix.mb.highestmodseq);
 	free(up);
 	free(gone);
@@ -105,15 +119,25 @@ imap_view_refresh(struct imap_session *s, struct rs_err *err)
 	struct imap_view *v = s->view;
 	struct store_change ch[IMAP_CHANGES_BATCH];
 	struct imap_view_update up[IMAP_CHANGES_BATCH];
+	struct store_account_info ai;
 	size_t n = 0, nu = 0;
+	int rc;
 
 	if (v == NULL || !v->stale)
 		return 0;
+	/* A deleted account has no state: its mailbox is found gone below. */
+	rc = store_account_get(imap_store(s), s->acct, &ai, err);
+	if (rc == RS_ENOTFOUND)
+		ai.changes_floor = 0;
+	else if (rc != 0)
+		return -1;
 	if (store_mailbox_changes(imap_store(s), s->acct, v->mailbox,
 	                          v->modseq, ch, IMAP_CHANGES_BATCH, &n,
 	                          err) != 0)
 		return -1;
-	if (n == IMAP_CHANGES_BATCH) {
+	/* Many changes, or a log trimmed past the view (a session selected
+	 * for long in a busy account): compare with the index. */
+	if (n == IMAP_CHANGES_BATCH || ai.changes_floor > v->modseq) {
 		if (imap_select_refresh_bulk(s, err) != 0)
 			return -1;
 		v->stale = false;
@@ -124,9 +148,9 @@ imap_view_refresh(struct imap_session *s, struct rs_err *err)
 		 * loses its log with it, so look for the mailbox itself; a
 		 * rename keeps its id and the view goes on serving it. */
 		struct store_mailbox mb;
-		int rc = store_mailbox_get(imap_store(s), s->acct,
-		                           v->mailbox, &mb, err);
 
+		rc = store_mailbox_get(imap_store(s), s->acct, v->mailbox, &mb,
+		                       err);
 		if (rc == RS_ENOTFOUND) {
 			v->gone = true;
 			return 0;

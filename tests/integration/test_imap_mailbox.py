@@ -378,3 +378,31 @@ def test_qresync_log_trimmed(node_factory):
                  % (uidvalidity, hms))
     assert b" BAD " in t
     r.close()
+
+
+def test_view_refresh_log_trimmed(node_factory):
+    """A session selected while the change log is trimmed past its view
+    still learns every expunge (by comparing with the mailbox index)."""
+    node = node_factory(settings={"store.changes_keep": "8"}).start()
+    node.add_domain("example.test")
+    user = "view-trim@example.test"
+    node.add_user(user)
+    for i in range(10):
+        deliver(node, user, f"m{i}")
+    a = session(node, user)
+    ok(a.cmd(b"SELECT INBOX")[1])
+    b = session(node, user)
+    ok(b.cmd(b"SELECT INBOX")[1])
+    ok(b.cmd(b"STORE 2,5 +FLAGS.SILENT \\Deleted")[1])
+    ok(b.cmd(b"EXPUNGE")[1])
+    b.close()
+    for i in range(30):
+        deliver(node, user, f"n{i}")
+    u, t = a.cmd(b"NOOP")
+    ok(t)
+    assert len([ln for ln in u if ln.endswith(b" EXPUNGE\r\n")]) == 2, u
+    assert b"* 38 EXISTS\r\n" in u, u
+    u, t = a.cmd(b"UID SEARCH UID 1:10")
+    ok(t)
+    assert u == [b"* SEARCH 1 3 4 6 7 8 9 10\r\n"], u
+    a.close()
