@@ -42,8 +42,10 @@ def free_port_base():
 
 
 class Node:
-    def __init__(self, data_dir=None, port_base=None, settings=None):
+    def __init__(self, data_dir=None, port_base=None, settings=None,
+                 bind="127.0.0.1"):
         self.tmp = None
+        self.bind = bind
         if data_dir is None:
             self.tmp = tempfile.mkdtemp(prefix="roost-it-")
             data_dir = os.path.join(self.tmp, "node")
@@ -82,7 +84,7 @@ class Node:
     def start(self, wait=True):
         args = [os.path.join(BIN, "roostd"), "--standalone",
                 "--data-dir", self.data_dir,
-                "--port-base", str(self.port_base), "--bind", "127.0.0.1"]
+                "--port-base", str(self.port_base), "--bind", self.bind]
         for k, v in self.settings.items():
             args += ["--set", f"{k}={v}"]
         self.log = open(self.log_path, "ab")
@@ -93,7 +95,7 @@ class Node:
 
     def wait_healthy(self, timeout=30):
         deadline = time.time() + timeout
-        url = f"http://127.0.0.1:{self.http_port}/healthz"
+        url = f"http://{self.bind}:{self.http_port}/healthz"
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"roostd exited {self.proc.returncode}:\n"
@@ -151,7 +153,7 @@ class Node:
     def roostctl(self, *args, input=None, check=True, token_file=None):
         """Runs roostctl against this node; returns CompletedProcess."""
         cmd = [os.path.join(BIN, "roostctl"),
-               "--node", f"127.0.0.1:{self.http_port}",
+               "--node", f"{self.bind}:{self.http_port}",
                "--token-file", token_file or self.token_file] + list(args)
         r = subprocess.run(cmd, input=input, capture_output=True, text=True,
                            timeout=60)
