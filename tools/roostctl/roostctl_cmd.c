@@ -1,6 +1,7 @@
 /* roostctl_cmd.c: what every command file shares: picking a subcommand,
  * checking its words, connecting, usage errors and the request wrapper
- * that prints failures. The commands themselves are in roostctl_cmd_*.c. */
+ * that prints failures, and the shapes the directory commands repeat
+ * (del, list, --json). The commands themselves are in roostctl_cmd_*.c. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include "lib/rs_mem.h"
 #include "tools/roostctl/roostctl_int.h"
+#include "tools/roostctl/roostctl_out.h"
 
 int
 roostctl_cmd_usage(const char *cmd, const char *fmt, ...)
@@ -156,4 +158,64 @@ roostctl_cmd_lower(const char *s)
 		if (*p >= 'A' && *p <= 'Z')
 			*p = (char)(*p - 'A' + 'a');
 	return d;
+}
+
+int
+roostctl_cmd_del(struct roostctl *ctl, const char *collection,
+                 const char *noun, const char *item)
+{
+	char *path = roostctl_cmd_path(ctl, collection, item, NULL);
+	char *what = rs_xasprintf("delete %s %s", noun, item);
+	char *lower;
+	int rc;
+
+	rc = roostctl_cmd_request(ctl, what, "DELETE", path, NULL, NULL, NULL);
+	if (rc == ROOSTCTL_EXIT_OK) {
+		/* The node answers 204 without a body: show the address as
+		 * it stores it. */
+		lower = roostctl_cmd_lower(item);
+		printf("deleted %s %s\n", noun, lower);
+		free(lower);
+	}
+	free(what);
+	free(path);
+	return rc;
+}
+
+int
+roostctl_cmd_get(struct roostctl *ctl, const struct roostctl_args *a,
+                 const char *what, const char *path, json_t **reply_r)
+{
+	int rc;
+
+	*reply_r = NULL;
+	rc = roostctl_cmd_request(ctl, what, "GET", path, NULL, reply_r, NULL);
+	if (rc == ROOSTCTL_EXIT_OK && roostctl_args_has(a, "json")) {
+		roostctl_out_json(*reply_r);
+		json_decref(*reply_r);
+		*reply_r = NULL;
+	}
+	return rc;
+}
+
+int
+roostctl_cmd_list(struct roostctl *ctl, const struct roostctl_args *a,
+                  const struct roostctl_list *l)
+{
+	struct roostctl_table *t;
+	json_t *reply, *item;
+	size_t i;
+	int rc;
+
+	rc = roostctl_cmd_get(ctl, a, l->what, l->path, &reply);
+	if (reply == NULL)
+		return rc;
+	t = roostctl_out_table_new(l->cols, l->ncols);
+	json_array_foreach(json_object_get(reply, l->member), i, item) {
+		l->row(t, item);
+	}
+	roostctl_out_table_print(t, true, stdout);
+	roostctl_out_table_free(&t);
+	json_decref(reply);
+	return ROOSTCTL_EXIT_OK;
 }

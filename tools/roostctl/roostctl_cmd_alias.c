@@ -55,20 +55,17 @@ roostctl_alias_add(struct roostctl *ctl, const struct roostctl_args *a)
 static int
 roostctl_alias_del(struct roostctl *ctl, const struct roostctl_args *a)
 {
-	char *path = roostctl_cmd_path(ctl, "/aliases", a->pos[0], NULL);
-	char *what = rs_xasprintf("delete alias %s", a->pos[0]);
-	char *addr;
-	int rc;
+	return roostctl_cmd_del(ctl, "/aliases", "alias", a->pos[0]);
+}
 
-	rc = roostctl_cmd_request(ctl, what, "DELETE", path, NULL, NULL, NULL);
-	if (rc == ROOSTCTL_EXIT_OK) {
-		addr = roostctl_cmd_lower(a->pos[0]);
-		printf("deleted alias %s\n", addr);
-		free(addr);
-	}
-	free(what);
-	free(path);
-	return rc;
+static void
+roostctl_alias_row(struct roostctl_table *t, const json_t *al)
+{
+	char *list = roostctl_out_join(json_object_get(al, "targets"));
+
+	roostctl_out_table_add(t, (const char *[]){
+		roostctl_out_str(al, "address"), list });
+	free(list);
 }
 
 static int
@@ -77,32 +74,12 @@ roostctl_alias_list(struct roostctl *ctl, const struct roostctl_args *a)
 	static const struct roostctl_col cols[] = {
 		{ "ADDRESS", false }, { "TARGETS", false },
 	};
-	struct roostctl_table *t;
-	json_t *reply = NULL, *al;
-	size_t i;
-	int rc;
+	static const struct roostctl_list l = {
+		"list aliases", "/aliases", "aliases", cols,
+		ROOSTCTL_NELEM(cols), roostctl_alias_row,
+	};
 
-	rc = roostctl_cmd_request(ctl, "list aliases", "GET", "/aliases", NULL,
-	                          &reply, NULL);
-	if (rc != ROOSTCTL_EXIT_OK)
-		return rc;
-	if (roostctl_args_has(a, "json")) {
-		roostctl_out_json(reply);
-		json_decref(reply);
-		return ROOSTCTL_EXIT_OK;
-	}
-	t = roostctl_out_table_new(cols, ROOSTCTL_NELEM(cols));
-	json_array_foreach(json_object_get(reply, "aliases"), i, al) {
-		char *list = roostctl_out_join(json_object_get(al, "targets"));
-
-		roostctl_out_table_add(t, (const char *[]){
-			roostctl_out_str(al, "address"), list });
-		free(list);
-	}
-	roostctl_out_table_print(t, true, stdout);
-	roostctl_out_table_free(&t);
-	json_decref(reply);
-	return ROOSTCTL_EXIT_OK;
+	return roostctl_cmd_list(ctl, a, &l);
 }
 
 static const struct roostctl_sub roostctl_alias_subs[] = {

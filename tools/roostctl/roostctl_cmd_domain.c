@@ -38,20 +38,18 @@ roostctl_domain_add(struct roostctl *ctl, const struct roostctl_args *a)
 static int
 roostctl_domain_del(struct roostctl *ctl, const struct roostctl_args *a)
 {
-	char *path = roostctl_cmd_path(ctl, "/domains", a->pos[0], NULL);
-	char *what = rs_xasprintf("delete domain %s", a->pos[0]);
-	char *name;
-	int rc;
+	return roostctl_cmd_del(ctl, "/domains", "domain", a->pos[0]);
+}
 
-	rc = roostctl_cmd_request(ctl, what, "DELETE", path, NULL, NULL, NULL);
-	if (rc == ROOSTCTL_EXIT_OK) {
-		name = roostctl_cmd_lower(a->pos[0]);
-		printf("deleted domain %s\n", name);
-		free(name);
-	}
-	free(what);
-	free(path);
-	return rc;
+static void
+roostctl_domain_row(struct roostctl_table *t, const json_t *d)
+{
+	char n[24];
+	const char *row[2] = { roostctl_out_str(d, "name"), n };
+
+	snprintf(n, sizeof(n), "%llu",
+	         (unsigned long long)roostctl_out_u64(d, "accounts"));
+	roostctl_out_table_add(t, row);
 }
 
 static int
@@ -60,33 +58,12 @@ roostctl_domain_list(struct roostctl *ctl, const struct roostctl_args *a)
 	static const struct roostctl_col cols[] = {
 		{ "DOMAIN", false }, { "ACCOUNTS", true },
 	};
-	struct roostctl_table *t;
-	json_t *reply = NULL, *d;
-	size_t i;
-	int rc;
+	static const struct roostctl_list l = {
+		"list domains", "/domains", "domains", cols,
+		ROOSTCTL_NELEM(cols), roostctl_domain_row,
+	};
 
-	rc = roostctl_cmd_request(ctl, "list domains", "GET", "/domains", NULL,
-	                          &reply, NULL);
-	if (rc != ROOSTCTL_EXIT_OK)
-		return rc;
-	if (roostctl_args_has(a, "json")) {
-		roostctl_out_json(reply);
-		json_decref(reply);
-		return ROOSTCTL_EXIT_OK;
-	}
-	t = roostctl_out_table_new(cols, ROOSTCTL_NELEM(cols));
-	json_array_foreach(json_object_get(reply, "domains"), i, d) {
-		char n[24];
-		const char *row[2] = { roostctl_out_str(d, "name"), n };
-
-		snprintf(n, sizeof(n), "%llu",
-		         (unsigned long long)roostctl_out_u64(d, "accounts"));
-		roostctl_out_table_add(t, row);
-	}
-	roostctl_out_table_print(t, true, stdout);
-	roostctl_out_table_free(&t);
-	json_decref(reply);
-	return ROOSTCTL_EXIT_OK;
+	return roostctl_cmd_list(ctl, a, &l);
 }
 
 static const struct roostctl_sub roostctl_domain_subs[] = {

@@ -80,20 +80,13 @@ roostctl_group_add(struct roostctl *ctl, const struct roostctl_args *a)
 static int
 roostctl_group_del(struct roostctl *ctl, const struct roostctl_args *a)
 {
-	char *path = roostctl_cmd_path(ctl, "/groups", a->pos[0], NULL);
-	char *what = rs_xasprintf("delete group %s", a->pos[0]);
-	char *addr;
-	int rc;
+	return roostctl_cmd_del(ctl, "/groups", "group", a->pos[0]);
+}
 
-	rc = roostctl_cmd_request(ctl, what, "DELETE", path, NULL, NULL, NULL);
-	if (rc == ROOSTCTL_EXIT_OK) {
-		addr = roostctl_cmd_lower(a->pos[0]);
-		printf("deleted group %s\n", addr);
-		free(addr);
-	}
-	free(what);
-	free(path);
-	return rc;
+static void
+roostctl_group_member_row(struct roostctl_table *t, const json_t *m)
+{
+	roostctl_out_table_add(t, (const char *[]){ json_string_value(m) });
 }
 
 static int
@@ -102,29 +95,26 @@ roostctl_group_members(struct roostctl *ctl, const struct roostctl_args *a)
 	static const struct roostctl_col cols[] = { { "MEMBER", false } };
 	char *path = roostctl_cmd_path(ctl, "/groups", a->pos[0], NULL);
 	char *what = rs_xasprintf("show group %s", a->pos[0]);
-	struct roostctl_table *t;
-	json_t *g = NULL, *m;
-	size_t i;
-	int rc;
+	const struct roostctl_list l = {
+		what, path, "members", cols, ROOSTCTL_NELEM(cols),
+		roostctl_group_member_row,
+	};
+	int rc = roostctl_cmd_list(ctl, a, &l);
 
-	rc = roostctl_cmd_request(ctl, what, "GET", path, NULL, &g, NULL);
 	free(what);
 	free(path);
-	if (rc != ROOSTCTL_EXIT_OK || roostctl_args_has(a, "json")) {
-		if (rc == ROOSTCTL_EXIT_OK)
-			roostctl_out_json(g);
-		json_decref(g);
-		return rc;
-	}
-	t = roostctl_out_table_new(cols, ROOSTCTL_NELEM(cols));
-	json_array_foreach(json_object_get(g, "members"), i, m) {
-		roostctl_out_table_add(t, (const char *[]){
-			json_string_value(m) });
-	}
-	roostctl_out_table_print(t, true, stdout);
-	roostctl_out_table_free(&t);
-	json_decref(g);
-	return ROOSTCTL_EXIT_OK;
+	return rc;
+}
+
+static void
+roostctl_group_row(struct roostctl_table *t, const json_t *g)
+{
+	char n[24];
+
+	snprintf(n, sizeof(n), "%zu",
+	         json_array_size(json_object_get(g, "members")));
+	roostctl_out_table_add(t, (const char *[]){
+		roostctl_out_str(g, "address"), roostctl_out_str(g, "name"), n });
 }
 
 static int
@@ -133,34 +123,12 @@ roostctl_group_list(struct roostctl *ctl, const struct roostctl_args *a)
 	static const struct roostctl_col cols[] = {
 		{ "ADDRESS", false }, { "NAME", false }, { "MEMBERS", true },
 	};
-	struct roostctl_table *t;
-	json_t *reply = NULL, *g;
-	size_t i;
-	int rc;
+	static const struct roostctl_list l = {
+		"list groups", "/groups", "groups", cols, ROOSTCTL_NELEM(cols),
+		roostctl_group_row,
+	};
 
-	rc = roostctl_cmd_request(ctl, "list groups", "GET", "/groups", NULL,
-	                          &reply, NULL);
-	if (rc != ROOSTCTL_EXIT_OK)
-		return rc;
-	if (roostctl_args_has(a, "json")) {
-		roostctl_out_json(reply);
-		json_decref(reply);
-		return ROOSTCTL_EXIT_OK;
-	}
-	t = roostctl_out_table_new(cols, ROOSTCTL_NELEM(cols));
-	json_array_foreach(json_object_get(reply, "groups"), i, g) {
-		char n[24];
-
-		snprintf(n, sizeof(n), "%zu",
-		         json_array_size(json_object_get(g, "members")));
-		roostctl_out_table_add(t, (const char *[]){
-			roostctl_out_str(g, "address"),
-			roostctl_out_str(g, "name"), n });
-	}
-	roostctl_out_table_print(t, true, stdout);
-	roostctl_out_table_free(&t);
-	json_decref(reply);
-	return ROOSTCTL_EXIT_OK;
+	return roostctl_cmd_list(ctl, a, &l);
 }
 
 static const struct roostctl_sub roostctl_group_subs[] = {

@@ -108,19 +108,13 @@ roostctl_status_run(struct roostctl *ctl, const struct roostctl_args *a)
 		{ "", false }, { "", false },
 	};
 	struct roostctl_table *t;
-	json_t *st = NULL, *v;
+	json_t *st, *v;
 	const char *key;
 	int rc;
 
-	rc = roostctl_cmd_request(ctl, "status", "GET", "/status", NULL, &st,
-	                          NULL);
-	if (rc != ROOSTCTL_EXIT_OK)
+	rc = roostctl_cmd_get(ctl, a, "status", "/status", &st);
+	if (st == NULL)
 		return rc;
-	if (roostctl_args_has(a, "json")) {
-		roostctl_out_json(st);
-		json_decref(st);
-		return ROOSTCTL_EXIT_OK;
-	}
 	t = roostctl_out_table_new(cols, ROOSTCTL_NELEM(cols));
 	for (size_t i = 0; i < ROOSTCTL_NELEM(roostctl_status_known); i++) {
 		key = roostctl_status_known[i];

@@ -117,20 +117,7 @@ roostctl_user_add(struct roostctl *ctl, const struct roostctl_args *a)
 static int
 roostctl_user_del(struct roostctl *ctl, const struct roostctl_args *a)
 {
-	char *path = roostctl_cmd_path(ctl, "/users", a->pos[0], NULL);
-	char *what = rs_xasprintf("delete user %s", a->pos[0]);
-	char *addr;
-	int rc;
-
-	rc = roostctl_cmd_request(ctl, what, "DELETE", path, NULL, NULL, NULL);
-	if (rc == ROOSTCTL_EXIT_OK) {
-		addr = roostctl_cmd_lower(a->pos[0]);
-		printf("deleted user %s\n", addr);
-		free(addr);
-	}
-	free(what);
-	free(path);
-	return rc;
+	return roostctl_cmd_del(ctl, "/users", "user", a->pos[0]);
 }
 
 static int
@@ -164,6 +151,25 @@ roostctl_user_passwd(struct roostctl *ctl, const struct roostctl_args *a)
 	return rc;
 }
 
+static void
+roostctl_user_row(struct roostctl_table *t, const json_t *u)
+{
+	char quota[16], used[16], msgs[24];
+	const char *row[5] = {
+		roostctl_out_str(u, "address"),
+		roostctl_out_str(u, "name"),
+		roostctl_out_quota(roostctl_out_u64(u, "quota"), quota,
+		                   sizeof(quota)),
+		roostctl_args_size_str(roostctl_out_u64(u, "used"), used,
+		                       sizeof(used)),
+		msgs,
+	};
+
+	snprintf(msgs, sizeof(msgs), "%llu",
+	         (unsigned long long)roostctl_out_u64(u, "messages"));
+	roostctl_out_table_add(t, row);
+}
+
 static int
 roostctl_user_list(struct roostctl *ctl, const struct roostctl_args *a)
 {
@@ -172,10 +178,11 @@ roostctl_user_list(struct roostctl *ctl, const struct roostctl_args *a)
 		{ "USED", true }, { "MESSAGES", true },
 	};
 	const char *domain = roostctl_args_get(a, "domain");
-	struct roostctl_table *t;
-	json_t *reply = NULL, *u;
+	struct roostctl_list l = {
+		"list users", NULL, "users", cols, ROOSTCTL_NELEM(cols),
+		roostctl_user_row,
+	};
 	char *path, *e;
-	size_t i;
 	int rc;
 
 	if (domain != NULL) {
@@ -185,37 +192,10 @@ roostctl_user_list(struct roostctl *ctl, const struct roostctl_args *a)
 	} else {
 		path = rs_xstrdup("/users");
 	}
-	rc = roostctl_cmd_request(ctl, "list users", "GET", path, NULL, &reply,
-	                          NULL);
+	l.path = path;
+	rc = roostctl_cmd_list(ctl, a, &l);
 	free(path);
-	if (rc != ROOSTCTL_EXIT_OK)
-		return rc;
-	if (roostctl_args_has(a, "json")) {
-		roostctl_out_json(reply);
-		json_decref(reply);
-		return ROOSTCTL_EXIT_OK;
-	}
-	t = roostctl_out_table_new(cols, ROOSTCTL_NELEM(cols));
-	json_array_foreach(json_object_get(reply, "users"), i, u) {
-		char quota[16], used[16], msgs[24];
-		const char *row[5] = {
-			roostctl_out_str(u, "address"),
-			roostctl_out_str(u, "name"),
-			roostctl_out_quota(roostctl_out_u64(u, "quota"), quota,
-			                   sizeof(quota)),
-			roostctl_args_size_str(roostctl_out_u64(u, "used"),
-			                       used, sizeof(used)),
-			msgs,
-		};
-
-		snprintf(msgs, sizeof(msgs), "%llu",
-		         (unsigned long long)roostctl_out_u64(u, "messages"));
-		roostctl_out_table_add(t, row);
-	}
-	roostctl_out_table_print(t, true, stdout);
-	roostctl_out_table_free(&t);
-	json_decref(reply);
-	return ROOSTCTL_EXIT_OK;
+	return rc;
 }
 
 static int
@@ -228,19 +208,15 @@ roostctl_user_show(struct roostctl *ctl, const struct roostctl_args *a)
 	char *what = rs_xasprintf("show user %s", a->pos[0]);
 	char buf[3][64];
 	struct roostctl_table *t;
-	json_t *u = NULL;
+	json_t *u;
 	uint64_t used;
 	int rc;
 
-	rc = roostctl_cmd_request(ctl, what, "GET", path, NULL, &u, NULL);
+	rc = roostctl_cmd_get(ctl, a, what, path, &u);
 	free(what);
 	free(path);
-	if (rc != ROOSTCTL_EXIT_OK || roostctl_args_has(a, "json")) {
-		if (rc == ROOSTCTL_EXIT_OK)
-			roostctl_out_json(u);
-		json_decref(u);
+	if (u == NULL)
 		return rc;
-	}
 	used = roostctl_out_u64(u, "used");
 	snprintf(buf[0], sizeof(buf[0]), "%s (%llu bytes)",
 	         roostctl_args_size_str(used, buf[1], sizeof(buf[1])),

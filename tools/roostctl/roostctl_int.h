@@ -87,6 +87,39 @@ char *roostctl_cmd_path(struct roostctl *ctl, const char *collection,
  * for lines about entries the answer did not name. */
 char *roostctl_cmd_lower(const char *s);
 
+/* "roostctl X del ITEM": DELETE <collection>/<item>, then "deleted
+ * <noun> <item lowercased>". Returns an exit code. */
+int roostctl_cmd_del(struct roostctl *ctl, const char *collection,
+                     const char *noun, const char *item);
+
+/* GET path (what names it in errors). With --json in a, prints the reply
+ * and *reply_r is NULL; else *reply_r is the reply (returns owned) for
+ * the caller to print for people. Returns an exit code. */
+int roostctl_cmd_get(struct roostctl *ctl, const struct roostctl_args *a,
+                     const char *what, const char *path, json_t **reply_r);
+
+struct roostctl_col;
+struct roostctl_table;
+
+/* Adds the table row of one element of a listing. */
+typedef void roostctl_row_fn(struct roostctl_table *t, const json_t *item);
+
+/* A listing: a GET whose reply holds an array, shown one row an element
+ * under a header. */
+struct roostctl_list {
+	const char                *what;    /* "list aliases": for errors */
+	const char                *path;    /* "/aliases" */
+	const char                *member;  /* the array: "aliases" */
+	const struct roostctl_col *cols;
+	size_t                     ncols;
+	roostctl_row_fn           *row;
+};
+
+/* roostctl_cmd_get, then (without --json) the table of l. Returns an
+ * exit code. */
+int roostctl_cmd_list(struct roostctl *ctl, const struct roostctl_args *a,
+                      const struct roostctl_list *l);
+
 /* roostctl_help.c: usage texts on f; cmd NULL for the overview. Returns
  * 0, or -1 if cmd is no command. */
 int roostctl_help_print(const char *cmd, FILE *f);
