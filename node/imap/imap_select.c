@@ -517,7 +517,7 @@ imap_select_load(struct imap_session *s, const char *name, bool readonly,
 		imap_reply(s, IMAP_NO, "[SERVERBUG] Cannot open the mailbox");
 		return -1;
 	}
-	v = imap_view_new(s->acct, ix.mb.id);
+	v = imap_view_new(s->acct, ix.mb.id, ix.n);
 	v->uidvalidity = ix.mb.uidvalidity;
 	for (size_t i = 0; i < ix.n; i++)
 		imap_view_add_known(v, ix.v[i].uid, ix.v[i].flags,

@@ -12,12 +12,20 @@
 #include "node/notify/notify.h"
 
 struct imap_view *
-imap_view_new(struct store_acct a, uint32_t mailbox)
+imap_view_new(struct store_acct a, uint32_t mailbox, size_t hint)
 {
 	struct imap_view *v = rs_xcalloc(1, sizeof(*v));
 
 	v->acct = a;
 	v->mailbox = mailbox;
+	if (hint > 0 && hint < UINT32_MAX - 64) {
+		/* Room for a few deliveries while selected. */
+		v->cap = (uint32_t)hint + 64;
+		v->uids = rs_xreallocarray(NULL, v->cap, sizeof(*v->uids));
+		v->flags = rs_xreallocarray(NULL, v->cap, sizeof(*v->flags));
+		v->modseqs = rs_xreallocarray(NULL, v->cap,
+		                              sizeof(*v->modseqs));
+	}
 	return v;
 }
 

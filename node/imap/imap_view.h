@@ -89,8 +89,11 @@ struct imap_view_emit_opts {
 
 /* ---- pure part (no store) ---- */
 
-/* An empty view; free with imap_view_free. Never returns NULL. */
-struct imap_view *imap_view_new(struct store_acct a, uint32_t mailbox);
+/* An empty view with room for hint messages (SELECT's count: growing a
+ * 100,000-entry view step by step costs more than filling it); free with
+ * imap_view_free. Never returns NULL. */
+struct imap_view *imap_view_new(struct store_acct a, uint32_t mailbox,
+                                size_t hint);
 /* Unsubscribes and frees *pp, sets it to NULL; NULL-safe. */
 void imap_view_free(struct imap_view **pp);
 
