@@ -93,13 +93,9 @@ imap_server_shutdown(struct imap_server *srv, unsigned grace_ms,
 void
 imap_server_free(struct imap_server **pp)
 {
-	struct imap_server *srv = *pp;
-
-	if (srv == NULL)
-		return;
-	proto_server_free(&srv->ps);
-	free(srv);
-	*pp = NULL;
+	if (*pp != NULL)
+		proto_server_free(&(*pp)->ps);
+	RS_FREE(pp);
 }
 
 unsigned

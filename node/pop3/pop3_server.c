@@ -92,15 +92,12 @@ pop3_server_shutdown(struct pop3_server *srv, unsigned grace_ms,
 void
 pop3_server_free(struct pop3_server **pp)
 {
-	struct pop3_server *srv = *pp;
-
-	if (srv == NULL)
-		return;
 	/* Releasing a session unlocks its maildrop: locks go after. */
-	proto_server_free(&srv->ps);
-	rs_map_free(&srv->locks);
-	free(srv);
-	*pp = NULL;
+	if (*pp != NULL) {
+		proto_server_free(&(*pp)->ps);
+		rs_map_free(&(*pp)->locks);
+	}
+	RS_FREE(pp);
 }
 
 unsigned

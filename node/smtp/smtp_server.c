@@ -96,16 +96,14 @@ smtp_server_shutdown(struct smtp_server *srv, unsigned grace_ms,
 void
 smtp_server_free(struct smtp_server **pp)
 {
-	struct smtp_server *srv = *pp;
-
-	if (srv == NULL)
-		return;
 	/* Sessions waiting for the store stay allocated (they hold a
-	 * reference) and are freed when the completion runs. */
-	proto_server_free(&srv->ps);
-	smtp_policy_free(&srv->policy);
-	free(srv);
-	*pp = NULL;
+	 * reference) and are freed when the completion runs; the policy
+	 * outlives the releases, which call its on_reset. */
+	if (*pp != NULL) {
+		proto_server_free(&(*pp)->ps);
+		smtp_policy_free(&(*pp)->policy);
+	}
+	RS_FREE(pp);
 }
 
 unsigned
