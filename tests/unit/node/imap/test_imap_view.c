@@ -37,7 +37,7 @@ static struct imap_view *
 view_five(void)
 {
 	struct store_acct a = { .part = 1, .id = 7 };
-	struct imap_view *v = imap_view_new(a, 3);
+	struct imap_view *v = imap_view_new(a, 3, 0);
 
 	for (uint32_t i = 1; i <= 5; i++)
 		imap_view_add_known(v, i * 10, i == 1 ? STORE_FLAG_SEEN : 0,
@@ -227,7 +227,7 @@ void
 test_imap_view_empty(void)
 {
 	struct store_acct a = { .part = 1, .id = 7 };
-	struct imap_view *v = imap_view_new(a, 3);
+	struct imap_view *v = imap_view_new(a, 3, 0);
 	struct imap_view_range all = { 1, IMAP_VIEW_STAR };
 	struct imap_view_update u = { 1, false, 0, 5 };
 	uint32_t *uids = NULL;
