@@ -124,7 +124,7 @@ unsigned imap_search_needs(const struct imap_search *prog);
 
 /* Text lookups for one message; 1 found, 0 not, -1 the data could not
  * be read (evaluation fails). needle[0..nlen) is matched as a substring,
- * ASCII case ignored, UTF-8 compared as is (imap_fetch_text.h does this).
+ * case folded as imap_search_text.h says.
  * field: the header field's name (decoded text of every such field), or
  * NULL for the whole header. */
 typedef int imap_search_header_fn(void *arg, const char *field,

@@ -12,8 +12,8 @@
 
 #include "lib/rs_mem.h"
 #include "node/imap/imap_fetch_meta.h"
-#include "node/imap/imap_fetch_text.h"
 #include "node/imap/imap_fetch_util.h"
+#include "node/imap/imap_search_text.h"
 #include "node/imap/imap_seqset.h"
 #include "node/mime/mime_header.h"
 
@@ -86,8 +86,8 @@ imap_search_header(void *arg, const char *field, const char *needle,
 		c->hdr = d;
 		c->hdr_len = mime_header_len(d, got);
 	}
-	return imap_fetch_text_header(c->hdr, c->hdr_len, field, needle,
-	                              nlen) ? 1 : 0;
+	return imap_search_text_header(c->hdr, c->hdr_len, field, needle,
+	                               nlen) ? 1 : 0;
 }
 
 static int
@@ -102,9 +102,9 @@ imap_search_body(void *arg, bool text, const char *needle, size_t nlen)
 	if (c->all == NULL && imap_search_read(c, c->m->size, &c->all,
 	                                       &c->all_len) != 0)
 		return -1;
-	return imap_fetch_text_body(c->all, c->all_len,
-	                            c->fm->have ? &c->fm->sum : NULL, needle,
-	                            nlen) ? 1 : 0;
+	return imap_search_text_body(c->all, c->all_len,
+	                             c->fm->have ? &c->fm->sum : NULL, needle,
+	                             nlen) ? 1 : 0;
 }
 
 /* Evaluates prog on record m (message seq); 1, 0 or -1. With want_meta

@@ -1,7 +1,9 @@
 """IMAP SEARCH, ESEARCH and SORT against a real roostd (RFC 9051 6.4.4,
 RFC 4731, RFC 5256, RFC 7162 MODSEQ): each kind of key, OR/NOT/nesting,
 text in encoded headers and in base64 bodies, ESEARCH RETURN options,
-SORT orders, and bad programs answered BAD."""
+SORT orders, and bad programs answered BAD; BODY/TEXT over bodies in
+other charsets (iso-8859-1 QP, base64 UTF-8, windows-1252), Latin-1
+letters case-folded, and NO [BADCHARSET] for an unknown CHARSET."""
 import base64
 import imaplib
 import re
@@ -32,16 +34,22 @@ MSGS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def box(node):
-    addr = "search@example.test"
+def mailbox(node, addr, msgs):
+    """A new user's INBOX holding msgs ((flags, date, message) each),
+    selected."""
     node.add_user(addr)
     m = imaplib.IMAP4("127.0.0.1", node.imap_port)
     m.login(addr, roost.PASSWORD)
-    for flags, date, msg in MSGS:
+    for flags, date, msg in msgs:
         typ, _ = m.append("INBOX", flags, date, msg)
         assert typ == "OK"
     m.select("INBOX")
+    return m
+
+
+@pytest.fixture(scope="module")
+def box(node):
+    m = mailbox(node, "search@example.test", MSGS)
     yield m
     m.logout()
 
@@ -191,3 +199,67 @@ def test_sort_bad(box):
             box.sort(crit, "UTF-8", "ALL")
     typ, data = box.uid("SORT", "(REVERSE SIZE)", "UTF-8", "UNSEEN")
     assert typ == "OK" and data[0].split() == [b"2", b"3"]
+
+
+CHARSET_MSGS = [
+    # iso-8859-1, quoted-printable: "café" is "caf=E9".
+    b"From: a@example.test\r\nSubject: latin\r\nMIME-Version: 1.0\r\n"
+    b"Content-Type: text/plain; charset=iso-8859-1\r\n"
+    b"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+    b"Un caf=E9 cr=E8me, CAF=C9 NOIR.\r\n",
+    # utf-8, base64.
+    b"From: b@example.test\r\nSubject: utf8\r\nMIME-Version: 1.0\r\n"
+    b"Content-Type: text/plain; charset=\"UTF-8\"\r\n"
+    b"Content-Transfer-Encoding: base64\r\n\r\n" +
+    base64.encodebytes("Grüße aus München".encode("utf-8"))
+    .replace(b"\n", b"\r\n"),
+    # windows-1252 in a multipart, 8bit; encoded-word subject.
+    b"From: c@example.test\r\n"
+    b"Subject: =?iso-8859-1?q?=C9t=E9_=E0_Paris?=\r\nMIME-Version: 1.0\r\n"
+    b"Content-Type: multipart/mixed; boundary=XX\r\n\r\n--XX\r\n"
+    b"Content-Type: text/plain; charset=windows-1252\r\n"
+    b"Content-Transfer-Encoding: 8bit\r\n\r\n"
+    b"\x93quoted\x94 na\xefve\r\n--XX--\r\n",
+]
+
+
+@pytest.fixture(scope="module")
+def cbox(node):
+    m = mailbox(node, "searchcs@example.test",
+                [(None, None, msg) for msg in CHARSET_MSGS])
+    yield m
+    m.logout()
+
+
+def usearch(m, key, text):
+    """SEARCH CHARSET UTF-8 key {n}text (a literal)."""
+    m.literal = text.encode("utf-8")
+    typ, data = m.search("UTF-8", key)
+    assert typ == "OK", data
+    return [int(x) for x in data[0].split()]
+
+
+@pytest.mark.parametrize("key,text,want", [
+    ("BODY", "café", [1]),           # iso-8859-1 QP
+    ("BODY", "CAFÉ", [1]),           # Latin-1 letters folded
+    ("BODY", "crème", [1]),
+    ("BODY", "caf", [1]),
+    ("BODY", "grüße", [2]),          # utf-8 base64
+    ("BODY", "MÜNCHEN", [2]),
+    ("TEXT", "münchen", [2]),
+    ("BODY", "“quoted”", [3]),       # windows-1252 quotes
+    ("BODY", "naïve", [3]),
+    ("SUBJECT", "été à paris", [3]),  # RFC 2047, iso-8859-1
+    ("BODY", "cafe", []),
+    ("BODY", "CAFÉ CRÈME", [1]),     # upper needle, lower text
+    ("BODY", "Grüße AUS", [2]),
+])
+def test_search_charset_body(cbox, key, text, want):
+    assert usearch(cbox, key, text) == want
+
+
+def test_search_badcharset(cbox):
+    typ, data = cbox._simple_command("SEARCH", "CHARSET", "X-UNKNOWN",
+                                     "BODY", "x")
+    assert typ == "NO"
+    assert b"BADCHARSET" in data[-1], data
