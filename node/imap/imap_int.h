@@ -34,6 +34,7 @@ struct imap_limits {
 	                               * IDLE (RFC 9051 5.4: >= 30 min) */
 	unsigned max_errors;          /* imap.max_errors: BADs before BYE */
 	unsigned max_auth_failures;   /* imap.max_auth_failures */
+	unsigned search_threads;      /* imap.search_threads: 1-2 */
 	uint64_t max_message;         /* APPENDLIMIT (smtp.max_message_size) */
 	struct imap_parser_limits parser; /* imap.max_line, imap.max_literal */
 };
@@ -43,6 +44,8 @@ struct imap_server {
 	/* owns: listener, admission, the sessions, graceful stop */
 	struct proto_server *ps;
 	struct imap_limits   limits;
+	struct worker_pool  *search_pool; /* owns: SEARCH off the loop
+	                                   * (imap.search_threads) */
 };
 
 /* RFC 9051 section 3: the connection states, as bits so that a command

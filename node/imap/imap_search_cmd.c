@@ -4,13 +4,16 @@
  * iterator (no summaries, no bodies unless a key needs them: a program
  * on flags, dates, sizes or sets reads only the small message records);
  * header and body text are read per message, on demand, through the
- * evaluator's callbacks. The program is evaluated as the command runs.
+ * evaluator's callbacks. A SEARCH whose program reads headers or bodies
+ * runs on the IMAP search pool (see "SEARCH on the search pool"); the
+ * others, and SORT, run on the loop as the command runs.
  * RETURN (SAVE) keeps the UIDs found in the session for "$" (RFC 5182). */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/rs_mem.h"
+#include "node/core/worker.h"
 #include "node/imap/imap_fetch_meta.h"
 #include "node/imap/imap_fetch_util.h"
 #include "node/imap/imap_search_text.h"
@@ -21,7 +24,8 @@
 
 /* The current message while the program is evaluated. */
 struct imap_search_cur {
-	struct imap_session *s;
+	struct store *st;              /* borrowed: reads are thread-safe */
+	uint32_t part;
 	const struct store_msg *m;
 	struct imap_fetch_meta *fm;
 	bool     meta_ok;              /* fm loaded */
@@ -39,7 +43,7 @@ imap_search_load_meta(struct imap_search_cur *c)
 	if (c->meta_ok)
 		return 0;
 	rs_err_clear(&err);
-	if (imap_fetch_meta_load(c->fm, imap_store(c->s), c->s->acct.part,
+	if (imap_fetch_meta_load(c->fm, c->st, c->part,
 	                         c->m->blob, c->m->size, c->m->meta,
 	                         c->m->meta != NULL ? c->m->meta_len : 0,
 	                         &err) != 0)
@@ -59,7 +63,7 @@ imap_search_read(struct imap_search_cur *c, uint64_t len, uint8_t **out_r,
 		len = IMAP_SEARCH_BODY_MAX;
 	d = rs_xmalloc((size_t)len + 1);
 	rs_err_clear(&err);
-	if (store_blob_read(imap_store(c->s), c->s->acct.part, c->m->blob, 0,
+	if (store_blob_read(c->st, c->part, c->m->blob, 0,
 	                    d, (size_t)len, got_r, &err) != 0) {
 		free(d);
 		return -1;
@@ -110,11 +114,13 @@ imap_search_body(void *arg, bool text, const char *needle, size_t nlen)
 /* Evaluates prog on record m (message seq); 1, 0 or -1. With want_meta
  * a match leaves the summary loaded in fm. */
 static int
-imap_search_one(struct imap_session *s, const struct imap_search *prog,
-                unsigned needs, const struct store_msg *m, uint32_t seq,
+imap_search_one(struct store *st, uint32_t part,
+                const struct imap_search *prog, unsigned needs,
+                const struct store_msg *m, uint32_t seq,
                 struct imap_fetch_meta *fm, bool want_meta)
 {
-	struct imap_search_cur c = { .s = s, .m = m, .fm = fm };
+	struct imap_search_cur c = { .st = st, .part = part, .m = m,
+	                             .fm = fm };
 	struct imap_search_msg sm;
 	int rc;
 
@@ -171,7 +177,8 @@ imap_search_walk__run(struct imap_session *s, struct imap_search *prog,
 		 * numbered: they are not searched (RFC 9051 7.5.1). */
 		if (seq == 0)
 			continue;
-		r = imap_search_one(s, prog, needs, &m, seq, &fm, want_meta);
+		r = imap_search_one(imap_store(s), s->acct.part, prog, needs,
+		                    &m, seq, &fm, want_meta);
 		if (r < 0) {
 			rc = rs_err_set(err, RS_EIO, "message %" PRIu32
 			                " unreadable", m.uid);
@@ -301,12 +308,180 @@ imap_search_walk__bad(struct imap_session *s, const struct rs_err *err)
 		           "Invalid search program");
 }
 
+/* The reply to SEARCH once the walk ran (rc 0) or failed (-1, err). */
+static void
+imap_search_answer(struct imap_session *s, bool uid,
+                   const struct imap_search *prog,
+                   const struct imap_search_res *r, int rc,
+                   const struct rs_err *err)
+{
+	if (rc != 0) {
+		rs_logc(&s->log, RS_LOG_WARN, "imap.search_failed",
+		        "error=\"%s\"", err->msg);
+		/* RFC 5182 2.1: a failed SAVE leaves "$" empty. */
+		if ((prog->ret & IMAP_SEARCH_RET_SAVE) != 0)
+			imap_seqset_free(&s->saved);
+		imap_reply(s, IMAP_NO, "[SERVERBUG] SEARCH failed");
+		return;
+	}
+	if ((prog->ret & IMAP_SEARCH_RET_SAVE) != 0)
+		imap_search_save(s, prog->ret, r);
+	/* SAVE alone answers nothing but the tagged OK (RFC 5182 2.4);
+	 * IMAP4rev2 answers ESEARCH only (RFC 9051 7.3.4). */
+	if (prog->ret != IMAP_SEARCH_RET_SAVE) {
+		if (prog->esearch || (s->enabled & IMAP_EXT_REV2) != 0)
+			imap_search_esearch(s, prog, r);
+		else
+			imap_search_plain(s, prog, r);
+	}
+	imap_reply(s, IMAP_OK, "%sSEARCH completed", uid ? "UID " : "");
+}
+
+/* ---- SEARCH on the search pool ----
+ * A program that reads headers or bodies runs on srv->search_pool: the
+ * job owns copies of all it reads (the view's UIDs, "$", the program)
+ * and the store handle (reads are thread-safe); it returns the UIDs that
+ * matched. Back on the loop they are numbered with the session's view as
+ * it is then: a message expunged meanwhile drops out. Programs on flags,
+ * dates, sizes and sets stay on the loop: they read only the small
+ * records, one iterator, no blobs. */
+struct imap_search_job {
+	struct imap_session *s;        /* ref held; touched on the loop only */
+	struct store *st;              /* borrowed */
+	struct store_acct acct;
+	uint32_t mailbox;
+	struct imap_view snap;         /* uids (owned) and n only: the
+	                                * view's numbering when it started */
+	struct imap_seqset saved;      /* owns: a copy of "$" */
+	struct imap_search *prog;      /* owns */
+	bool uid;
+	struct imap_search_res hits;   /* UIDs found, in u */
+	int rc;
+	struct rs_err err;
+};
+
+static void
+imap_search_job_hit(void *arg, const struct store_msg *m, uint32_t seq,
+                    struct imap_fetch_meta *fm)
+{
+	struct imap_search_job *j = arg;
+
+	imap_search_hit(&j->hits, m, seq, fm);
+}
+
+/* On a pool thread: no session, no loop. */
+static void
+imap_search_job_work(void *arg)
+{
+	struct imap_search_job *j = arg;
+	unsigned needs = imap_search_needs(j->prog);
+	struct imap_fetch_meta fm;
+	struct store_msg_iter *it;
+	struct store_msg m;
+	int rc;
+
+	imap_fetch_meta_init(&fm);
+	it = store_msg_iter_open(j->st, j->acct, j->mailbox, 1,
+	                         STORE_ITER_META);
+	while ((rc = store_msg_iter_next(it, &m, &j->err)) == 1) {
+		uint32_t seq = imap_view_seq(&j->snap, m.uid);
+		int r;
+
+		if (seq == 0)
+			continue;
+		r = imap_search_one(j->st, j->acct.part, j->prog, needs, &m,
+		                    seq, &fm, false);
+		if (r < 0) {
+			rc = rs_err_set(&j->err, RS_EIO, "message %" PRIu32
+			                " unreadable", m.uid);
+			break;
+		}
+		if (r == 1)
+			imap_search_job_hit(j, &m, seq, NULL);
+	}
+	store_msg_iter_free(&it);
+	imap_fetch_meta_free(&fm);
+	j->rc = rc < 0 ? -1 : 0;
+}
+
+static void
+imap_search_job_free(struct imap_search_job *j)
+{
+	free(j->snap.uids);
+	imap_seqset_free(&j->saved);
+	imap_search_free(&j->prog);
+	free(j->hits.v);
+	free(j->hits.u);
+	free(j);
+}
+
+/* Back on the loop; may run after the client left. */
+static void
+imap_search_job_done(void *arg)
+{
+	struct imap_search_job *j = arg;
+	struct imap_session *s = j->s;
+	struct imap_search_res *r = &j->hits;
+
+	if (!imap_session_closed(s)) {
+		size_t k = 0;
+
+		/* Renumber with the view as it is now. */
+		for (size_t i = 0; i < r->n; i++) {
+			uint32_t seq = imap_view_seq(s->view, r->u[i]);
+
+			if (seq == 0)
+				continue;
+			r->u[k] = r->u[i];
+			r->v[k++] = j->uid ? r->u[i] : seq;
+		}
+		r->n = k;
+		imap_search_answer(s, j->uid, j->prog, r, j->rc, &j->err);
+		imap_cmd_finish(s);
+	}
+	imap_search_job_free(j);
+	imap_session_unref(s);
+}
+
+static void
+imap_search_start(struct imap_session *s, struct imap_search *prog, bool uid)
+{
+	struct imap_search_job *j = rs_xcalloc(1, sizeof(*j));
+	const struct imap_view *v = s->view;
+
+	j->s = s;
+	j->st = imap_store(s);
+	j->acct = s->acct;
+	j->mailbox = v->mailbox;
+	j->snap.n = v->n;
+	j->snap.uids = rs_xreallocarray(NULL, v->n > 0 ? v->n : 1,
+	                                sizeof(*j->snap.uids));
+	if (v->n > 0)
+		memcpy(j->snap.uids, v->uids, v->n * sizeof(*v->uids));
+	if (s->saved.n > 0) {
+		j->saved.r = rs_xreallocarray(NULL, s->saved.n,
+		                              sizeof(*j->saved.r));
+		memcpy(j->saved.r, s->saved.r,
+		       s->saved.n * sizeof(*j->saved.r));
+		j->saved.n = s->saved.n;
+	}
+	j->prog = prog;
+	j->uid = uid;
+	rs_err_clear(&j->err);
+	imap_search_resolve(prog, v->n, v->n > 0 ? v->uids[v->n - 1] : 0,
+	                    &j->saved);
+	imap_session_ref(s);
+	worker_pool_run(s->srv->search_pool, imap_search_job_work,
+	                imap_search_job_done, j, imap_exec(s));
+}
+
 int
 imap_search_cmd__run(struct imap_session *s, const struct imap_cmd *cmd)
 {
 	struct imap_search_res r = { .uid = cmd->uid };
 	struct imap_search *prog = NULL;
 	struct rs_err err;
+	int rc;
 
 	rs_err_clear(&err);
 	if (imap_search_parse(cmd->args, cmd->nargs, &prog, &err) != 0) {
@@ -316,29 +491,13 @@ imap_search_cmd__run(struct imap_session *s, const struct imap_cmd *cmd)
 	}
 	if (prog->uses_modseq)
 		s->enabled |= IMAP_EXT_CONDSTORE;     /* RFC 7162 3.1 */
-	if (imap_search_walk__run(s, prog, false, imap_search_hit, &r,
-	                          &err) != 0) {
-		rs_logc(&s->log, RS_LOG_WARN, "imap.search_failed",
-		        "error=\"%s\"", err.msg);
-		/* RFC 5182 2.1: a failed SAVE leaves "$" empty. */
-		if ((prog->ret & IMAP_SEARCH_RET_SAVE) != 0)
-			imap_seqset_free(&s->saved);
-		imap_reply(s, IMAP_NO, "[SERVERBUG] SEARCH failed");
-	} else {
-		if ((prog->ret & IMAP_SEARCH_RET_SAVE) != 0)
-			imap_search_save(s, prog->ret, &r);
-		/* SAVE alone answers nothing but the tagged OK (RFC 5182
-		 * 2.4); IMAP4rev2 answers ESEARCH only (RFC 9051 7.3.4). */
-		if (prog->ret != IMAP_SEARCH_RET_SAVE) {
-			if (prog->esearch ||
-			    (s->enabled & IMAP_EXT_REV2) != 0)
-				imap_search_esearch(s, prog, &r);
-			else
-				imap_search_plain(s, prog, &r);
-		}
-		imap_reply(s, IMAP_OK, "%sSEARCH completed",
-		           cmd->uid ? "UID " : "");
+	if ((imap_search_needs(prog) & (IMAP_SEARCH_NEED_HEADER |
+	                                IMAP_SEARCH_NEED_BODY)) != 0) {
+		imap_search_start(s, prog, cmd->uid);
+		return IMAP_RUN_ASYNC;
 	}
+	rc = imap_search_walk__run(s, prog, false, imap_search_hit, &r, &err);
+	imap_search_answer(s, cmd->uid, prog, &r, rc, &err);
 	free(r.v);
 	free(r.u);
 	imap_search_free(&prog);

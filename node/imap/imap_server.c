@@ -10,6 +10,7 @@
 #include "lib/rs_mem.h"
 #include "node/core/node_ctx.h"
 #include "node/core/proto_server.h"
+#include "node/core/worker.h"
 #include "node/imap/imap_int.h"
 
 static int
@@ -49,6 +50,8 @@ imap_server_config(struct imap_server *srv, const struct rs_config *c,
 	                         &srv->limits.max_errors, err) != 0 ||
 	    proto_server_cfg_u32(c, "imap.max_auth_failures", 3, 1, 1000,
 	                         &srv->limits.max_auth_failures, err) != 0 ||
+	    proto_server_cfg_u32(c, "imap.search_threads", 2, 1, 2,
+	                         &srv->limits.search_threads, err) != 0 ||
 	    /* IDLE keeps a connection per client and folder watched. */
 	    proto_server_cfg_conns(c, "imap", 20000, 1000, pl, err) != 0)
 		return -1;
@@ -74,6 +77,7 @@ imap_server_new(struct node_ctx *n, struct imap_server **r,
 		free(srv);
 		return -1;
 	}
+	srv->search_pool = worker_pool_new(srv->limits.search_threads);
 	rs_log(RS_LOG_INFO, "imap.listen", "addr=%s:%u timeout_ms=%" PRIu64
 	       " max_connections=%u max_connections_per_ip=%u max_line=%zu "
 	       "max_literal=%" PRIu64, n->bind, pl.port, srv->limits.timeout_ms,
@@ -93,8 +97,13 @@ imap_server_shutdown(struct imap_server *srv, unsigned grace_ms,
 void
 imap_server_free(struct imap_server **pp)
 {
-	if (*pp != NULL)
+	if (*pp != NULL) {
+		/* Searches end; their completions, posted to the loop, run
+		 * (and release their sessions' refs) while the server is. */
+		worker_pool_free(&(*pp)->search_pool);
+		event_base_loop((*pp)->node->base, EVLOOP_NONBLOCK);
 		proto_server_free(&(*pp)->ps);
+	}
 	RS_FREE(pp);
 }
 

@@ -263,3 +263,70 @@ def test_search_badcharset(cbox):
                                      "BODY", "x")
     assert typ == "NO"
     assert b"BADCHARSET" in data[-1], data
+
+
+@pytest.fixture(scope="module")
+def bigbox(node):
+    """200 messages of ~200 KB: a SEARCH BODY over them takes a while."""
+    line = b"lorem ipsum dolor sit amet consectetur adipiscing elit " * 2
+    body = (line.rstrip() + b"\r\n") * 1800
+    msg = (b"From: big@example.test\r\nSubject: big\r\n\r\n" + body)
+    m = mailbox(node, "searchbig@example.test",
+                [(None, None, msg)] * 200)
+    yield m
+    m.logout()
+
+
+def raw_selected(node, addr):
+    """A plain socket (and its reader) logged in with INBOX selected."""
+    import socket
+    raw = socket.create_connection(("127.0.0.1", node.imap_port))
+    f = raw.makefile("rb")
+    f.readline()
+    raw.sendall(b"a LOGIN " + addr.encode() + b" " +
+                roost.PASSWORD.encode() + b"\r\na SELECT INBOX\r\n")
+    while not f.readline().startswith(b"a OK [READ-WRITE]"):
+        pass
+    return raw, f
+
+
+def test_search_off_the_loop(node, bigbox):
+    """While one session's SEARCH BODY reads every body, another's NOOP
+    and FETCH on the same node answer at once."""
+    import time
+    other = imaplib.IMAP4("127.0.0.1", node.imap_port)
+    other.login("searchbig@example.test", roost.PASSWORD)
+    other.select("INBOX")
+    raw, f = raw_selected(node, "searchbig@example.test")
+    t0 = time.monotonic()
+    raw.sendall(b"s SEARCH BODY nowhere-to-be-found\r\n")
+    time.sleep(0.05)
+    lat = []
+    for _ in range(3):
+        t = time.monotonic()
+        assert other.noop()[0] == "OK"
+        assert other.fetch("1", "(FLAGS)")[0] == "OK"
+        lat.append(time.monotonic() - t)
+    while True:
+        ln = f.readline()
+        assert ln, "connection closed"
+        if ln.startswith(b"s "):
+            break
+    took = time.monotonic() - t0
+    assert ln.startswith(b"s OK"), ln
+    assert max(lat) < took / 4, (lat, took)
+    raw.close()
+    other.logout()
+
+
+def test_search_client_leaves(node, bigbox):
+    """A session that disconnects while its SEARCH runs is released once
+    the search ends; the node keeps serving."""
+    import time
+    raw, f = raw_selected(node, "searchbig@example.test")
+    raw.sendall(b"s SEARCH TEXT nowhere\r\nl LOGOUT\r\n")
+    raw.close()
+    time.sleep(0.1)
+    typ, data = bigbox.search(None, "SUBJECT", "big")
+    assert typ == "OK" and len(data[0].split()) == 200
+    assert node.alive()
