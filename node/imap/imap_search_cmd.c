@@ -5,8 +5,9 @@
  * on flags, dates, sizes or sets reads only the small message records);
  * header and body text are read per message, on demand, through the
  * evaluator's callbacks. A SEARCH whose program reads headers or bodies
- * runs on the IMAP search pool (see "SEARCH on the search pool"); the
- * others, and SORT, run on the loop as the command runs.
+ * runs on the IMAP search pool (see "SEARCH on the search pool", and
+ * imap_search_job.h, which SORT uses too); the others run on the loop as
+ * the command runs.
  * RETURN (SAVE) keeps the UIDs found in the session for "$" (RFC 5182). */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "node/core/worker.h"
 #include "node/imap/imap_fetch_meta.h"
 #include "node/imap/imap_fetch_util.h"
+#include "node/imap/imap_search_job.h"
 #include "node/imap/imap_search_text.h"
 #include "node/imap/imap_seqset.h"
 #include "node/mime/mime_header.h"
@@ -354,20 +356,15 @@ struct imap_search_job {
 	                                * view's numbering when it started */
 	struct imap_seqset saved;      /* owns: a copy of "$" */
 	struct imap_search *prog;      /* owns */
-	bool uid;
-	struct imap_search_res hits;   /* UIDs found, in u */
+	bool want_meta;
+	imap_search_walk_fn *fn;
+	imap_search_job_end_fn *end;
+	imap_search_job_done_fn *done;
+	void (*free_fn)(void *arg);
+	void *arg;
 	int rc;
 	struct rs_err err;
 };
-
-static void
-imap_search_job_hit(void *arg, const struct store_msg *m, uint32_t seq,
-                    struct imap_fetch_meta *fm)
-{
-	struct imap_search_job *j = arg;
-
-	imap_search_hit(&j->hits, m, seq, fm);
-}
 
 /* On a pool thread: no session, no loop. */
 static void
@@ -380,6 +377,8 @@ imap_search_job_work(void *arg)
 	struct store_msg m;
 	int rc;
 
+	if (j->want_meta)
+		needs |= IMAP_SEARCH_NEED_META;
 	imap_fetch_meta_init(&fm);
 	it = store_msg_iter_open(j->st, j->acct, j->mailbox, 1,
 	                         STORE_ITER_META);
@@ -390,29 +389,20 @@ imap_search_job_work(void *arg)
 		if (seq == 0)
 			continue;
 		r = imap_search_one(j->st, j->acct.part, j->prog, needs, &m,
-		                    seq, &fm, false);
+		                    seq, &fm, j->want_meta);
 		if (r < 0) {
 			rc = rs_err_set(&j->err, RS_EIO, "message %" PRIu32
 			                " unreadable", m.uid);
 			break;
 		}
 		if (r == 1)
-			imap_search_job_hit(j, &m, seq, NULL);
+			j->fn(j->arg, &m, seq, j->want_meta ? &fm : NULL);
 	}
 	store_msg_iter_free(&it);
 	imap_fetch_meta_free(&fm);
 	j->rc = rc < 0 ? -1 : 0;
-}
-
-static void
-imap_search_job_free(struct imap_search_job *j)
-{
-	free(j->snap.uids);
-	imap_seqset_free(&j->saved);
-	imap_search_free(&j->prog);
-	free(j->hits.v);
-	free(j->hits.u);
-	free(j);
+	if (j->rc == 0 && j->end != NULL)
+		j->end(j->arg);
 }
 
 /* Back on the loop; may run after the client left. */
@@ -421,30 +411,25 @@ imap_search_job_done(void *arg)
 {
 	struct imap_search_job *j = arg;
 	struct imap_session *s = j->s;
-	struct imap_search_res *r = &j->hits;
 
 	if (!imap_session_closed(s)) {
-		size_t k = 0;
-
-		/* Renumber with the view as it is now. */
-		for (size_t i = 0; i < r->n; i++) {
-			uint32_t seq = imap_view_seq(s->view, r->u[i]);
-
-			if (seq == 0)
-				continue;
-			r->u[k] = r->u[i];
-			r->v[k++] = j->uid ? r->u[i] : seq;
-		}
-		r->n = k;
-		imap_search_answer(s, j->uid, j->prog, r, j->rc, &j->err);
+		j->done(s, j->arg, j->rc, &j->err);
 		imap_cmd_finish(s);
 	}
-	imap_search_job_free(j);
+	j->free_fn(j->arg);
+	free(j->snap.uids);
+	imap_seqset_free(&j->saved);
+	imap_search_free(&j->prog);
+	free(j);
 	imap_session_unref(s);
 }
 
-static void
-imap_search_start(struct imap_session *s, struct imap_search *prog, bool uid)
+void
+imap_search_job_start(struct imap_session *s, struct imap_search *prog,
+                      bool want_meta, imap_search_walk_fn *fn,
+                      imap_search_job_end_fn *end,
+                      imap_search_job_done_fn *done,
+                      void (*free_fn)(void *arg), void *arg)
 {
 	struct imap_search_job *j = rs_xcalloc(1, sizeof(*j));
 	const struct imap_view *v = s->view;
@@ -466,13 +451,56 @@ imap_search_start(struct imap_session *s, struct imap_search *prog, bool uid)
 		j->saved.n = s->saved.n;
 	}
 	j->prog = prog;
-	j->uid = uid;
+	j->want_meta = want_meta;
+	j->fn = fn;
+	j->end = end;
+	j->done = done;
+	j->free_fn = free_fn;
+	j->arg = arg;
 	rs_err_clear(&j->err);
 	imap_search_resolve(prog, v->n, v->n > 0 ? v->uids[v->n - 1] : 0,
 	                    &j->saved);
 	imap_session_ref(s);
 	worker_pool_run(s->srv->search_pool, imap_search_job_work,
 	                imap_search_job_done, j, imap_exec(s));
+}
+
+/* SEARCH's part: the job found UIDs; number them with the view as it is
+ * now (a message expunged meanwhile drops out). */
+struct imap_search_async {
+	struct imap_search_res r;      /* first: imap_search_hit's arg */
+	struct imap_search *prog;      /* borrowed: the job's */
+	bool uid;
+};
+
+static void
+imap_search_async_done(struct imap_session *s, void *arg, int rc,
+                       const struct rs_err *err)
+{
+	struct imap_search_async *a = arg;
+	struct imap_search_res *r = &a->r;
+	size_t k = 0;
+
+	for (size_t i = 0; i < r->n; i++) {
+		uint32_t seq = imap_view_seq(s->view, r->u[i]);
+
+		if (seq == 0)
+			continue;
+		r->u[k] = r->u[i];
+		r->v[k++] = a->uid ? r->u[i] : seq;
+	}
+	r->n = k;
+	imap_search_answer(s, a->uid, a->prog, r, rc, err);
+}
+
+static void
+imap_search_async_free(void *arg)
+{
+	struct imap_search_async *a = arg;
+
+	free(a->r.v);
+	free(a->r.u);
+	free(a);
 }
 
 int
@@ -493,7 +521,13 @@ imap_search_cmd__run(struct imap_session *s, const struct imap_cmd *cmd)
 		s->enabled |= IMAP_EXT_CONDSTORE;     /* RFC 7162 3.1 */
 	if ((imap_search_needs(prog) & (IMAP_SEARCH_NEED_HEADER |
 	                                IMAP_SEARCH_NEED_BODY)) != 0) {
-		imap_search_start(s, prog, cmd->uid);
+		struct imap_search_async *a = rs_xcalloc(1, sizeof(*a));
+
+		a->prog = prog;
+		a->uid = cmd->uid;
+		imap_search_job_start(s, prog, false, imap_search_hit, NULL,
+		                      imap_search_async_done,
+		                      imap_search_async_free, a);
 		return IMAP_RUN_ASYNC;
 	}
 	rc = imap_search_walk__run(s, prog, false, imap_search_hit, &r, &err);

@@ -1,7 +1,9 @@
 /* imap_sort.c: SORT and UID SORT (RFC 5256 with RFC 5957 DISPLAYFROM and
  * DISPLAYTO): the messages that match the program, ordered by the sort
  * keys of their MIME summaries (imap_fetch_sort.c), ties by sequence
- * number. Answers "* SORT ..." in one piece. */
+ * number. Answers "* SORT ..." in one piece. Every SORT reads the
+ * summaries, so every SORT runs on the IMAP search pool
+ * (imap_search_job.h). */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,11 +11,16 @@
 #include "lib/rs_mem.h"
 #include "node/imap/imap_fetch_sort.h"
 #include "node/imap/imap_fetch_util.h"
+#include "node/imap/imap_search_job.h"
 
 struct imap_sort_res {
 	struct imap_fetch_sort_rec *v;    /* owns */
 	char   **pool;                     /* owns: each record's strings */
 	size_t   n, cap;
+	/* On the search pool: the criteria, and UID SORT or not. */
+	struct imap_fetch_sort_crit crit[IMAP_FETCH_SORT_CRIT_MAX];
+	size_t   ncrit;
+	bool     uid;
 };
 
 /* Copies the six strings of a record into one allocation. */
@@ -84,47 +91,77 @@ imap_sort_free(struct imap_sort_res *r)
 	free(r->v);
 }
 
+/* Back on the loop: "* SORT ..." and the tagged reply; sequence numbers
+ * come from the view as it is now (a message expunged meanwhile drops
+ * out). */
+static void
+imap_sort_done(struct imap_session *s, void *arg, int rc,
+               const struct rs_err *err)
+{
+	struct imap_sort_res *r = arg;
+	struct evbuffer *out = imap_out(s);
+
+	if (rc != 0) {
+		rs_logc(&s->log, RS_LOG_WARN, "imap.sort_failed",
+		        "error=\"%s\"", err->msg);
+		imap_reply(s, IMAP_NO, "[SERVERBUG] SORT failed");
+		return;
+	}
+	evbuffer_add(out, "* SORT", 6);
+	for (size_t i = 0; i < r->n; i++) {
+		uint32_t seq = imap_view_seq(s->view, r->v[i].uid);
+
+		if (seq != 0)
+			evbuffer_add_printf(out, " %" PRIu32, r->uid ?
+			                    r->v[i].uid : seq);
+	}
+	evbuffer_add(out, "\r\n", 2);
+	imap_reply(s, IMAP_OK, "%sSORT completed", r->uid ? "UID " : "");
+}
+
+/* On the search pool, after the walk. */
+static void
+imap_sort_end(void *arg)
+{
+	struct imap_sort_res *r = arg;
+
+	imap_fetch_sort(r->v, r->n, r->crit, r->ncrit);
+}
+
+static void
+imap_sort_release(void *arg)
+{
+	imap_sort_free(arg);
+	free(arg);
+}
+
 int
 imap_sort__run(struct imap_session *s, const struct imap_cmd *cmd)
 {
-	struct imap_fetch_sort_crit crit[IMAP_FETCH_SORT_CRIT_MAX];
-	struct imap_sort_res r = { 0 };
+	struct imap_sort_res *r = rs_xcalloc(1, sizeof(*r));
 	struct imap_search *prog = NULL;
-	struct evbuffer *out = imap_out(s);
 	struct rs_err err;
-	size_t ncrit;
 
 	rs_err_clear(&err);
+	r->uid = cmd->uid;
 	if (cmd->nargs < 3 || cmd->args[0].type != IMAP_ARG_LIST ||
-	    imap_search_sort_parse(&cmd->args[0], crit,
-	                           IMAP_FETCH_SORT_CRIT_MAX, &ncrit,
+	    imap_search_sort_parse(&cmd->args[0], r->crit,
+	                           IMAP_FETCH_SORT_CRIT_MAX, &r->ncrit,
 	                           &err) != 0) {
 		imap_reply(s, IMAP_BAD, "%s", err.msg[0] != '\0' ? err.msg :
 		           "SORT takes criteria, a charset and a program");
+		free(r);
 		return IMAP_RUN_DONE;
 	}
 	if (imap_search_parse_charset_keys(imap_arg_next(&cmd->args[0]),
 	                                   cmd->nargs - 1, &prog, &err) != 0) {
 		imap_search_free(&prog);
 		imap_search_walk__bad(s, &err);
+		free(r);
 		return IMAP_RUN_DONE;
 	}
-	if (imap_search_walk__run(s, prog, true, imap_sort_hit, &r,
-	                          &err) != 0) {
-		rs_logc(&s->log, RS_LOG_WARN, "imap.sort_failed",
-		        "error=\"%s\"", err.msg);
-		imap_reply(s, IMAP_NO, "[SERVERBUG] SORT failed");
-	} else {
-		imap_fetch_sort(r.v, r.n, crit, ncrit);
-		evbuffer_add(out, "* SORT", 6);
-		for (size_t i = 0; i < r.n; i++)
-			evbuffer_add_printf(out, " %" PRIu32, cmd->uid ?
-			                    r.v[i].uid : r.v[i].seq);
-		evbuffer_add(out, "\r\n", 2);
-		imap_reply(s, IMAP_OK, "%sSORT completed",
-		           cmd->uid ? "UID " : "");
-	}
-	imap_sort_free(&r);
-	imap_search_free(&prog);
-	return IMAP_RUN_DONE;
+	/* The sort keys come from every match's summary: off the loop. */
+	imap_search_job_start(s, prog, true, imap_sort_hit, imap_sort_end,
+	                      imap_sort_done, imap_sort_release, r);
+	return IMAP_RUN_ASYNC;
 }
