@@ -56,6 +56,7 @@ struct bench_conn {
 	bool                   failed;       /* this transaction */
 	uint64_t               msg;          /* current message index */
 	uint64_t               t_mail_us;
+	uint64_t               t_dot_us;     /* data written */
 	enum bench_conn_expect q[BENCH_CONN_QMAX];
 	unsigned               qhead, qlen;
 };
@@ -189,6 +190,7 @@ bench_conn_txn_reply(struct bench_conn *c, int code)
 		if (code == 354) {
 			bench_msg_write(&b->msg, b->opt, c->msg,
 			                bufferevent_get_output(c->bev));
+			c->t_dot_us = bench_common_now_us();
 			bench_conn_push(c, BENCH_EXP_DOT);
 		} else
 			bench_conn_fail(c, code);
@@ -197,6 +199,9 @@ bench_conn_txn_reply(struct bench_conn *c, int code)
 		if (ok && !c->failed) {
 			uint64_t now = bench_common_now_us();
 
+			b->dot_us[b->accepted] = (uint32_t)
+			    (now - c->t_dot_us > UINT32_MAX ? UINT32_MAX :
+			     now - c->t_dot_us);
 			b->lat_us[b->accepted++] = (uint32_t)
 			    (now - c->t_mail_us > UINT32_MAX ? UINT32_MAX :
 			     now - c->t_mail_us);

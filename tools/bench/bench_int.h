@@ -76,6 +76,9 @@ struct bench {
 	uint64_t pipelined_conns;  /* sessions that used PIPELINING */
 	uint64_t codes[BENCH_NCODES];  /* non-2xx replies per code */
 	uint32_t *lat_us;          /* owns: one sample per accepted message */
+	/* owns: per accepted message, from the end of its data to the
+	 * final reply: what the server spends storing it */
+	uint32_t *dot_us;
 
 	uint64_t t_start_us;       /* first connect */
 	uint64_t t_last_ok_us;     /* last accepted message */

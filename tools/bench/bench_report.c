@@ -87,6 +87,7 @@ bench_report_print(struct bench *b)
 {
 	const struct bench_opts *o = b->opt;
 	struct bench_common_lat l = bench_common_lat(b->lat_us, b->accepted);
+	struct bench_common_lat d = bench_common_lat(b->dot_us, b->accepted);
 	uint64_t el = b->accepted > 0 ? b->t_last_ok_us - b->t_start_us : 0;
 
 	printf("smtp_bench: %s:%s, %" PRIu64 " messages of %zu bytes, "
@@ -104,6 +105,9 @@ bench_report_print(struct bench *b)
 	       bench_report_unsent(b));
 	printf("  latency ms   p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n",
 	       l.p50, l.p90, l.p99, l.max);
+	printf("  end of data  p50 %.2f  p90 %.2f  p99 %.2f  max %.2f "
+	       "(ms from the final dot to its reply)\n",
+	       d.p50, d.p90, d.p99, d.max);
 	printf("  errors       ");
 	bench_report_errors(b, stdout, false);
 	printf("%s\n", bench_report_nerrors(b) == 0 ? "none" : "");

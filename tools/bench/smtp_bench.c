@@ -300,6 +300,7 @@ main(int argc, char **argv)
 	(void)bench_common_rlimit();
 	bench_msg_init(&b.msg, opt.size);
 	b.lat_us = rs_xreallocarray(NULL, opt.messages, sizeof(*b.lat_us));
+	b.dot_us = rs_xreallocarray(NULL, opt.messages, sizeof(*b.dot_us));
 	if (opt.wait_cmd != NULL && opt.idle == 0) {
 		int64_t v = smtp_bench_count(opt.wait_cmd);
 
@@ -316,6 +317,7 @@ main(int argc, char **argv)
 	}
 	bench_msg_free(&b.msg);
 	RS_FREE(&b.lat_us);
+	RS_FREE(&b.dot_us);
 	if (rc < 0)
 		return 1;
 	if (opt.idle > 0)
