@@ -28,6 +28,7 @@ worker_main(void *arg)
 {
 	struct worker_pool *wp = arg;
 
+	pthread_setname_np(pthread_self(), "worker");
 	for (;;) {
 		struct worker_job *j;
 
