@@ -31,6 +31,19 @@ rs_hash_str(const char *s)
 	return h;
 }
 
+uint64_t
+rs_hash_bytes(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint64_t h = 1469598103934665603ull;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= s[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
 struct rs_map *
 rs_map_new(void)
 {

@@ -30,5 +30,7 @@ int rs_map_next(const struct rs_map *m, size_t *pos, const char **key_r,
 
 /* FNV-1a, for callers that shard by key. */
 uint64_t rs_hash_str(const char *s);
+/* FNV-1a of n octets (keys that may hold NULs). */
+uint64_t rs_hash_bytes(const void *p, size_t n);
 
 #endif

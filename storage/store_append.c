@@ -37,6 +37,7 @@ store_append_one(struct store_txn *t, const struct store_append *ap,
                  uint32_t *uid_r, struct rs_err *err)
 {
 	struct store_msg m;
+	bool created = false;
 
 	memset(&m, 0, sizeof(m));
 	if (store__blob_hash(am->msg.data, am->msg.len, m.blob, err) != 0)
@@ -53,9 +54,9 @@ store_append_one(struct store_txn *t, const struct store_append *ap,
 	m.nkeywords = am->nkeywords;
 	if (store__msg_add(t, ap->acct, acct, mb, &m, err) != 0 ||
 	    store__blob_ref(t, ap->acct.part, m.blob, 1, am->msg.data,
-	                    am->msg.len, err) != 0 ||
+	                    am->msg.len, &created, err) != 0 ||
 	    store__blob_meta_put(t, ap->acct.part, m.blob, am->msg.meta,
-	                         am->msg.meta_len, err) != 0)
+	                         am->msg.meta_len, created, err) != 0)
 		return -1;
 	*uid_r = m.uid;
 	return 0;

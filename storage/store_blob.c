@@ -71,12 +71,14 @@ store_blob_meta_put(struct store_txn *t, uint32_t part,
 int
 store__blob_ref(struct store_txn *t, uint32_t part,
                 const uint8_t hash[STORE_HASH_LEN], uint64_t copies,
-                const uint8_t *data, size_t len, struct rs_err *err)
+                const uint8_t *data, size_t len, bool *created_r,
+                struct rs_err *err)
 {
 	struct store_view v = store__view_txn(t);
 	struct store_rec_blob r = { 0, 0 };
 	int rc;
 
+	*created_r = false;
 	rc = store_blob_meta(&v, part, hash, &r, err);
 	if (rc == 0) {
 		/* Same hash, other size: not the same octets after all. */
@@ -102,6 +104,7 @@ store__blob_ref(struct store_txn *t, uint32_t part,
 	r.refs = copies;
 	r.size = len;
 	store_blob_meta_put(t, part, hash, &r);
+	*created_r = true;
 	return 0;
 }
 
@@ -154,18 +157,19 @@ store__blob_unref(struct store_txn *t, uint32_t part,
 int
 store__blob_meta_put(struct store_txn *t, uint32_t part,
                      const uint8_t hash[STORE_HASH_LEN], const uint8_t *meta,
-                     size_t len, struct rs_err *err)
+                     size_t len, bool created, struct rs_err *err)
 {
 	struct store_view v = store__view_txn(t);
 	uint8_t key[STORE_KEYS_BLOB_LEN];
 	size_t klen = store_keys_blob_meta(key, part, hash);
-	int rc;
+	int rc = 0;
 
 	if (len == 0)
 		return 0;
 	/* The first parse of these octets stays: a later one describes
 	 * the same octets. */
-	rc = store__exists(&v, key, klen, err);
+	if (!created)
+		rc = store__exists(&v, key, klen, err);
 	if (rc < 0)
 		return rc;
 	if (rc == 0)
@@ -239,15 +243,13 @@ store_blob_read(struct store *st, uint32_t part,
 {
 	/* One snapshot: the meta and every chunk come from the same state,
 	 * even if the last reference goes meanwhile. */
-	const rocksdb_snapshot_t *snap = rocksdb_create_snapshot(st->db);
-	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
-	struct store_view v = store__view_db(st, ro);
+	struct store_snap *sn = store__snap_get(st);
+	struct store_view v = store__view_db(st, sn->ro);
 	struct store_rec_blob r = { 0, 0 };
 	size_t got = 0, want = 0;
 	int rc;
 
 	*got_r = 0;
-	rocksdb_readoptions_set_snapshot(ro, snap);
 	rc = store_blob_meta(&v, part, hash, &r, err);
 	if (rc == 0 && offset < r.size)
 		want = r.size - offset < len ? (size_t)(r.size - offset) : len;
@@ -258,8 +260,7 @@ store_blob_read(struct store *st, uint32_t part,
 		                     (uint8_t *)buf + got, want - got, &n, err);
 		got += n;
 	}
-	rocksdb_readoptions_destroy(ro);
-	rocksdb_release_snapshot(st->db, snap);
+	store__snap_put(st, sn);
 	if (rc != 0)
 		return rc;
 	*got_r = got;

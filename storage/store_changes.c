@@ -245,8 +245,7 @@ store_mailbox_vanished(struct store *st, struct store_acct a,
                        uint32_t mailbox, uint64_t since, uint32_t **uids_r,
                        size_t *n_r, bool *complete_r, struct rs_err *err)
 {
-	const rocksdb_snapshot_t *snap;
-	rocksdb_readoptions_t *ro;
+	struct store_snap *sn;
 	struct store_view v;
 	struct store_rec_acct acct;
 	uint8_t prefix[STORE_KEYS_MBOX_LEN], seek[STORE_KEYS_MCHANGE_LEN];
@@ -262,10 +261,8 @@ store_mailbox_vanished(struct store *st, struct store_acct a,
 		return 0;
 	/* The floor and the entries from one state: a trim in between
 	 * would otherwise pass for a complete answer. */
-	snap = rocksdb_create_snapshot(st->db);
-	ro = rocksdb_readoptions_create();
-	rocksdb_readoptions_set_snapshot(ro, snap);
-	v = store__view_db(st, ro);
+	sn = store__snap_get(st);
+	v = store__view_db(st, sn->ro);
 	rc = store__acct_load(&v, a, &acct, err);
 	if (rc == 0) {
 		*complete_r = since >= acct.log_floor;
@@ -274,13 +271,12 @@ store_mailbox_vanished(struct store *st, struct store_acct a,
 		                                      STORE_KEYS_MCHANGE,
 		                                      mailbox),
 		                  seek, store_keys_mchange(seek, a, mailbox,
-		                                           since + 1), snap);
+		                                           since + 1), sn->snap);
 		rc = store_vanished_scan(&r, uids_r, n_r, err);
 		store__range_close(&r);
 	} else if (rc == RS_ENOTFOUND) {
 		rc = 0;                 /* no state: nothing ever expunged */
 	}
-	rocksdb_readoptions_destroy(ro);
-	rocksdb_release_snapshot(st->db, snap);
+	store__snap_put(st, sn);
 	return rc;
 }

@@ -123,12 +123,14 @@ store_deliver_apply(struct store_txn *t, void *arg, struct rs_err *err)
 			store_deliver_count(parts, &nparts, r->acct.part);
 	}
 	for (size_t i = 0; i < nparts && rc == 0; i++) {
+		bool created = false;
+
 		rc = store__blob_ref(t, parts[i].part, hash, parts[i].copies,
-		                     d->msg.data, d->msg.len, err);
+		                     d->msg.data, d->msg.len, &created, err);
 		if (rc == 0)
 			rc = store__blob_meta_put(t, parts[i].part, hash,
 			                          d->msg.meta, d->msg.meta_len,
-			                          err);
+			                          created, err);
 	}
 	free(parts);
 	return rc == 0 ? 0 : -1;

@@ -70,6 +70,27 @@ struct store_txn {
 	struct store_idx_chunk  *idx;          /* owns */
 	size_t                   nidx, idxcap;
 	bool                     idx_failed;   /* a chunk was unreadable */
+	struct store_cache      *cache;        /* owns (store_cache.c) */
+};
+
+/* A state of the store that readers may see: one whose WAL is synced,
+ * so nothing read from it can vanish in a crash (a UID seen by a client
+ * is never handed out again). Shared by readers; freed with the last
+ * reference. */
+struct store_snap {
+	const rocksdb_snapshot_t *snap;  /* owns */
+	rocksdb_readoptions_t    *ro;    /* owns; reads at snap */
+	unsigned                  refs;  /* under store.snap_mu */
+};
+
+/* A written group waiting for the WAL sync that makes it durable. */
+struct store_commit {
+	struct store_op     *ops;       /* owns, in queue order */
+	struct store_snap   *snap;      /* owns a reference; NULL if the
+	                                 * group wrote nothing */
+	struct store_touch  *touched;   /* owns; accounts for the hook */
+	size_t               ntouched;
+	struct store_commit *next;
 };
 
 struct store {
@@ -78,7 +99,11 @@ struct store {
 	rocksdb_block_based_table_options_t *tableopts; /* owns */
 	rocksdb_cache_t                     *cache;     /* owns */
 	rocksdb_readoptions_t               *ropts;     /* owns; shared */
-	rocksdb_writeoptions_t              *wopts;     /* owns; writer */
+	rocksdb_writeoptions_t              *wopts;     /* owns; sync as
+	                                                 * configured */
+	rocksdb_writeoptions_t              *wopts_group; /* owns; writer:
+	                                                   * no sync */
+	bool                                 sync;
 	unsigned                             group_max_ops;
 	size_t                               group_max_bytes;
 	uint64_t                             changes_keep;
@@ -93,7 +118,53 @@ struct store {
 
 	pthread_t                            writer;
 	struct store_txn                     txn;       /* writer only */
+
+	/* The syncer: syncs the WAL for the groups written meanwhile,
+	 * then publishes their state and completes their ops. */
+	pthread_mutex_t                      sync_mu;
+	pthread_cond_t                       sync_cv;
+	struct store_commit                 *sync_head; /* owns; FIFO */
+	struct store_commit                **sync_tail;
+	bool                                 sync_closing;
+	pthread_t                            syncer;
+
+	pthread_mutex_t                      snap_mu;
+	struct store_snap                   *snap;      /* owns a reference:
+	                                                 * the durable state */
 };
+
+/* ---- the writer's record cache (store_cache.c) ---- */
+struct store_cache;
+#define STORE_CACHE_MISS 1
+struct store_cache *store__cache_new(void);
+void store__cache_free(struct store_cache **pp);
+void store__cache_clear(struct store_cache *c);
+/* 0 with *val_r (owned) and *len_r, RS_ENOTFOUND when the key is known
+ * to be absent, or STORE_CACHE_MISS. */
+int store__cache_get(struct store_cache *c, const uint8_t *key, size_t klen,
+                     uint8_t **val_r, size_t *len_r);
+/* Notes what a miss read from the batch and DB (val NULL: absent). */
+void store__cache_fill(struct store_cache *c, const uint8_t *key,
+                       size_t klen, const uint8_t *val, size_t vlen);
+/* Notes a put (val set) or delete (val NULL) of the running op. */
+void store__cache_write(struct store_cache *c, const uint8_t *key,
+                        size_t klen, const void *val, size_t vlen);
+/* Ends an op: keeps its writes, or (ok false) takes them back. */
+void store__cache_op_done(struct store_cache *c, bool ok);
+/* Ends a group; one that failed to write empties the cache. */
+void store__cache_group_done(struct store_cache *c, bool ok);
+
+/* The syncer thread (store_commit.c): started after the store is open,
+ * stopped after the writer, which hands it every written group. */
+int store__syncer_start(struct store *st, struct rs_err *err) RS_MUST_CHECK;
+void store__syncer_stop(struct store *st);
+void store__commit_queue(struct store *st, struct store_commit *c);
+/* A snapshot of the current state, one reference. */
+struct store_snap *store__snap_new(struct store *st);
+/* The durable state for a read, held until store__snap_put. Never
+ * NULL. Any thread. */
+struct store_snap *store__snap_get(struct store *st);
+void store__snap_put(struct store *st, struct store_snap *s);
 
 /* Queues op (taking it) or returns -1 with RS_EUNAVAIL when closing, the
  * op untouched and still the caller's. */
@@ -114,7 +185,7 @@ int store__fail(struct rs_err *err, int code, const char *fmt, ...)
 /* ---- views: where a read looks ---- */
 
 /* The writer's batch over the DB (t set), or the committed DB through ro
- * (a snapshot, or st->ropts when NULL). */
+ * (a snapshot; when NULL, the durable state of each read). */
 struct store_view {
 	struct store                *st;
 	struct store_txn            *t;
@@ -149,6 +220,9 @@ int store__exists(const struct store_view *v, const uint8_t *key,
  * an implicit snapshot when NULL). The bound lives in the struct because
  * RocksDB keeps a pointer to it. */
 struct store_range {
+	struct store          *st;
+	struct store_snap     *hold;  /* owns a reference, when opened
+	                               * without a snapshot */
 	rocksdb_readoptions_t *ro;    /* owns */
 	rocksdb_iterator_t    *it;    /* owns */
 	uint8_t                end[STORE_KEYS_MAX_RANGE];
@@ -356,11 +430,12 @@ int store__blob_hash(const uint8_t *data, size_t len,
 	RS_MUST_CHECK;
 
 /* Adds copies references to the blob hash of data in part, writing the
- * data only if the partition does not hold it yet. 0 or RS_EIO. */
+ * data only if the partition does not hold it yet (then *created_r is
+ * true). 0 or RS_EIO. */
 int store__blob_ref(struct store_txn *t, uint32_t part,
                     const uint8_t hash[STORE_HASH_LEN], uint64_t copies,
-                    const uint8_t *data, size_t len, struct rs_err *err)
-	RS_MUST_CHECK;
+                    const uint8_t *data, size_t len, bool *created_r,
+                    struct rs_err *err) RS_MUST_CHECK;
 /* One more reference to a blob that exists (a copy of a message).
  * 0 or RS_EIO (also when the blob is missing: a damaged store). */
 int store__blob_addref(struct store_txn *t, uint32_t part,
@@ -373,11 +448,12 @@ int store__blob_unref(struct store_txn *t, uint32_t part,
                       const uint8_t hash[STORE_HASH_LEN], struct rs_err *err)
 	RS_MUST_CHECK;
 /* Stores meta as the parsed meta of blob hash unless it has one. Called
- * after store__blob_ref. 0 or RS_EIO. */
+ * after store__blob_ref, with what it said in created (a blob it just
+ * created has no meta: no lookup needed). 0 or RS_EIO. */
 int store__blob_meta_put(struct store_txn *t, uint32_t part,
                          const uint8_t hash[STORE_HASH_LEN],
-                         const uint8_t *meta, size_t len, struct rs_err *err)
-	RS_MUST_CHECK;
+                         const uint8_t *meta, size_t len, bool created,
+                         struct rs_err *err) RS_MUST_CHECK;
 
 /* RocksDB speaks char; keys and values here are octets. */
 static inline const uint8_t *

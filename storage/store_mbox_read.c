@@ -95,8 +95,7 @@ int
 store_mailbox_subscriptions(struct store *st, struct store_acct a,
                             char ***names_r, size_t *n_r, struct rs_err *err)
 {
-	const rocksdb_snapshot_t *snap;
-	rocksdb_readoptions_t *ro;
+	struct store_snap *sn;
 	struct store_view v;
 	struct store_rec_acct acct;
 	struct store_names b = { .n = 0 };
@@ -108,10 +107,8 @@ store_mailbox_subscriptions(struct store *st, struct store_acct a,
 	rs_buf_init(&b.pool, RS_BUF_UNLIMITED);
 	if (a.part > STORE_PART_MAX)
 		return store__fail(err, RS_EINVAL, "not an account partition");
-	snap = rocksdb_create_snapshot(st->db);
-	ro = rocksdb_readoptions_create();
-	rocksdb_readoptions_set_snapshot(ro, snap);
-	v = store__view_db(st, ro);
+	sn = store__snap_get(st);
+	v = store__view_db(st, sn->ro);
 	rc = store__acct_load(&v, a, &acct, err);
 	if (rc == RS_ENOTFOUND) {
 		store_names_defaults(&b);
@@ -120,10 +117,9 @@ store_mailbox_subscriptions(struct store *st, struct store_acct a,
 		rc = store_names_scan(st, prefix,
 		                      store_keys_acct_tag(prefix, a,
 		                                          STORE_KEYS_SUBSCR),
-		                      snap, false, &b, err);
+		                      sn->snap, false, &b, err);
 	}
-	rocksdb_readoptions_destroy(ro);
-	rocksdb_release_snapshot(st->db, snap);
+	store__snap_put(st, sn);
 	if (rc != 0) {
 		rs_buf_free(&b.pool);
 		return rc;
@@ -250,8 +246,7 @@ store_mailbox_index(struct store *st, struct store_acct a, uint32_t mailbox,
                     uint64_t changedsince, struct store_index *r,
                     struct rs_err *err)
 {
-	const rocksdb_snapshot_t *snap;
-	rocksdb_readoptions_t *ro;
+	struct store_snap *sn;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
@@ -259,17 +254,14 @@ store_mailbox_index(struct store *st, struct store_acct a, uint32_t mailbox,
 		return store__fail(err, RS_EINVAL, "not an account partition");
 	/* Record and messages from one state: uidnext is above every UID
 	 * listed and highestmodseq covers every modseq. */
-	snap = rocksdb_create_snapshot(st->db);
-	ro = rocksdb_readoptions_create();
-	rocksdb_readoptions_set_snapshot(ro, snap);
-	rc = store_index_mbox(st, ro, a, mailbox, &r->mb, err);
+	sn = store__snap_get(st);
+	rc = store_index_mbox(st, sn->ro, a, mailbox, &r->mb, err);
 	if (rc == 0)
-		rc = store_index_scan(st, a, mailbox, changedsince, snap, r,
+		rc = store_index_scan(st, a, mailbox, changedsince, sn->snap, r,
 		                      changedsince > 0 || r->mb.messages == 0
 		                          ? 64
 		                          : (size_t)r->mb.messages + 16,
 		                      err);
-	rocksdb_readoptions_destroy(ro);
-	rocksdb_release_snapshot(st->db, snap);
+	store__snap_put(st, sn);
 	return rc;
 }

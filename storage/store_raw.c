@@ -15,17 +15,33 @@ int
 store__get(const struct store_view *v, const uint8_t *key, size_t klen,
            uint8_t **val_r, size_t *len_r, struct rs_err *err)
 {
-	const rocksdb_readoptions_t *ro = v->ro != NULL ? v->ro : v->st->ropts;
 	char *e = NULL, *val;
 	size_t len = 0;
 
-	if (v->t != NULL)
+	if (v->t != NULL) {
+		/* The writer: its batch over everything written so far. */
+		int rc = store__cache_get(v->t->cache, key, klen, val_r, len_r);
+
+		if (rc == 0)
+			return 0;
+		if (rc == RS_ENOTFOUND)
+			return store__fail(err, RS_ENOTFOUND, "no such key");
 		val = rocksdb_writebatch_wi_get_from_batch_and_db(
 		    v->t->wb, v->st->db, v->st->ropts, (const char *)key, klen,
 		    &len, &e);
-	else
-		val = rocksdb_get(v->st->db, ro, (const char *)key, klen, &len,
-		                  &e);
+		if (e == NULL)
+			store__cache_fill(v->t->cache, key, klen,
+			                  (const uint8_t *)val, len);
+	} else if (v->ro != NULL) {
+		val = rocksdb_get(v->st->db, v->ro, (const char *)key, klen,
+		                  &len, &e);
+	} else {
+		struct store_snap *sn = store__snap_get(v->st);
+
+		val = rocksdb_get(v->st->db, sn->ro, (const char *)key, klen,
+		                  &len, &e);
+		store__snap_put(v->st, sn);
+	}
 	*val_r = NULL;
 	*len_r = 0;
 	if (e != NULL) {
@@ -47,12 +63,14 @@ store__put(struct store_txn *t, const uint8_t *key, size_t klen,
 {
 	rocksdb_writebatch_wi_put(t->wb, (const char *)key, klen,
 	                          (const char *)val, vlen);
+	store__cache_write(t->cache, key, klen, val, vlen);
 }
 
 void
 store__del(struct store_txn *t, const uint8_t *key, size_t klen)
 {
 	rocksdb_writebatch_wi_delete(t->wb, (const char *)key, klen);
+	store__cache_write(t->cache, key, klen, NULL, 0);
 }
 
 int
@@ -78,10 +96,16 @@ store__range_open(struct store *st, struct store_range *r,
 {
 	size_t elen = store_keys_prefix_end(prefix, plen, r->end);
 
+	r->st = st;
+	r->hold = NULL;
 	r->ro = rocksdb_readoptions_create();
 	r->plen = plen;
-	if (snap != NULL)
-		rocksdb_readoptions_set_snapshot(r->ro, snap);
+	if (snap == NULL) {
+		/* Readers see the durable state only (store_commit.c). */
+		r->hold = store__snap_get(st);
+		snap = r->hold->snap;
+	}
+	rocksdb_readoptions_set_snapshot(r->ro, snap);
 	/* Every prefix here holds a tag letter after the partition, so
 	 * it is never all 0xff and elen > 0. */
 	rocksdb_readoptions_set_iterate_upper_bound(r->ro, (char *)r->end,
@@ -97,8 +121,11 @@ store__range_close(struct store_range *r)
 		rocksdb_iter_destroy(r->it);
 	if (r->ro != NULL)
 		rocksdb_readoptions_destroy(r->ro);
+	if (r->hold != NULL)
+		store__snap_put(r->st, r->hold);
 	r->it = NULL;
 	r->ro = NULL;
+	r->hold = NULL;
 }
 
 int
@@ -289,8 +316,11 @@ store_raw_get(struct store *st, const void *key, size_t klen,
 	size_t len = 0;
 	int rc;
 
+	struct store_snap *sn = store__snap_get(st);
+
 	rs_buf_reset(val);
-	ps = rocksdb_get_pinned(st->db, st->ropts, key, klen, &e);
+	ps = rocksdb_get_pinned(st->db, sn->ro, key, klen, &e);
+	store__snap_put(st, sn);
 	if (e != NULL) {
 		store__fail(err, RS_EIO, "store get: %s", e);
 		free(e);
@@ -311,12 +341,15 @@ int
 store_raw_scan(struct store *st, const void *prefix, size_t plen,
                store_scan_fn *fn, void *arg, struct rs_err *err)
 {
+	struct store_snap *sn = store__snap_get(st);
 	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
 	uint8_t *end = rs_xmalloc(plen + 1);
 	size_t elen = store_keys_prefix_end(prefix, plen, end);
 	rocksdb_iterator_t *it;
 	char *e = NULL;
 	int rc = 0;
+
+	rocksdb_readoptions_set_snapshot(ro, sn->snap);
 
 	/* The bound keeps the iterator from reading past the range (and
 	 * over tombstones beyond it); the prefix test covers an all-0xff
@@ -347,6 +380,7 @@ store_raw_scan(struct store *st, const void *prefix, size_t plen,
 	}
 	rocksdb_iter_destroy(it);
 	rocksdb_readoptions_destroy(ro);
+	store__snap_put(st, sn);
 	free(end);
 	return rc;
 }

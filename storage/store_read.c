@@ -128,15 +128,13 @@ int
 store_mailbox_find(struct store *st, struct store_acct a, const char *name,
                    struct store_mailbox *r, struct rs_err *err)
 {
-	const rocksdb_snapshot_t *snap = rocksdb_create_snapshot(st->db);
-	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
-	struct store_view v = store__view_db(st, ro);
+	struct store_snap *sn = store__snap_get(st);
+	struct store_view v = store__view_db(st, sn->ro);
 	struct store_rec_acct s;
 	uint32_t id;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
-	rocksdb_readoptions_set_snapshot(ro, snap);
 	rc = store__mbox_lookup(&v, a, name, &id, err);
 	if (rc == 0) {
 		rc = store__mbox_load(&v, a, id, r, err);
@@ -151,8 +149,7 @@ store_mailbox_find(struct store *st, struct store_acct a, const char *name,
 			store__fail(err, RS_ENOTFOUND, "no mailbox %s",
 			            store__index_name(name));
 	}
-	rocksdb_readoptions_destroy(ro);
-	rocksdb_release_snapshot(st->db, snap);
+	store__snap_put(st, sn);
 	return rc;
 }
 
@@ -190,21 +187,18 @@ store_msg_get_raw(struct store *st, const uint8_t *key, size_t klen,
                   uint32_t part, struct store_msg *m,
                   struct store_msg_buf *buf, struct rs_err *err)
 {
-	const rocksdb_snapshot_t *snap = rocksdb_create_snapshot(st->db);
-	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
-	struct store_view v = store__view_db(st, ro);
+	struct store_snap *sn = store__snap_get(st);
+	struct store_view v = store__view_db(st, sn->ro);
 	uint8_t *val = NULL, *meta = NULL;
 	size_t len = 0, mlen = 0;
 	int rc;
 
-	rocksdb_readoptions_set_snapshot(ro, snap);
 	rc = store__get(&v, key, klen, &val, &len, err);
 	if (rc == 0 && store_rec_msg_dec(val, len, m) != 0)
 		rc = store__fail(err, RS_EIO, "corrupt message record");
 	if (rc == 0)
 		rc = store_read_meta(&v, part, m->blob, &meta, &mlen, err);
-	rocksdb_readoptions_destroy(ro);
-	rocksdb_release_snapshot(st->db, snap);
+	store__snap_put(st, sn);
 	if (rc != 0) {
 		free(val);
 		return rc;
@@ -255,8 +249,8 @@ store_msg_get(struct store *st, struct store_acct a, uint32_t mailbox,
 
 struct store_msg_iter {
 	struct store             *st;
-	const rocksdb_snapshot_t *snap;    /* owns */
-	rocksdb_readoptions_t    *ro;      /* owns; at snap, for the metas */
+	struct store_snap        *sn;      /* owns a reference; the metas
+	                                    * are read at it too */
 	struct store_range        r;
 	uint32_t                  part;
 	uint32_t                  mailbox;
@@ -281,11 +275,9 @@ store_msg_iter_open(struct store *st, struct store_acct a, uint32_t mailbox,
 	/* An explicit snapshot (not only the iterator's implicit one) so
 	 * that the view stays fixed however long the caller takes, and the
 	 * metas come from the same state as the records. */
-	it->snap = rocksdb_create_snapshot(st->db);
-	it->ro = rocksdb_readoptions_create();
-	rocksdb_readoptions_set_snapshot(it->ro, it->snap);
+	it->sn = store__snap_get(st);
 	store__range_open(st, &it->r, prefix, plen, seek,
-	                 store_keys_msg(seek, a, mailbox, from_uid), it->snap);
+	                 store_keys_msg(seek, a, mailbox, from_uid), it->sn->snap);
 	return it;
 }
 
@@ -300,7 +292,7 @@ static int
 store_msg_iter_meta(struct store_msg_iter *it, struct store_msg *m,
                     struct rs_err *err)
 {
-	struct store_view v = store__view_db(it->st, it->ro);
+	struct store_view v = store__view_db(it->st, it->sn->ro);
 	size_t len = 0;
 
 	free(it->meta);
@@ -360,8 +352,7 @@ store_msg_iter_free(struct store_msg_iter **pp)
 		return;
 	*pp = NULL;
 	store__range_close(&it->r);
-	rocksdb_readoptions_destroy(it->ro);
-	rocksdb_release_snapshot(it->st->db, it->snap);
+	store__snap_put(it->st, it->sn);
 	free(it->meta);
 	free(it);
 }

@@ -80,6 +80,11 @@ test_rs_map(void)
 	const char *k;
 	void *v;
 
+	/* The octet hash is the string hash where both apply, and sees
+	 * past a NUL. */
+	TEST_ASSERT(rs_hash_bytes("mailbox", 7) == rs_hash_str("mailbox"));
+	TEST_ASSERT(rs_hash_bytes("a\0b", 3) != rs_hash_bytes("a\0c", 3));
+
 	for (int i = 0; i < 2000; i++) {
 		vals[i] = i;
 		snprintf(key, sizeof(key), "k%d", i);

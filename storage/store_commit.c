@@ -1,0 +1,218 @@
+/* store_commit.c: the second half of a group commit. The writer writes
+ * each group without waiting for the disk and hands it here; the syncer
+ * thread syncs the WAL once for every group written meanwhile (while the
+ * writer applies the next ones), then publishes the state as the one
+ * readers see, runs the commit hook and posts the completions, in queue
+ * order. Readers only ever see synced state (store__snap_get): a message
+ * shown to a client survives a crash, and its UID is never reused. */
+#include "storage/store_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/rs_log.h"
+#include "lib/rs_mem.h"
+
+struct store_snap *
+store__snap_new(struct store *st)
+{
+	struct store_snap *s = rs_xcalloc(1, sizeof(*s));
+
+	s->snap = rocksdb_create_snapshot(st->db);
+	s->ro = rocksdb_readoptions_create();
+	rocksdb_readoptions_set_snapshot(s->ro, s->snap);
+	s->refs = 1;
+	return s;
+}
+
+struct store_snap *
+store__snap_get(struct store *st)
+{
+	struct store_snap *s;
+
+	pthread_mutex_lock(&st->snap_mu);
+	s = st->snap;
+	s->refs++;
+	pthread_mutex_unlock(&st->snap_mu);
+	return s;
+}
+
+void
+store__snap_put(struct store *st, struct store_snap *s)
+{
+	bool last;
+
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&st->snap_mu);
+	last = --s->refs == 0;
+	pthread_mutex_unlock(&st->snap_mu);
+	if (!last)
+		return;
+	rocksdb_readoptions_destroy(s->ro);
+	rocksdb_release_snapshot(st->db, s->snap);
+	free(s);
+}
+
+/* Makes s (taking the caller's reference) the state readers get. */
+static void
+store_snap_publish(struct store *st, struct store_snap *s)
+{
+	struct store_snap *old;
+
+	pthread_mutex_lock(&st->snap_mu);
+	old = st->snap;
+	st->snap = s;
+	pthread_mutex_unlock(&st->snap_mu);
+	store__snap_put(st, old);
+}
+
+static int
+store_touch_cmp(const void *x, const void *y)
+{
+	const struct store_touch *a = x, *b = y;
+
+	if (a->a.part != b->a.part)
+		return a->a.part < b->a.part ? -1 : 1;
+	if (a->a.id != b->a.id)
+		return a->a.id < b->a.id ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* Calls the hook once per changed account with its last modseq of the
+ * group (the last touch wins: a delete after a delivery reports 0). */
+static void
+store_run_hook(struct store *st, struct store_touch *touched, size_t n)
+{
+	store_commit_hook_fn *hook;
+	void *arg;
+
+	pthread_mutex_lock(&st->mu);
+	hook = st->hook;
+	arg = st->hook_arg;
+	pthread_mutex_unlock(&st->mu);
+	if (hook == NULL || n == 0)
+		return;
+	qsort(touched, n, sizeof(*touched), store_touch_cmp);
+	for (size_t i = 0; i < n; i++) {
+		const struct store_touch *x = &touched[i];
+
+		if (i + 1 < n && x->a.part == x[1].a.part &&
+		    x->a.id == x[1].a.id)
+			continue;
+		hook(arg, x->a, x->modseq);
+	}
+}
+
+static void
+store_op_done(void *arg)
+{
+	struct store_op *op = arg;
+
+	op->cb(op->cb_arg, op->rc);
+	if (op->arg_free != NULL)
+		op->arg_free(op->apply_arg);
+	free(op);
+}
+
+/* Completes the commits of list in order. When the sync failed, their
+ * state is never published and every op that had succeeded gets EIO. */
+static void
+store_commit_finish(struct store *st, struct store_commit *list, bool synced)
+{
+	struct store_commit *c, *cnext;
+	struct store_op *op, *next;
+
+	for (c = list; c != NULL; c = cnext) {
+		cnext = c->next;
+		if (synced && c->snap != NULL) {
+			store_snap_publish(st, c->snap);
+			store_run_hook(st, c->touched, c->ntouched);
+		} else {
+			store__snap_put(st, c->snap);
+		}
+		for (op = c->ops; op != NULL; op = next) {
+			next = op->next;
+			if (!synced && op->rc == 0)
+				op->rc = RS_EIO;
+			rs_exec_post(op->ex, store_op_done, op);
+		}
+		free(c->touched);
+		free(c);
+	}
+}
+
+void
+store__commit_queue(struct store *st, struct store_commit *c)
+{
+	c->next = NULL;
+	if (!st->sync) {
+		store_commit_finish(st, c, true);
+		return;
+	}
+	pthread_mutex_lock(&st->sync_mu);
+	*st->sync_tail = c;
+	st->sync_tail = &c->next;
+	pthread_cond_signal(&st->sync_cv);
+	pthread_mutex_unlock(&st->sync_mu);
+}
+
+static void *
+store_syncer_main(void *arg)
+{
+	struct store *st = arg;
+
+	pthread_setname_np(pthread_self(), "store-sync");
+	for (;;) {
+		struct store_commit *list;
+		char *e = NULL;
+
+		pthread_mutex_lock(&st->sync_mu);
+		while (st->sync_head == NULL && !st->sync_closing)
+			pthread_cond_wait(&st->sync_cv, &st->sync_mu);
+		list = st->sync_head;
+		st->sync_head = NULL;
+		st->sync_tail = &st->sync_head;
+		pthread_mutex_unlock(&st->sync_mu);
+		if (list == NULL)
+			break;          /* closing, and all synced */
+		/* Every group in list was written before this call, so one
+		 * sync covers them all. */
+		rocksdb_flush_wal(st->db, 1, &e);
+		if (e != NULL) {
+			rs_log(RS_LOG_ERR, "store.sync_failed", "error=\"%s\"", e);
+			free(e);
+		}
+		store_commit_finish(st, list, e == NULL);
+	}
+	return NULL;
+}
+
+int
+store__syncer_start(struct store *st, struct rs_err *err)
+{
+	int rc;
+
+	st->sync_tail = &st->sync_head;
+	st->snap = store__snap_new(st);
+	rc = pthread_create(&st->syncer, NULL, store_syncer_main, st);
+	if (rc != 0) {
+		store__snap_put(st, st->snap);
+		st->snap = NULL;
+		return rs_err_set(err, RS_EIO, "store sync thread: %s",
+		                  strerror(rc));
+	}
+	return 0;
+}
+
+void
+store__syncer_stop(struct store *st)
+{
+	pthread_mutex_lock(&st->sync_mu);
+	st->sync_closing = true;
+	pthread_cond_signal(&st->sync_cv);
+	pthread_mutex_unlock(&st->sync_mu);
+	pthread_join(st->syncer, NULL);
+	store__snap_put(st, st->snap);
+	st->snap = NULL;
+}
