@@ -4,11 +4,13 @@
  * partition is one key range (storage/store_keys.h).
  *
  * Threads: reads are synchronous and may be called from any thread (they
- * may touch the disk on a block-cache miss). Writes are asynchronous: each
- * is queued to the store's single writer thread, which applies queued
- * operations into one WriteBatch, commits it with sync (group commit), and
- * then posts each operation's completion through the rs_exec it was given.
- * A completion with rc 0 means the change is on disk.
+ * may touch the disk on a block-cache miss) and see only durable state.
+ * Writes are asynchronous: each is queued to the store's single writer
+ * thread, which applies queued operations into one WriteBatch and writes
+ * it; a sync thread then syncs the WAL for all groups written meanwhile
+ * (group commit), makes them visible to reads and posts each operation's
+ * completion through the rs_exec it was given. A completion with rc 0
+ * means the change is on disk.
  *
  * An account's data is created on first use: a delivery or append to an
  * account without state creates it with the default mailboxes. Reads of an
@@ -61,7 +63,8 @@ struct store_opts {
 	uint64_t    changes_keep;
 };
 
-/* Opens (creating if needed) and starts the writer thread. 0 or -1. */
+/* Opens (creating if needed) and starts the writer and sync threads.
+ * 0 or -1. */
 int store_open(const struct store_opts *o, struct store **st_r,
                struct rs_err *err) RS_MUST_CHECK;
 /* Stops accepting writes, lets every queued write complete (their
@@ -315,8 +318,9 @@ int store_account_delete(struct store *st, struct store_acct a,
                          struct rs_err *err) RS_MUST_CHECK;
 
 /* ---- notification hook ----
- * Called on the writer thread after each commit, once per account that
- * changed, with the account's new highest modseq. Must not block; the
+ * Called on the store's sync thread once a commit is durable and
+ * visible to readers, once per account that changed, with the account's
+ * new highest modseq. Must not block; the
  * node forwards it to its loop. Set before the first write. */
 typedef void store_commit_hook_fn(void *arg, struct store_acct a,
                                   uint64_t modseq);
