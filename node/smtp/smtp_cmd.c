@@ -192,7 +192,7 @@ smtp_cmd_mail_done(struct smtp_session *s, int rc)
 		return;
 	}
 	rs_addr_format(&m->from, a, sizeof(a));
-	rs_logc(&s->log, RS_LOG_INFO, "smtp.mail", "from=<%s> id=%s size=%"
+	rs_logc(&s->log, RS_LOG_DEBUG, "smtp.mail", "from=<%s> id=%s size=%"
 	        PRIu64 " body=%s smtputf8=%s",
 	        rs_log_val(v, sizeof(v), a, strlen(a)), s->txn->id, m->size,
 	        body[m->body], m->smtputf8 ? "yes" : "no");
@@ -227,6 +227,22 @@ smtp_cmd_rcpt(struct smtp_session *s, struct rs_str args)
 	                        : 1);
 }
 
+/* Adds "<addr>" to the transaction's recipient list for its log line. */
+static void
+smtp_cmd_rcpt_note(struct smtp_txn *t, const char *addr)
+{
+	size_t room = sizeof(t->rcpts_log) - t->rcpts_log_len;
+	int n = snprintf(t->rcpts_log + t->rcpts_log_len, room, "%s<%s>",
+	                 t->rcpts_log_len > 0 ? "," : "", addr);
+
+	if (n > 0 && (size_t)n < room)
+		t->rcpts_log_len += (size_t)n;
+	else {
+		t->rcpts_log[t->rcpts_log_len] = '\0';
+		t->rcpts_log_more++;
+	}
+}
+
 static void
 smtp_cmd_rcpt_done(struct smtp_session *s, int rc)
 {
@@ -241,9 +257,9 @@ smtp_cmd_rcpt_done(struct smtp_session *s, int rc)
 		rs_addr_format(&t->rcpt.to, a, sizeof(a));
 	if (t->nrcpt++ == 0)
 		memcpy(t->rcpt1, a, sizeof(t->rcpt1));
-	rs_logc(&s->log, RS_LOG_INFO, "smtp.rcpt", "accepted to=<%s> "
-	        "code=250 id=%s", rs_log_val(v, sizeof(v), a, strlen(a)),
-	        t->id);
+	smtp_cmd_rcpt_note(t, rs_log_val(v, sizeof(v), a, strlen(a)));
+	rs_logc(&s->log, RS_LOG_DEBUG, "smtp.rcpt", "accepted to=<%s> "
+	        "code=250 id=%s", v, t->id);
 	smtp_reply__send(s, 250, "2.1.5", "Ok");
 }
 

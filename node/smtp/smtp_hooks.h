@@ -75,6 +75,10 @@ bool smtp_session__closed(const struct smtp_session *s);
 const struct rs_log_ctx *smtp_session__log(const struct smtp_session *s);
 /* The current transaction's id ("<sid>.<n>"), or "" outside one. */
 const char *smtp_session__txn_id(const struct smtp_session *s);
+/* " from=<...> to=<a>,<b>[,+N]" of the current transaction for its log
+ * line (one line per message: MAIL and RCPT log at debug level). */
+void smtp_session__txn_addrs(const struct smtp_session *s, char *buf,
+                             size_t size);
 /* The policy's per-transaction state: set by a hook, handed back to
  * on_reset (which must free it and set it to NULL). */
 void *smtp_session__policy_data(const struct smtp_session *s);

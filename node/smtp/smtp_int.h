@@ -75,6 +75,11 @@ struct smtp_txn {
 	char                id[32];       /* "<sid>.<n>" */
 	unsigned            nrcpt;        /* RCPTs accepted */
 	char                rcpt1[RS_ADDR_TEXT_MAX]; /* Received "for" */
+	/* The accepted recipients for the delivery's log line:
+	 * "<a>,<b>", then how many did not fit. */
+	char                rcpts_log[1024];
+	size_t              rcpts_log_len;
+	unsigned            rcpts_log_more;
 	struct smtp_rcpt    rcpt;         /* the RCPT being decided */
 	enum smtp_body_mode mode;
 	bool                bdat_failed;  /* a chunk was refused: 503 */

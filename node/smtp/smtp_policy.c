@@ -239,6 +239,7 @@ smtp_policy_on_stored(void *arg, int rc)
 {
 	struct smtp_policy_op *op = arg;
 	struct smtp_session *s = op->s;
+	char addrs[1536];
 	size_t ok = 0;
 
 	for (size_t i = 0; rc == 0 && i < op->n; i++) {
@@ -252,10 +253,11 @@ smtp_policy_on_stored(void *arg, int rc)
 	}
 	if (rc == 0 && ok == 0)
 		rc = RS_EIO;
+	smtp_session__txn_addrs(s, addrs, sizeof(addrs));
 	if (rc == 0)
 		rs_logc(smtp_session__log(s), RS_LOG_INFO, "smtp.stored",
-		        "id=%s size=%zu rcpts=%zu%s", op->id, op->msg.len, ok,
-		        smtp_session__closed(s) ? " client=gone" : "");
+		        "id=%s size=%zu rcpts=%zu%s%s", op->id, op->msg.len, ok,
+		        addrs, smtp_session__closed(s) ? " client=gone" : "");
 	else
 		rs_logc(smtp_session__log(s), RS_LOG_ERR, "smtp.store_failed",
 		        "id=%s size=%zu error=%s", op->id, op->msg.len,

@@ -74,8 +74,14 @@ smtp_reply_log_addr(const struct smtp_session *s, char *buf, size_t size)
 			snprintf(a, sizeof(a), "postmaster");
 		else
 			rs_addr_format(&t->rcpt.to, a, sizeof(a));
-		snprintf(buf, size, " to=<%s>",
-		         rs_log_val(v, sizeof(v), a, strlen(a)));
+		int n = snprintf(buf, size, " to=<%s>",
+		                 rs_log_val(v, sizeof(v), a, strlen(a)));
+
+		/* Who tried: the sender, as Postfix's reject lines have. */
+		rs_addr_format(&t->mail.from, a, sizeof(a));
+		if (n > 0 && (size_t)n < size)
+			snprintf(buf + n, size - (size_t)n, " from=<%s>",
+			         rs_log_val(v, sizeof(v), a, strlen(a)));
 	} else if (s->verb == SMTP_VERB_MAIL) {
 		rs_addr_format(&t->mail.from, a, sizeof(a));
 		snprintf(buf, size, " from=<%s>",
@@ -88,7 +94,7 @@ smtp_reply__reject(struct smtp_session *s, unsigned code,
                    const char *status, const char *reason,
                    const char *fmt, ...)
 {
-	char text[256], addr[RS_ADDR_TEXT_MAX + 8];
+	char text[256], addr[2 * RS_ADDR_TEXT_MAX + 16];
 	va_list ap;
 
 	if (s->state == SMTP_STATE_CLOSING)

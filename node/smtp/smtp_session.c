@@ -57,6 +57,23 @@ smtp_session__txn_id(const struct smtp_session *s)
 	return s->txn != NULL ? s->txn->id : "";
 }
 
+void
+smtp_session__txn_addrs(const struct smtp_session *s, char *buf, size_t size)
+{
+	const struct smtp_txn *t = s->txn;
+	char a[RS_ADDR_TEXT_MAX], v[RS_ADDR_TEXT_MAX];
+	int n;
+
+	buf[0] = '\0';
+	if (t == NULL)
+		return;
+	rs_addr_format(&t->mail.from, a, sizeof(a));
+	n = snprintf(buf, size, " from=<%s> to=%s",
+	             rs_log_val(v, sizeof(v), a, strlen(a)), t->rcpts_log);
+	if (t->rcpts_log_more > 0 && n > 0 && (size_t)n < size)
+		snprintf(buf + n, size - (size_t)n, ",+%u", t->rcpts_log_more);
+}
+
 void *
 smtp_session__policy_data(const struct smtp_session *s)
 {
