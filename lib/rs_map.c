@@ -1,5 +1,6 @@
-/* rs_map.c: open-addressing string map with tombstone-free deletion
- * (backward-shift), so lookups never degrade after many deletes. */
+/* rs_map.c: open-addressing map with tombstone-free deletion
+ * (backward-shift), so lookups never degrade after many deletes. Keys
+ * are octet strings with a length; the string API passes strlen. */
 #include "lib/rs_map.h"
 
 #include <stdlib.h>
@@ -8,7 +9,8 @@
 #include "lib/rs_mem.h"
 
 struct rs_map_slot {
-	char    *key;          /* owns; NULL = empty */
+	char    *key;          /* owns, NUL-terminated; NULL = empty */
+	size_t   klen;
 	void    *value;        /* borrowed */
 	uint64_t hash;
 };
@@ -22,13 +24,7 @@ struct rs_map {
 uint64_t
 rs_hash_str(const char *s)
 {
-	uint64_t h = 1469598103934665603ull;
-
-	for (; *s != '\0'; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ull;
-	}
-	return h;
+	return rs_hash_bytes(s, strlen(s));
 }
 
 uint64_t
@@ -69,12 +65,13 @@ rs_map_free(struct rs_map **pp)
 }
 
 static size_t
-rs_map_find(const struct rs_map *m, const char *key, uint64_t h)
+rs_map_find(const struct rs_map *m, const void *key, size_t klen, uint64_t h)
 {
 	size_t i = h & (m->cap - 1);
 
 	while (m->slots[i].key != NULL) {
-		if (m->slots[i].hash == h && strcmp(m->slots[i].key, key) == 0)
+		if (m->slots[i].hash == h && m->slots[i].klen == klen &&
+		    memcmp(m->slots[i].key, key, klen) == 0)
 			return i;
 		i = (i + 1) & (m->cap - 1);
 	}
@@ -104,16 +101,34 @@ rs_map_grow(struct rs_map *m)
 void *
 rs_map_get(const struct rs_map *m, const char *key)
 {
-	size_t i = rs_map_find(m, key, rs_hash_str(key));
-
-	return m->slots[i].key != NULL ? m->slots[i].value : NULL;
+	return rs_map_getn(m, key, strlen(key));
 }
 
 void *
 rs_map_put(struct rs_map *m, const char *key, void *value)
 {
-	uint64_t h = rs_hash_str(key);
-	size_t i = rs_map_find(m, key, h);
+	return rs_map_putn(m, key, strlen(key), value);
+}
+
+void *
+rs_map_del(struct rs_map *m, const char *key)
+{
+	return rs_map_deln(m, key, strlen(key));
+}
+
+void *
+rs_map_getn(const struct rs_map *m, const void *key, size_t klen)
+{
+	size_t i = rs_map_find(m, key, klen, rs_hash_bytes(key, klen));
+
+	return m->slots[i].key != NULL ? m->slots[i].value : NULL;
+}
+
+void *
+rs_map_putn(struct rs_map *m, const void *key, size_t klen, void *value)
+{
+	uint64_t h = rs_hash_bytes(key, klen);
+	size_t i = rs_map_find(m, key, klen, h);
 	void *old;
 
 	if (m->slots[i].key != NULL) {
@@ -123,9 +138,12 @@ rs_map_put(struct rs_map *m, const char *key, void *value)
 	}
 	if ((m->n + 1) * 4 > m->cap * 3) {
 		rs_map_grow(m);
-		i = rs_map_find(m, key, h);
+		i = rs_map_find(m, key, klen, h);
 	}
-	m->slots[i].key = rs_xstrdup(key);
+	m->slots[i].key = rs_xmalloc(klen + 1);
+	memcpy(m->slots[i].key, key, klen);
+	m->slots[i].key[klen] = '\0';
+	m->slots[i].klen = klen;
 	m->slots[i].value = value;
 	m->slots[i].hash = h;
 	m->n++;
@@ -133,9 +151,9 @@ rs_map_put(struct rs_map *m, const char *key, void *value)
 }
 
 void *
-rs_map_del(struct rs_map *m, const char *key)
+rs_map_deln(struct rs_map *m, const void *key, size_t klen)
 {
-	size_t i = rs_map_find(m, key, rs_hash_str(key));
+	size_t i = rs_map_find(m, key, klen, rs_hash_bytes(key, klen));
 	size_t mask = m->cap - 1;
 	void *old;
 

@@ -1,6 +1,7 @@
-/* rs_map.h: a string-keyed hash map (open addressing, linear probing).
- * Keys are copied and owned by the map; values are borrowed pointers the
- * caller manages. Not thread-safe. */
+/* rs_map.h: a hash map keyed by strings or, with the _n calls, by octet
+ * strings that may hold NULs (open addressing, linear probing). Keys are
+ * copied and owned by the map; values are borrowed pointers the caller
+ * manages. Not thread-safe. */
 #ifndef ROOST_LIB_RS_MAP_H
 #define ROOST_LIB_RS_MAP_H
 
@@ -20,6 +21,10 @@ void *rs_map_get(const struct rs_map *m, const char *key);
 void *rs_map_put(struct rs_map *m, const char *key, void *value);
 /* Removes key and returns its value (or NULL). */
 void *rs_map_del(struct rs_map *m, const char *key);
+/* The same, keyed by klen octets. */
+void *rs_map_getn(const struct rs_map *m, const void *key, size_t klen);
+void *rs_map_putn(struct rs_map *m, const void *key, size_t klen, void *value);
+void *rs_map_deln(struct rs_map *m, const void *key, size_t klen);
 size_t rs_map_count(const struct rs_map *m);
 
 /* Iteration: start with *pos = 0; returns 1 with key/value while there are

@@ -9,7 +9,8 @@
  * noted in an undo log, replayed when the operation is rolled back; a
  * group that fails to write empties the cache. Entries are never removed
  * one by one: an entry can be "unknown" again, and a cache grown past its
- * bounds is emptied between groups. */
+ * bounds is emptied between groups. The table is lib/rs_map keyed by the
+ * RocksDB key. */
 #include "storage/store_int.h"
 
 #include <stdlib.h>
@@ -28,29 +29,23 @@ enum store_cache_state { STORE_CACHE_UNKNOWN, STORE_CACHE_PRESENT,
                          STORE_CACHE_ABSENT };
 
 struct store_cache_ent {
-	uint8_t                *key;    /* owns; NULL: free slot */
-	size_t                  klen;
 	uint8_t                *val;    /* owns when PRESENT */
 	size_t                  vlen;
 	enum store_cache_state  state;
-	uint64_t                hash;
 };
 
-/* What an entry was before the running operation changed it. The key
- * is the entry's own (entries keep their key until the cache is
- * emptied, which drops the undo log too). */
+/* What an entry was before the running operation changed it. Entries
+ * live until the cache is emptied, which drops the undo log too. */
 struct store_cache_undo {
-	const uint8_t          *key;
-	size_t                  klen;
-	uint64_t                hash;
+	struct store_cache_ent *e;
 	uint8_t                *val;    /* owns */
 	size_t                  vlen;
 	enum store_cache_state  state;
 };
 
 struct store_cache {
-	struct store_cache_ent  *slots;  /* owns; cap is a power of two */
-	size_t                   cap, n, bytes;
+	struct rs_map           *map;    /* owns; key -> store_cache_ent */
+	size_t                   bytes;  /* keys and values held */
 	struct store_cache_undo *undo;   /* owns */
 	size_t                   nundo, undocap;
 };
@@ -75,8 +70,7 @@ store__cache_new(void)
 {
 	struct store_cache *c = rs_xcalloc(1, sizeof(*c));
 
-	c->cap = 1024;
-	c->slots = rs_xcalloc(c->cap, sizeof(*c->slots));
+	c->map = rs_map_new();
 	return c;
 }
 
@@ -91,13 +85,19 @@ store_cache_drop_undo(struct store_cache *c)
 void
 store__cache_clear(struct store_cache *c)
 {
+	size_t pos = 0;
+	const char *key;
+	void *v;
+
 	store_cache_drop_undo(c);
-	for (size_t i = 0; i < c->cap; i++) {
-		free(c->slots[i].key);
-		free(c->slots[i].val);
+	while (rs_map_next(c->map, &pos, &key, &v)) {
+		struct store_cache_ent *e = v;
+
+		free(e->val);
+		free(e);
 	}
-	memset(c->slots, 0, c->cap * sizeof(*c->slots));
-	c->n = 0;
+	rs_map_free(&c->map);
+	c->map = rs_map_new();
 	c->bytes = 0;
 }
 
@@ -110,58 +110,21 @@ store__cache_free(struct store_cache **pp)
 		return;
 	*pp = NULL;
 	store__cache_clear(c);
-	free(c->slots);
+	rs_map_free(&c->map);
 	free(c->undo);
 	free(c);
-}
-
-static struct store_cache_ent *
-store_cache_find(const struct store_cache *c, const uint8_t *key, size_t klen,
-                 uint64_t h)
-{
-	size_t i = (size_t)h & (c->cap - 1);
-
-	while (c->slots[i].key != NULL &&
-	       (c->slots[i].hash != h || c->slots[i].klen != klen ||
-	        memcmp(c->slots[i].key, key, klen) != 0))
-		i = (i + 1) & (c->cap - 1);
-	return &c->slots[i];
-}
-
-static void
-store_cache_grow(struct store_cache *c)
-{
-	struct store_cache_ent *old = c->slots;
-	size_t oldcap = c->cap;
-
-	c->cap *= 2;
-	c->slots = rs_xcalloc(c->cap, sizeof(*c->slots));
-	for (size_t i = 0; i < oldcap; i++)
-		if (old[i].key != NULL)
-			*store_cache_find(c, old[i].key, old[i].klen,
-			                  old[i].hash) = old[i];
-	free(old);
 }
 
 /* The entry of key, made (UNKNOWN) if missing. */
 static struct store_cache_ent *
 store_cache_entry(struct store_cache *c, const uint8_t *key, size_t klen)
 {
-	uint64_t h = rs_hash_bytes(key, klen);
-	struct store_cache_ent *e = store_cache_find(c, key, klen, h);
+	struct store_cache_ent *e = rs_map_getn(c->map, key, klen);
 
-	if (e->key != NULL)
+	if (e != NULL)
 		return e;
-	if ((c->n + 1) * 4 > c->cap * 3) {
-		store_cache_grow(c);
-		e = store_cache_find(c, key, klen, h);
-	}
-	e->key = rs_xmalloc(klen);
-	memcpy(e->key, key, klen);
-	e->klen = klen;
-	e->hash = h;
-	e->state = STORE_CACHE_UNKNOWN;
-	c->n++;
+	e = rs_xcalloc(1, sizeof(*e));
+	(void)rs_map_putn(c->map, key, klen, e);
 	c->bytes += klen;
 	return e;
 }
@@ -192,8 +155,8 @@ store__cache_get(struct store_cache *c, const uint8_t *key, size_t klen,
 
 	if (!store_cache_wanted(key, klen))
 		return STORE_CACHE_MISS;
-	e = store_cache_find(c, key, klen, rs_hash_bytes(key, klen));
-	if (e->key == NULL || e->state == STORE_CACHE_UNKNOWN)
+	e = rs_map_getn(c->map, key, klen);
+	if (e == NULL || e->state == STORE_CACHE_UNKNOWN)
 		return STORE_CACHE_MISS;
 	if (e->state == STORE_CACHE_ABSENT)
 		return RS_ENOTFOUND;
@@ -231,9 +194,7 @@ store__cache_write(struct store_cache *c, const uint8_t *key, size_t klen,
 		                           sizeof(*c->undo));
 	}
 	u = &c->undo[c->nundo++];
-	u->key = e->key;
-	u->klen = e->klen;
-	u->hash = e->hash;
+	u->e = e;
 	u->state = e->state;
 	u->val = e->val;        /* moved: the entry gets a new value */
 	u->vlen = e->vlen;
@@ -257,8 +218,7 @@ store__cache_op_done(struct store_cache *c, bool ok)
 	}
 	while (c->nundo > 0) {
 		struct store_cache_undo *u = &c->undo[--c->nundo];
-		struct store_cache_ent *e = store_cache_find(c, u->key, u->klen,
-		                                             u->hash);
+		struct store_cache_ent *e = u->e;
 
 		free(e->val);
 		c->bytes -= e->vlen;
@@ -272,7 +232,7 @@ store__cache_op_done(struct store_cache *c, bool ok)
 void
 store__cache_group_done(struct store_cache *c, bool ok)
 {
-	if (!ok || c->n > STORE_CACHE_MAX_ENTRIES ||
+	if (!ok || rs_map_count(c->map) > STORE_CACHE_MAX_ENTRIES ||
 	    c->bytes > STORE_CACHE_MAX_BYTES)
 		store__cache_clear(c);
 	else

@@ -84,6 +84,20 @@ test_rs_map(void)
 	 * past a NUL. */
 	TEST_ASSERT(rs_hash_bytes("mailbox", 7) == rs_hash_str("mailbox"));
 	TEST_ASSERT(rs_hash_bytes("a\0b", 3) != rs_hash_bytes("a\0c", 3));
+	/* Octet keys: a NUL inside a key, and a key that is a prefix of
+	 * another, are different keys; the string calls see "a" only. */
+	TEST_ASSERT(rs_map_putn(m, "a\0b", 3, &vals[0]) == NULL);
+	TEST_ASSERT(rs_map_putn(m, "a\0c", 3, &vals[1]) == NULL);
+	TEST_ASSERT(rs_map_putn(m, "a", 1, &vals[2]) == NULL);
+	TEST_ASSERT(rs_map_getn(m, "a\0b", 3) == &vals[0]);
+	TEST_ASSERT(rs_map_getn(m, "a\0c", 3) == &vals[1]);
+	TEST_ASSERT(rs_map_get(m, "a") == &vals[2]);
+	TEST_ASSERT(rs_map_getn(m, "a\0", 2) == NULL);
+	TEST_ASSERT(rs_map_deln(m, "a\0b", 3) == &vals[0]);
+	TEST_ASSERT(rs_map_getn(m, "a\0c", 3) == &vals[1]);
+	TEST_ASSERT(rs_map_del(m, "a") == &vals[2]);
+	TEST_ASSERT(rs_map_deln(m, "a\0c", 3) == &vals[1]);
+	TEST_ASSERT(rs_map_count(m) == 0);
 
 	for (int i = 0; i < 2000; i++) {
 		vals[i] = i;
