@@ -82,8 +82,9 @@ store_cache_drop_undo(struct store_cache *c)
 	c->nundo = 0;
 }
 
-void
-store__cache_clear(struct store_cache *c)
+/* Frees the undo log, every entry and the map. */
+static void
+store_cache_drop_all(struct store_cache *c)
 {
 	size_t pos = 0;
 	const char *key;
@@ -97,8 +98,14 @@ store__cache_clear(struct store_cache *c)
 		free(e);
 	}
 	rs_map_free(&c->map);
-	c->map = rs_map_new();
 	c->bytes = 0;
+}
+
+void
+store__cache_clear(struct store_cache *c)
+{
+	store_cache_drop_all(c);
+	c->map = rs_map_new();
 }
 
 void
@@ -109,8 +116,7 @@ store__cache_free(struct store_cache **pp)
 	if (c == NULL)
 		return;
 	*pp = NULL;
-	store__cache_clear(c);
-	rs_map_free(&c->map);
+	store_cache_drop_all(c);
 	free(c->undo);
 	free(c);
 }

@@ -98,7 +98,8 @@ struct store {
 	rocksdb_options_t                   *dbopts;    /* owns */
 	rocksdb_block_based_table_options_t *tableopts; /* owns */
 	rocksdb_cache_t                     *cache;     /* owns */
-	rocksdb_readoptions_t               *ropts;     /* owns; shared */
+	rocksdb_readoptions_t               *ropts;     /* owns; the writer's
+	                                                 * reads (latest) */
 	rocksdb_writeoptions_t              *wopts;     /* owns; sync as
 	                                                 * configured */
 	rocksdb_writeoptions_t              *wopts_group; /* owns; writer:
@@ -216,8 +217,8 @@ void store__del(struct store_txn *t, const uint8_t *key, size_t klen);
 int store__exists(const struct store_view *v, const uint8_t *key,
                   size_t klen, struct rs_err *err) RS_MUST_CHECK;
 
-/* An iterator over [prefix, prefix_end) of the committed DB, at snap (or
- * an implicit snapshot when NULL). The bound lives in the struct because
+/* An iterator over [prefix, prefix_end) of the committed DB, at snap (or,
+ * when NULL, at the durable state, held until store__range_close). The bound lives in the struct because
  * RocksDB keeps a pointer to it. */
 struct store_range {
 	struct store          *st;

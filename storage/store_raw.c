@@ -310,13 +310,12 @@ int
 store_raw_get(struct store *st, const void *key, size_t klen,
               struct rs_buf *val, struct rs_err *err)
 {
+	struct store_snap *sn = store__snap_get(st);
 	rocksdb_pinnableslice_t *ps;
 	const char *p;
 	char *e = NULL;
 	size_t len = 0;
 	int rc;
-
-	struct store_snap *sn = store__snap_get(st);
 
 	rs_buf_reset(val);
 	ps = rocksdb_get_pinned(st->db, sn->ro, key, klen, &e);
@@ -350,7 +349,6 @@ store_raw_scan(struct store *st, const void *prefix, size_t plen,
 	int rc = 0;
 
 	rocksdb_readoptions_set_snapshot(ro, sn->snap);
-
 	/* The bound keeps the iterator from reading past the range (and
 	 * over tombstones beyond it); the prefix test covers an all-0xff
 	 * prefix, which has no bound. */
