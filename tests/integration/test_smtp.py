@@ -338,6 +338,31 @@ def test_recipient_refusals(node):
     c.cmd("QUIT", 221)
 
 
+def test_one_log_line_per_delivery(node):
+    """The delivery's smtp.stored line names the sender and every accepted
+    recipient; a refused recipient's line names the sender too; MAIL and
+    accepted RCPT do not log at info level, and the body is never logged."""
+    a, b = fresh(node), fresh(node)
+    sender = f"logcheck{next(_seq)}@sender.test"
+    secret = f"body-marker-{next(_seq)}-never-logged"
+    with smtplib.SMTP("127.0.0.1", node.smtp_port, timeout=30) as s:
+        refused = s.sendmail(sender, [a, "nobody@example.test", b],
+                             f"Subject: log\r\n\r\n{secret}\r\n")
+    assert list(refused) == ["nobody@example.test"]
+    with open(node.log_path, "rb") as f:
+        log = f.read().decode("utf-8", "replace")
+    mine = [l for l in log.splitlines() if f"<{sender}>" in l]
+    stored = [l for l in mine if " smtp.stored " in l]
+    assert len(stored) == 1, mine
+    assert f"from=<{sender}> to=<{a}>,<{b}>" in stored[0]
+    assert "rcpts=2" in stored[0]
+    rejected = [l for l in mine if " smtp.rcpt rejected " in l]
+    assert len(rejected) == 1
+    assert "to=<nobody@example.test>" in rejected[0]
+    assert not [l for l in mine if " smtp.mail " in l]
+    assert secret not in log
+
+
 def test_postmaster_without_domain(node):
     """RFC 5321 section 4.5.1: RCPT TO:<Postmaster> must be accepted."""
     try:
