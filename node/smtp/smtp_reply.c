@@ -58,12 +58,14 @@ smtp_reply__send(struct smtp_session *s, unsigned code,
 	evbuffer_add(out, "\r\n", 2);
 }
 
-/* " to=<...>" or " from=<...>" for the log, when known. */
+/* " to=<...> from=<...>" (RCPT) or " from=<...>" (MAIL) for the log,
+ * when known. */
 static void
 smtp_reply_log_addr(const struct smtp_session *s, char *buf, size_t size)
 {
 	const struct smtp_txn *t = s->txn;
 	char a[RS_ADDR_TEXT_MAX], v[RS_ADDR_TEXT_MAX];
+	int n;
 
 	buf[0] = '\0';
 	if (t == NULL)
@@ -74,9 +76,8 @@ smtp_reply_log_addr(const struct smtp_session *s, char *buf, size_t size)
 			snprintf(a, sizeof(a), "postmaster");
 		else
 			rs_addr_format(&t->rcpt.to, a, sizeof(a));
-		int n = snprintf(buf, size, " to=<%s>",
-		                 rs_log_val(v, sizeof(v), a, strlen(a)));
-
+		n = snprintf(buf, size, " to=<%s>",
+		             rs_log_val(v, sizeof(v), a, strlen(a)));
 		/* Who tried: the sender, as Postfix's reject lines have. */
 		rs_addr_format(&t->mail.from, a, sizeof(a));
 		if (n > 0 && (size_t)n < size)

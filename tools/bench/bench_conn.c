@@ -153,6 +153,13 @@ bench_conn_next(struct bench_conn *c)
 	bench_conn_push(c, BENCH_EXP_DATA);
 }
 
+/* A latency sample, clamped to what the sample arrays hold. */
+static uint32_t
+bench_conn_us32(uint64_t us)
+{
+	return us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+}
+
 static void
 bench_conn_fail(struct bench_conn *c, int code)
 {
@@ -199,12 +206,10 @@ bench_conn_txn_reply(struct bench_conn *c, int code)
 		if (ok && !c->failed) {
 			uint64_t now = bench_common_now_us();
 
-			b->dot_us[b->accepted] = (uint32_t)
-			    (now - c->t_dot_us > UINT32_MAX ? UINT32_MAX :
-			     now - c->t_dot_us);
-			b->lat_us[b->accepted++] = (uint32_t)
-			    (now - c->t_mail_us > UINT32_MAX ? UINT32_MAX :
-			     now - c->t_mail_us);
+			b->dot_us[b->accepted] = bench_conn_us32(now -
+			                                         c->t_dot_us);
+			b->lat_us[b->accepted++] = bench_conn_us32(now -
+			                                           c->t_mail_us);
 			b->t_last_ok_us = now;
 			c->txn = BENCH_TXN_NONE;
 		} else if (!ok)
