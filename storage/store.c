@@ -166,6 +166,8 @@ store_set_options(struct store *st, const struct store_opts *o)
 	st->wopts_group = rocksdb_writeoptions_create();
 	rocksdb_writeoptions_set_sync(st->wopts_group, 0);
 	st->sync = o->sync;
+	st->before_sync = o->before_sync;
+	st->before_sync_arg = o->before_sync_arg;
 	st->group_max_ops = o->group_max_ops != 0 ? o->group_max_ops
 	                                          : STORE_DEFAULT_OPS;
 	st->group_max_bytes = o->group_max_bytes != 0 ? o->group_max_bytes

@@ -61,6 +61,11 @@ struct store_opts {
 	 * in steps (see store_account_info.changes_floor). 0 = default
 	 * (STORE_CHANGES_KEEP). */
 	uint64_t    changes_keep;
+	/* Called on the sync thread before each WAL sync, after the groups
+	 * it covers were written; NULL in production. Tests block in it to
+	 * look at the store between a write and its sync. */
+	void      (*before_sync)(void *arg);
+	void       *before_sync_arg;
 };
 
 /* Opens (creating if needed) and starts the writer and sync threads.

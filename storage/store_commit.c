@@ -176,6 +176,8 @@ store_syncer_main(void *arg)
 		pthread_mutex_unlock(&st->sync_mu);
 		if (list == NULL)
 			break;          /* closing, and all synced */
+		if (st->before_sync != NULL)
+			st->before_sync(st->before_sync_arg);
 		/* Every group in list was written before this call, so one
 		 * sync covers them all. */
 		rocksdb_flush_wal(st->db, 1, &e);

@@ -127,6 +127,8 @@ struct store {
 	struct store_commit                 *sync_head; /* owns; FIFO */
 	struct store_commit                **sync_tail;
 	bool                                 sync_closing;
+	void                               (*before_sync)(void *arg);
+	void                                *before_sync_arg;
 	pthread_t                            syncer;
 
 	pthread_mutex_t                      snap_mu;

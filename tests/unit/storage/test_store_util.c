@@ -361,18 +361,33 @@ tsu_gate_destroy(struct tsu_gate *g)
 	pthread_mutex_destroy(&g->mu);
 }
 
-static int
-tsu_gate_apply(struct store_txn *txn, void *arg, struct rs_err *err)
+void
+tsu_gate_enter(void *arg)
 {
 	struct tsu_gate *g = arg;
 
-	(void)txn; (void)err;
 	pthread_mutex_lock(&g->mu);
 	g->entered = true;
 	pthread_cond_broadcast(&g->cv);
 	while (!g->open)
 		pthread_cond_wait(&g->cv, &g->mu);
 	pthread_mutex_unlock(&g->mu);
+}
+
+void
+tsu_gate_wait_entered(struct tsu_gate *g)
+{
+	pthread_mutex_lock(&g->mu);
+	while (!g->entered)
+		pthread_cond_wait(&g->cv, &g->mu);
+	pthread_mutex_unlock(&g->mu);
+}
+
+static int
+tsu_gate_apply(struct store_txn *txn, void *arg, struct rs_err *err)
+{
+	(void)txn; (void)err;
+	tsu_gate_enter(arg);
 	return 0;
 }
 
@@ -386,10 +401,7 @@ tsu_gate_queue(struct tsu *t, struct tsu_gate *g, struct tsu_done *d)
 		test_fail(__FILE__, __LINE__, "gate: %s", e.msg);
 		abort();
 	}
-	pthread_mutex_lock(&g->mu);
-	while (!g->entered)
-		pthread_cond_wait(&g->cv, &g->mu);
-	pthread_mutex_unlock(&g->mu);
+	tsu_gate_wait_entered(g);
 }
 
 void

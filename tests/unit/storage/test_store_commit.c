@@ -1,0 +1,90 @@
+/* test_store_commit.c: the sync stage of a group commit. While a written
+ * group waits for its WAL sync (held here in store_opts.before_sync),
+ * no read sees it and its writer has no answer yet: a client is never
+ * shown a message, or told it was stored, before a crash could no longer
+ * take it back. */
+#include <stdbool.h>
+
+#include "tests/unit/storage/test_store_util.h"
+#include "tests/unit/test.h"
+
+/* Holds the sync thread in its gate once armed. */
+struct test_hold {
+	bool            armed;        /* atomic */
+	struct tsu_gate gate;
+};
+
+static void
+test_hold_before_sync(void *arg)
+{
+	struct test_hold *h = arg;
+
+	if (__atomic_load_n(&h->armed, __ATOMIC_ACQUIRE))
+		tsu_gate_enter(&h->gate);
+}
+
+/* What readers see of account a: messages in the account and in INBOX,
+ * and whether UID 2 of INBOX can be read. */
+static void
+test_hold_expect(struct tsu *t, struct store_acct a, uint32_t inbox,
+                 uint64_t messages)
+{
+	struct store_account_info ai;
+	struct store_mailbox mb;
+	struct store_msg m;
+	struct store_msg_buf buf = { 0 };
+	struct rs_err err;
+	int rc;
+
+	TEST_ASSERT(store_account_get(t->st, a, &ai, NULL) == 0);
+	TEST_ASSERT(ai.messages == messages && ai.modseq == messages);
+	TEST_ASSERT(store_mailbox_find(t->st, a, "INBOX", &mb, NULL) == 0);
+	TEST_ASSERT(mb.messages == messages && mb.uidnext == messages + 1);
+	rc = store_msg_get(t->st, a, inbox, 2, &m, &buf, &err);
+	TEST_ASSERT(messages >= 2 ? rc == 0 : rc == RS_ENOTFOUND);
+	store_msg_buf_free(&buf);
+}
+
+void
+test_store_sync_before_visible(void)
+{
+	static const char body1[] = "Subject: one\r\n\r\nfirst\r\n";
+	static const char body2[] = "Subject: two\r\n\r\nsecond\r\n";
+	struct test_hold hold = { 0 };
+	struct store_acct a = { 1, 7 };
+	struct store_rcpt r1 = tsu_rcpt(1, 7, NULL), r2 = tsu_rcpt(1, 7, NULL);
+	struct store_message m = { .data = (const uint8_t *)body2,
+	                           .len = sizeof(body2) - 1,
+	                           .internal_date = 1700000000 };
+	struct tsu_done d = { 0 };
+	struct rs_err err;
+	struct tsu t;
+	uint32_t inbox;
+
+	tsu_gate_init(&hold.gate);
+	tsu_open(&t, true, 0);
+	t.o.before_sync = test_hold_before_sync;
+	t.o.before_sync_arg = &hold;
+	tsu_reopen(&t);
+	TEST_ASSERT(tsu_deliver(&t, body1, sizeof(body1) - 1, &r1, 1) == 0);
+	inbox = tsu_mbox_id(&t, a, "INBOX");
+	TEST_ASSERT(inbox != 0);
+	test_hold_expect(&t, a, inbox, 1);
+
+	/* The second delivery is written, and its sync held. */
+	__atomic_store_n(&hold.armed, true, __ATOMIC_RELEASE);
+	TEST_ASSERT(store_deliver(t.st, &m, &r2, 1, &t.ex.base, tsu_done_cb,
+	                          &d, &err) == 0);
+	tsu_gate_wait_entered(&hold.gate);
+	test_hold_expect(&t, a, inbox, 1);
+	tsu_run_pending(&t.ex);
+	TEST_ASSERT(d.n == 0);
+
+	/* Synced: answered and visible. */
+	tsu_gate_open(&hold.gate);
+	tsu_run(&t.ex, &d.n, 1);
+	TEST_ASSERT(d.rc == 0 && r2.rc == 0 && r2.uid == 2);
+	test_hold_expect(&t, a, inbox, 2);
+	tsu_close(&t);
+	tsu_gate_destroy(&hold.gate);
+}
