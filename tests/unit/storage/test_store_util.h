@@ -102,8 +102,8 @@ void tsu_gate_destroy(struct tsu_gate *g);
  * writer is inside it. */
 void tsu_gate_queue(struct tsu *t, struct tsu_gate *g, struct tsu_done *d);
 void tsu_gate_open(struct tsu_gate *g);
-/* Blocks the calling thread in g until tsu_gate_open(); tsu_gate_enter
- * ignores arg's type so that it fits store_opts.before_sync. */
+/* Blocks the calling thread in g (a struct tsu_gate *) until
+ * tsu_gate_open(); void * so that it fits store_opts.before_sync. */
 void tsu_gate_enter(void *g);
 /* Waits until a thread is inside g. */
 void tsu_gate_wait_entered(struct tsu_gate *g);
