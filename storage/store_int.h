@@ -127,6 +127,7 @@ struct store {
 	struct store_commit                 *sync_head; /* owns; FIFO */
 	struct store_commit                **sync_tail;
 	bool                                 sync_closing;
+	/* store_opts.before_sync: a test's hold on the syncer. */
 	void                               (*before_sync)(void *arg);
 	void                                *before_sync_arg;
 	pthread_t                            syncer;
