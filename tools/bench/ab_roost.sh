@@ -4,37 +4,56 @@
 # (standalone, ports 30000 + n, 100 users), and runs smtp_bench three
 # times against each. One line per run: msg/s, p50 of the whole message
 # and of the end of data, the machine's idle cores, and the CPU each of
-# roostd's threads (by name) spent per message. On this kind of shared
-# machine two sessions of the same binary differ by ±20 %: only
-# interleaved runs tell builds apart.
+# the server's threads (by name) spent per message; at the end each
+# side's median rate and B's over A's. On this kind of shared machine two
+# sessions of the same binary differ by ±20 % and smtp-sink's rate moves
+# 2x across a day: only interleaved runs tell builds apart, or give
+# Roost's ratio to smtp-sink.
 #
-# usage: tools/bench/ab_roost.sh ROOSTD_A ROOSTD_B
-# environment: AB_ROUNDS (2), AB_RUNS (3), BENCH_N (20000), ROOST_BIN (for
-#   roostctl, default build/bin), SMTP_BENCH, ROOSTD_ARGS
+# Either side may be the word smtp-sink instead of a binary: Postfix's
+# smtp-sink on the same port (tools/bench/ref_smtp_sink.sh installs it),
+# so that "ab_roost.sh smtp-sink build/bin/roostd" measures the issue's
+# ratio in the same minutes.
+#
+# usage: tools/bench/ab_roost.sh ROOSTD_A|smtp-sink ROOSTD_B|smtp-sink
+# environment: AB_ROUNDS (2), AB_RUNS (3), BENCH_N (20000), BENCH_C (20),
+#   ROOST_BIN (for roostctl, default build/bin), SMTP_BENCH, ROOSTD_ARGS
 set -euo pipefail
 
 BENCH_NAME=ab
 . "$(dirname "$0")/bench_lib.sh"
 
-[ $# -eq 2 ] || bench_die "usage: $0 ROOSTD_A ROOSTD_B"
+[ $# -eq 2 ] || bench_die "usage: $0 ROOSTD_A|smtp-sink ROOSTD_B|smtp-sink"
 BIN_A=$1
 BIN_B=$2
 ROOSTCTL=${ROOST_BIN:-$BENCH_TOP/build/bin}/roostctl
-if [ ! -x "$BIN_A" ] || [ ! -x "$BIN_B" ]; then
-	bench_die "roostd binaries not found"
-fi
-[ -x "$ROOSTCTL" ] || bench_die "$ROOSTCTL not built"
+for bin in "$BIN_A" "$BIN_B"; do
+	if [ "$bin" = smtp-sink ]; then
+		command -v smtp-sink >/dev/null ||
+		    bench_die "smtp-sink not installed (ref_smtp_sink.sh installs it)"
+	elif [ ! -x "$bin" ]; then
+		bench_die "$bin: no such roostd binary"
+	else
+		[ -x "$ROOSTCTL" ] || bench_die "$ROOSTCTL not built"
+	fi
+done
 bench_find_smtp_bench
 
 install -d -m 0755 "${BENCH_ROOT:-/var/tmp/roost-bench}"
 RUN_DIR=$(mktemp -d "${BENCH_ROOT:-/var/tmp/roost-bench}/ab.XXXXXX")
 PID=
-stop_roostd() {
+stop_server() {
 	bench_stop_pid "$PID" 30
 	PID=
 }
-trap 'stop_roostd; rm -rf "$RUN_DIR"' EXIT
+trap 'stop_server; rm -rf "$RUN_DIR"' EXIT
 trap 'exit 130' INT TERM
+
+warm_up() {
+	"$SMTP_BENCH" --host 127.0.0.1 --port 30025 -n 200 -s "$BENCH_S" \
+	    -c "$BENCH_C" -u "$BENCH_U" --domain "$BENCH_DOMAIN" \
+	    --from "$BENCH_FROM" >/dev/null
+}
 
 start_roostd() {
 	local data=$RUN_DIR/data i
@@ -56,12 +75,21 @@ start_roostd() {
 		    --token-file "$data/admin.token" user add \
 		    "user$i@$BENCH_DOMAIN" --password-stdin >/dev/null
 	done
-	"$SMTP_BENCH" --host 127.0.0.1 --port 30025 -n 200 -s "$BENCH_S" \
-	    -c "$BENCH_C" -u "$BENCH_U" --domain "$BENCH_DOMAIN" \
-	    --from "$BENCH_FROM" >/dev/null
+	warm_up
 }
 
-# CPU ticks per thread name of roostd, "name ticks" sorted by name.
+# smtp-sink or a fresh roostd of binary $1, warmed up.
+start_server() {
+	if [ "$1" = smtp-sink ]; then
+		bench_start_sink 30025
+		PID=$BENCH_SINK_PID
+		warm_up
+	else
+		start_roostd "$1"
+	fi
+}
+
+# CPU ticks per thread name of the server, "name ticks" sorted by name.
 thread_ticks() {
 	local t
 	for t in /proc/"$PID"/task/*; do
@@ -96,10 +124,29 @@ for _ in $(seq 1 "${AB_ROUNDS:-2}"); do
 	for v in A B; do
 		bin=$BIN_A
 		[ "$v" = B ] && bin=$BIN_B
-		start_roostd "$bin"
+		start_server "$bin"
 		for _ in $(seq 1 "${AB_RUNS:-3}"); do
-			run_once "$v"
+			run_once "$v" | tee -a "$RUN_DIR/runs"
 		done
-		stop_roostd
+		stop_server
 	done
 done
+
+# Each side's median rate over all its runs, and B's over A's.
+awk -v a="$BIN_A" -v b="$BIN_B" '
+	{ r[$1, ++n[$1]] = $2 }
+	function median(v,    i, j, t, k) {
+		k = n[v]
+		for (i = 1; i <= k; i++) m[i] = r[v, i]
+		for (i = 2; i <= k; i++)
+			for (j = i; j > 1 && m[j - 1] > m[j]; j--) {
+				t = m[j]; m[j] = m[j - 1]; m[j - 1] = t
+			}
+		return k % 2 ? m[(k + 1) / 2] : (m[k / 2] + m[k / 2 + 1]) / 2
+	}
+	END {
+		ma = median("A"); mb = median("B")
+		printf "median A %.0f msg/s (%d runs, %s)\n", ma, n["A"], a
+		printf "median B %.0f msg/s (%d runs, %s)\n", mb, n["B"], b
+		printf "B / A    %.2f\n", mb / ma
+	}' "$RUN_DIR/runs"

@@ -137,6 +137,27 @@ bench_install_refs() {
 	    postfix dovecot-core dovecot-lmtpd >/dev/null
 }
 
+# Starts Postfix's smtp-sink on 127.0.0.1:$1 in the background and waits
+# until it accepts connections; its pid goes to BENCH_SINK_PID. -u: it
+# refuses to run as root without it. -m: it serves at most 256 sessions
+# by default, raise it. The backlog is the last argument.
+bench_start_sink() {
+	local port=$1
+	if [ "$(id -u)" -eq 0 ]; then
+		smtp-sink -u nobody -m 1000 "127.0.0.1:$port" 1000 &
+	else
+		smtp-sink -m 1000 "127.0.0.1:$port" 1000 &
+	fi
+	BENCH_SINK_PID=$!
+	for _ in $(seq 1 50); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+		kill -0 "$BENCH_SINK_PID" 2>/dev/null ||
+		    bench_die "smtp-sink did not start"
+		sleep 0.1
+	done
+	bench_die "smtp-sink does not accept on 127.0.0.1:$port"
+}
+
 # True if the pid in file $1 is alive.
 bench_pidfile_alive() {
 	local pid

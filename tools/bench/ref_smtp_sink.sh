@@ -20,29 +20,17 @@ bench_find_smtp_bench
 bench_install_refs
 bench_system_services_off
 
-SINK_PID=
+BENCH_SINK_PID=
 stop_sink() {
 	bench_watch_stop >/dev/null
-	[ -n "$SINK_PID" ] || return 0
-	bench_stop_pid "$SINK_PID" 10
-	SINK_PID=
+	[ -n "$BENCH_SINK_PID" ] || return 0
+	bench_stop_pid "$BENCH_SINK_PID" 10
+	BENCH_SINK_PID=
 }
 trap stop_sink EXIT
 trap 'exit 130' INT TERM
 
-# -u: smtp-sink refuses to run as root without it. -m: it serves at most
-# 256 sessions by default, raise it. The backlog is the last argument.
-if [ "$(id -u)" -eq 0 ]; then
-	smtp-sink -u nobody -m 1000 "127.0.0.1:$SINK_PORT" 1000 &
-else
-	smtp-sink -m 1000 "127.0.0.1:$SINK_PORT" 1000 &
-fi
-SINK_PID=$!
-for _ in $(seq 1 50); do
-	(exec 3<>"/dev/tcp/127.0.0.1/$SINK_PORT") 2>/dev/null && break
-	kill -0 "$SINK_PID" 2>/dev/null || bench_die "smtp-sink did not start"
-	sleep 0.1
-done
+bench_start_sink "$SINK_PORT"
 
 run_smtp_source() {
 	local t0 t1 rc=0
