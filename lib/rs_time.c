@@ -4,12 +4,18 @@
 #include <stdio.h>
 
 uint64_t
-rs_mono_ms(void)
+rs_mono_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+uint64_t
+rs_mono_ms(void)
+{
+	return rs_mono_us() / 1000u;
 }
 
 int64_t

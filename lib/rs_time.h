@@ -8,6 +8,8 @@
 
 /* Monotonic milliseconds, for timeouts and latency. */
 uint64_t rs_mono_ms(void);
+/* Monotonic microseconds, for latency that milliseconds would round away. */
+uint64_t rs_mono_us(void);
 /* Wall-clock milliseconds since the epoch. */
 int64_t rs_wall_ms(void);
 /* RFC 5322 section 3.3 date-time in UTC: "Sat, 28 Nov 2026 01:58:18 +0000".

@@ -11,6 +11,7 @@
 
 #include "lib/rs_log.h"
 #include "lib/rs_mem.h"
+#include "lib/rs_time.h"
 
 #define STORE_DEFAULT_CACHE     ((size_t)64 << 20)
 #define STORE_DEFAULT_OPS       512u
@@ -212,6 +213,7 @@ store_open(const struct store_opts *o, struct store **st_r,
 	pthread_mutex_init(&st->sync_mu, NULL);
 	pthread_cond_init(&st->sync_cv, NULL);
 	pthread_mutex_init(&st->snap_mu, NULL);
+	pthread_mutex_init(&st->stats_mu, NULL);
 	if (store__syncer_start(st, err) != 0) {
 		store_free_sync(st);
 		return -1;
@@ -231,6 +233,7 @@ store_open(const struct store_opts *o, struct store **st_r,
 static void
 store_free_sync(struct store *st)
 {
+	pthread_mutex_destroy(&st->stats_mu);
 	pthread_mutex_destroy(&st->snap_mu);
 	pthread_cond_destroy(&st->sync_cv);
 	pthread_mutex_destroy(&st->sync_mu);
@@ -277,8 +280,10 @@ store__enqueue(struct store *st, struct store_op *op, struct rs_err *err)
 		return rs_err_set(err, RS_EUNAVAIL, "store is closing");
 	}
 	op->next = NULL;
+	op->t_submit = rs_mono_us();
 	*st->tail = op;
 	st->tail = &op->next;
+	st->nqueued++;
 	pthread_cond_signal(&st->cv);
 	pthread_mutex_unlock(&st->mu);
 	return 0;
@@ -331,6 +336,7 @@ store_take_group(struct store *st)
 	if (st->head == NULL)
 		st->tail = &st->head;
 	last->next = NULL;
+	st->nqueued -= n;
 	return first;
 }
 

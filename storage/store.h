@@ -332,6 +332,24 @@ typedef void store_commit_hook_fn(void *arg, struct store_acct a,
 void store_set_commit_hook(struct store *st, store_commit_hook_fn *fn,
                            void *arg);
 
+/* ---- commit statistics ----
+ * Counters since the store opened, for status and monitoring. They are
+ * totals (plus two maxima), so that whoever reads them twice derives
+ * rates and averages for the interval in between. */
+struct store_stats {
+	uint64_t ops;           /* write operations completed */
+	uint64_t ops_failed;    /* ... of which with an error */
+	uint64_t queued;        /* waiting for the writer right now */
+	uint64_t groups;        /* batches written (group commits) */
+	uint64_t syncs;         /* WAL syncs, each for every group before */
+	uint64_t sync_errors;
+	uint64_t sync_us;       /* time spent in those syncs */
+	uint64_t sync_us_max;
+	uint64_t commit_us;     /* sum over ops: submitted to answered */
+	uint64_t commit_us_max;
+};
+void store_stats_get(struct store *st, struct store_stats *out);
+
 #include "storage/store_mailbox.h"
 #include "storage/store_message.h"
 

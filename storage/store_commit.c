@@ -4,7 +4,8 @@
  * writer applies the next ones), then publishes the state as the one
  * readers see, runs the commit hook and posts the completions, in queue
  * order. Readers only ever see synced state (store__snap_get): a message
- * shown to a client survives a crash, and its UID is never reused. */
+ * shown to a client survives a crash, and its UID is never reused. It
+ * also keeps the commit counters of store_stats_get. */
 #include "storage/store_int.h"
 
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 #include "lib/rs_log.h"
 #include "lib/rs_mem.h"
+#include "lib/rs_time.h"
 
 struct store_snap *
 store__snap_new(struct store *st)
@@ -115,6 +117,54 @@ store_op_done(void *arg)
 	free(op);
 }
 
+/* Counts op, about to be answered at now, into d. Before the answer is
+ * posted: after that, op belongs to the caller's thread. */
+static void
+store_stats_op(struct store_stats *d, const struct store_op *op,
+               uint64_t now)
+{
+	uint64_t us = now > op->t_submit ? now - op->t_submit : 0;
+
+	d->ops++;
+	if (op->rc != 0)
+		d->ops_failed++;
+	d->commit_us += us;
+	if (us > d->commit_us_max)
+		d->commit_us_max = us;
+}
+
+/* Adds what one thread counted (d) to the store's totals. */
+static void
+store_stats_add(struct store *st, const struct store_stats *d)
+{
+	struct store_stats *s = &st->stats;
+
+	pthread_mutex_lock(&st->stats_mu);
+	s->ops += d->ops;
+	s->ops_failed += d->ops_failed;
+	s->groups += d->groups;
+	s->syncs += d->syncs;
+	s->sync_errors += d->sync_errors;
+	s->sync_us += d->sync_us;
+	if (d->sync_us_max > s->sync_us_max)
+		s->sync_us_max = d->sync_us_max;
+	s->commit_us += d->commit_us;
+	if (d->commit_us_max > s->commit_us_max)
+		s->commit_us_max = d->commit_us_max;
+	pthread_mutex_unlock(&st->stats_mu);
+}
+
+void
+store_stats_get(struct store *st, struct store_stats *out)
+{
+	pthread_mutex_lock(&st->stats_mu);
+	*out = st->stats;
+	pthread_mutex_unlock(&st->stats_mu);
+	pthread_mutex_lock(&st->mu);
+	out->queued = st->nqueued;
+	pthread_mutex_unlock(&st->mu);
+}
+
 /* Completes the commits of list in order. When the sync failed, their
  * state is never published and every op that had succeeded gets EIO. */
 static void
@@ -122,8 +172,11 @@ store_commit_finish(struct store *st, struct store_commit *list, bool synced)
 {
 	struct store_commit *c, *cnext;
 	struct store_op *op, *next;
+	uint64_t now = rs_mono_us();
 
 	for (c = list; c != NULL; c = cnext) {
+		struct store_stats d = { .groups = 1 };
+
 		cnext = c->next;
 		if (synced && c->snap != NULL) {
 			store_snap_publish(st, c->snap);
@@ -131,10 +184,16 @@ store_commit_finish(struct store *st, struct store_commit *list, bool synced)
 		} else {
 			store__snap_put(st, c->snap);
 		}
-		for (op = c->ops; op != NULL; op = next) {
-			next = op->next;
+		/* Counted before any answer goes out, so that a caller who
+		 * has its answer also finds it in the counters. */
+		for (op = c->ops; op != NULL; op = op->next) {
 			if (!synced && op->rc == 0)
 				op->rc = RS_EIO;
+			store_stats_op(&d, op, now);
+		}
+		store_stats_add(st, &d);
+		for (op = c->ops; op != NULL; op = next) {
+			next = op->next;
 			rs_exec_post(op->ex, store_op_done, op);
 		}
 		free(c->touched);
@@ -165,6 +224,8 @@ store_syncer_main(void *arg)
 	pthread_setname_np(pthread_self(), "store-sync");
 	for (;;) {
 		struct store_commit *list;
+		struct store_stats d = { 0 };
+		uint64_t t0;
 		char *e = NULL;
 
 		pthread_mutex_lock(&st->sync_mu);
@@ -180,12 +241,17 @@ store_syncer_main(void *arg)
 			st->before_sync(st->before_sync_arg);
 		/* Every group in list was written before this call, so one
 		 * sync covers them all. */
+		t0 = rs_mono_us();
 		rocksdb_flush_wal(st->db, 1, &e);
+		d.syncs = 1;
+		d.sync_us = d.sync_us_max = rs_mono_us() - t0;
+		d.sync_errors = e != NULL;
+		store_stats_add(st, &d);
 		if (e != NULL) {
 			rs_log(RS_LOG_ERR, "store.sync_failed", "error=\"%s\"", e);
 			free(e);
 		}
-		store_commit_finish(st, list, e == NULL);
+		store_commit_finish(st, list, d.sync_errors == 0);
 	}
 	return NULL;
 }

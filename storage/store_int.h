@@ -38,6 +38,7 @@ struct store_op {
 	store_done_fn   *cb;
 	void            *cb_arg;
 	size_t           cost;        /* octets counted against group bytes */
+	uint64_t         t_submit;    /* rs_mono_us() when queued */
 	int              rc;          /* result, set by the writer */
 	struct store_op *next;
 };
@@ -135,6 +136,12 @@ struct store {
 	pthread_mutex_t                      snap_mu;
 	struct store_snap                   *snap;      /* owns a reference:
 	                                                 * the durable state */
+
+	/* store_stats_get's counters; queued is under mu, the rest under
+	 * stats_mu. */
+	uint64_t                             nqueued;
+	pthread_mutex_t                      stats_mu;
+	struct store_stats                   stats;
 };
 
 /* ---- the writer's record cache (store_cache.c) ---- */

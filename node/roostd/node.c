@@ -191,6 +191,23 @@ node_status(void *arg, json_t *st)
 	    "smtp", (json_int_t)(n->smtp ? smtp_server_sessions(n->smtp) : 0),
 	    "pop3", (json_int_t)(n->pop3 ? pop3_server_sessions(n->pop3) : 0),
 	    "imap", (json_int_t)(n->imap ? imap_server_sessions(n->imap) : 0)));
+	if (n->ctx.store != NULL) {
+		struct store_stats ss;
+
+		store_stats_get(n->ctx.store, &ss);
+		json_object_set_new(st, "store", json_pack(
+		    "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+		    "ops", (json_int_t)ss.ops,
+		    "ops_failed", (json_int_t)ss.ops_failed,
+		    "queued", (json_int_t)ss.queued,
+		    "groups", (json_int_t)ss.groups,
+		    "syncs", (json_int_t)ss.syncs,
+		    "sync_errors", (json_int_t)ss.sync_errors,
+		    "sync_us", (json_int_t)ss.sync_us,
+		    "sync_us_max", (json_int_t)ss.sync_us_max,
+		    "commit_us", (json_int_t)ss.commit_us,
+		    "commit_us_max", (json_int_t)ss.commit_us_max));
+	}
 }
 
 static int

@@ -415,6 +415,30 @@ def test_status(node):
     assert re.search(r"^mode\s+standalone$", out, re.M)
 
 
+def test_status_store_counters(node):
+    """The store's commit counters count a delivery, its sync and the
+    time it waited; the table shows them on one row."""
+    before = ok_json(node, "status")["store"]
+    with smtplib.SMTP("127.0.0.1", node.smtp_port, timeout=30) as s:
+        s.sendmail("x@remote.test", ["alice@example.test"],
+                   b"Subject: counted\r\n\r\nbody\r\n")
+    st = ok_json(node, "status")["store"]
+    assert set(st) == {"ops", "ops_failed", "queued", "groups", "syncs",
+                       "sync_errors", "sync_us", "sync_us_max", "commit_us",
+                       "commit_us_max"}
+    assert st["ops"] >= before["ops"] + 1
+    assert st["syncs"] >= before["syncs"] + 1
+    assert st["sync_errors"] == 0 and st["queued"] == 0
+    assert st["sync_us"] > before["sync_us"]
+    assert st["commit_us"] - before["commit_us"] >= \
+        st["sync_us"] - before["sync_us"] > 0
+    assert 0 < st["commit_us_max"] <= st["commit_us"]
+    assert re.search(r"^store\s+\d+ ops \(0 failed, 0 queued\), \d+ groups, "
+                     r"\d+ syncs \(0 failed\); commit mean \d+\.\d\d ms, "
+                     r"max \d+\.\d\d ms; sync mean \d+\.\d\d ms, "
+                     r"max \d+\.\d\d ms$", ok(node, "status"), re.M)
+
+
 # ---- the token and the node ----
 
 def test_missing_token_file(node, tmp_path):

@@ -16,7 +16,7 @@ static const struct roostctl_optspec roostctl_status_opts[] = {
 
 static const char *const roostctl_status_known[] = {
 	"node", "version", "mode", "uptime_s", "partitions", "domains",
-	"accounts", "sessions",
+	"accounts", "sessions", "store",
 };
 
 /* "3d 4h 5m", "1h 2m 5s", "5s". */
@@ -36,6 +36,41 @@ roostctl_status_uptime(uint64_t s, char *buf, size_t size)
 		         (unsigned long long)(s % 60));
 	else
 		snprintf(buf, size, "%llus", (unsigned long long)s);
+}
+
+static uint64_t
+roostctl_status_u64(const json_t *o, const char *key)
+{
+	json_int_t v = json_integer_value(json_object_get(o, key));
+
+	return v > 0 ? (uint64_t)v : 0;
+}
+
+/* The store's counters (totals since start) as means for people:
+ * "12 ops (0 failed, 0 queued), 5 groups, 4 syncs (0 failed); commit
+ * mean 1.20 ms, max 3.66 ms; sync mean 0.90 ms, max 3.44 ms". */
+static void
+roostctl_status_store(const json_t *v, char *buf, size_t size)
+{
+	uint64_t ops = roostctl_status_u64(v, "ops");
+	uint64_t syncs = roostctl_status_u64(v, "syncs");
+
+	snprintf(buf, size,
+	         "%llu ops (%llu failed, %llu queued), %llu groups, "
+	         "%llu syncs (%llu failed); commit mean %.2f ms, max %.2f ms; "
+	         "sync mean %.2f ms, max %.2f ms",
+	         (unsigned long long)ops,
+	         (unsigned long long)roostctl_status_u64(v, "ops_failed"),
+	         (unsigned long long)roostctl_status_u64(v, "queued"),
+	         (unsigned long long)roostctl_status_u64(v, "groups"),
+	         (unsigned long long)syncs,
+	         (unsigned long long)roostctl_status_u64(v, "sync_errors"),
+	         ops > 0 ? (double)roostctl_status_u64(v, "commit_us") /
+	                   (double)ops / 1000.0 : 0.0,
+	         (double)roostctl_status_u64(v, "commit_us_max") / 1000.0,
+	         syncs > 0 ? (double)roostctl_status_u64(v, "sync_us") /
+	                     (double)syncs / 1000.0 : 0.0,
+	         (double)roostctl_status_u64(v, "sync_us_max") / 1000.0);
 }
 
 /* One value for people (returns owned): strings as they are, an object
@@ -85,10 +120,15 @@ static void
 roostctl_status_row(struct roostctl_table *t, const char *key,
                     const json_t *v)
 {
-	char up[64], *s;
+	char up[256], *s;
 
 	if (v == NULL)
 		return;
+	if (strcmp(key, "store") == 0 && json_is_object(v)) {
+		roostctl_status_store(v, up, sizeof(up));
+		roostctl_out_table_add(t, (const char *[]){ key, up });
+		return;
+	}
 	if (strcmp(key, "uptime_s") == 0 && json_is_integer(v)) {
 		roostctl_status_uptime(json_integer_value(v) > 0
 		                       ? (uint64_t)json_integer_value(v) : 0,
