@@ -3,12 +3,13 @@
 # interleaving them: each round starts a fresh roostd of A, then of B
 # (standalone, ports 30000 + n, 100 users), and runs smtp_bench three
 # times against each. One line per run: msg/s, p50 of the whole message
-# and of the end of data, the machine's idle cores, and the CPU each of
-# the server's threads (by name) spent per message; at the end each
-# side's median rate and B's over A's. On this kind of shared machine two
-# sessions of the same binary differ by ±20 % and smtp-sink's rate moves
-# 2x across a day: only interleaved runs tell builds apart, or give
-# Roost's ratio to smtp-sink.
+# and of the end of data, the machine's idle cores, the CPU each of the
+# server's threads (by name) spent per message, and for roostd what its
+# store counters say (deliveries per sync, mean commit and sync time); at
+# the end each side's median rate and B's over A's. On this kind of
+# shared machine two sessions of the same binary differ by ±20 % and
+# smtp-sink's rate moves 2x across a day: only interleaved runs tell
+# builds apart, or give Roost's ratio to smtp-sink.
 #
 # Either side may be the word smtp-sink instead of a binary: Postfix's
 # smtp-sink on the same port (tools/bench/ref_smtp_sink.sh installs it),
@@ -99,8 +100,16 @@ thread_ticks() {
 	    sort
 }
 
+# The store counters of the running roostd; nothing for smtp-sink.
+store_counters() {
+	[ "$bin" = smtp-sink ] ||
+	    bench_store_counters "$ROOSTCTL" 127.0.0.1:30080 \
+	        "$RUN_DIR/data/admin.token"
+}
+
 run_once() {
-	local out=$RUN_DIR/out s0=$RUN_DIR/s0 s1=$RUN_DIR/s1 i0 i1 t0 t1
+	local out=$RUN_DIR/out s0=$RUN_DIR/s0 s1=$RUN_DIR/s1 i0 i1 t0 t1 store=
+	store_counters >"$RUN_DIR/store.0"
 	thread_ticks >"$s0"
 	i0=$(awk '/^cpu / { print $5 + $6 }' /proc/stat)
 	t0=$(date +%s.%N)
@@ -110,14 +119,18 @@ run_once() {
 	t1=$(date +%s.%N)
 	i1=$(awk '/^cpu / { print $5 + $6 }' /proc/stat)
 	thread_ticks >"$s1"
-	printf '%s  %s  p50 %s  dot %s  idle %s  cpu/msg: %s\n' "$1" \
+	store_counters >"$RUN_DIR/store.1"
+	[ "$bin" = smtp-sink ] || store=" store: $(bench_store_report \
+	    "$RUN_DIR/store.0" "$RUN_DIR/store.1")"
+	printf '%s  %s  p50 %s  dot %s  idle %s  cpu/msg: %s%s\n' "$1" \
 	    "$(grep -o '[0-9.]* msg/s' "$out")" \
 	    "$(awk '/latency ms/ { print $4 }' "$out")" \
 	    "$(awk '/end of data/ { print $5 }' "$out")" \
 	    "$(awk -v a="$i0" -v b="$i1" -v t0="$t0" -v t1="$t1" \
 	        'BEGIN { printf "%.2f", (b - a) / 100 / (t1 - t0) }')" \
 	    "$(join "$s0" "$s1" | awk -v n="$BENCH_N" \
-	        '$3 > $2 { printf "%s=%.0fus ", $1, ($3 - $2) * 10000 / n }')"
+	        '$3 > $2 { printf "%s=%.0fus ", $1, ($3 - $2) * 10000 / n }')" \
+	    "$store"
 }
 
 for _ in $(seq 1 "${AB_ROUNDS:-2}"); do

@@ -158,6 +158,27 @@ bench_start_sink() {
 	bench_die "smtp-sink does not accept on 127.0.0.1:$port"
 }
 
+# A roostd's store counters ("store" of roostctl status --json), one
+# "name value" per line. Arguments: roostctl, node HOST:PORT, token file.
+bench_store_counters() {
+	"$1" --node "$2" --token-file "$3" status --json | tr -d ' \n' |
+	    grep -o '"store":{[^}]*}' | sed 's/^"store":{//; s/}$//' |
+	    tr ',' '\n' | tr -d '"' | tr ':' ' '
+}
+
+# What the store did between two bench_store_counters outputs ($1, $2),
+# on one line: its view of a run from inside roostd.
+bench_store_report() {
+	awk 'FNR == NR { a[$1] = $2; next } { d[$1] = $2 - a[$1] }
+	END {
+		printf "%d ops in %d syncs (%.1f per sync); commit mean" \
+		    " %.2f ms, sync mean %.2f ms", d["ops"], d["syncs"],
+		    d["syncs"] ? d["ops"] / d["syncs"] : 0,
+		    d["ops"] ? d["commit_us"] / d["ops"] / 1000 : 0,
+		    d["syncs"] ? d["sync_us"] / d["syncs"] / 1000 : 0
+	}' "$1" "$2"
+}
+
 # True if the pid in file $1 is alive.
 bench_pidfile_alive() {
 	local pid

@@ -156,6 +156,7 @@ for run in $(seq 1 "$BENCH_RUNS"); do
 		[ "${BENCH_WAIT_STORED:-0}" = 1 ] && WAIT=(--wait-stored "$COUNT_CMD")
 		bench_wait_quiet
 		echo "--- run $run, $mode ($(date -u '+%Y-%m-%d %H:%M UTC'))"
+		bench_store_counters "$ROOSTCTL" "$ADMIN" "$TOKEN" >"$RUN_DIR/store.0"
 		case $mode in
 		plain)
 			bench_run_smtp_bench "$SMTP_PORT" "${WAIT[@]}" ||
@@ -166,6 +167,10 @@ for run in $(seq 1 "$BENCH_RUNS"); do
 		*)
 			bench_die "unknown mode $mode" ;;
 		esac
+		bench_store_counters "$ROOSTCTL" "$ADMIN" "$TOKEN" \
+		    >"$RUN_DIR/store.1"
+		echo "  store        $(bench_store_report "$RUN_DIR/store.0" \
+		    "$RUN_DIR/store.1") (roostd's own counters)"
 	done
 done
 echo "roostd RSS after the runs: $(rss_kb) KiB"
