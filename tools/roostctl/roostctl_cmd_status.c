@@ -120,20 +120,20 @@ static void
 roostctl_status_row(struct roostctl_table *t, const char *key,
                     const json_t *v)
 {
-	char up[256], *s;
+	char buf[256], *s;
 
 	if (v == NULL)
 		return;
 	if (strcmp(key, "store") == 0 && json_is_object(v)) {
-		roostctl_status_store(v, up, sizeof(up));
-		roostctl_out_table_add(t, (const char *[]){ key, up });
+		roostctl_status_store(v, buf, sizeof(buf));
+		roostctl_out_table_add(t, (const char *[]){ key, buf });
 		return;
 	}
 	if (strcmp(key, "uptime_s") == 0 && json_is_integer(v)) {
 		roostctl_status_uptime(json_integer_value(v) > 0
 		                       ? (uint64_t)json_integer_value(v) : 0,
-		                       up, sizeof(up));
-		roostctl_out_table_add(t, (const char *[]){ "uptime", up });
+		                       buf, sizeof(buf));
+		roostctl_out_table_add(t, (const char *[]){ "uptime", buf });
 		return;
 	}
 	s = roostctl_status_value(v);
