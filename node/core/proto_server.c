@@ -12,8 +12,12 @@
 #include "lib/rs_log.h"
 #include "lib/rs_mem.h"
 #include "node/core/conn_limit.h"
+#include "node/core/linger.h"
 #include "node/core/listener.h"
 #include "node/core/netaddr.h"
+
+/* Sockets of one server that may linger at once (linger.h). */
+#define PROTO_LINGER_MAX 1024u
 
 struct proto_server {
 	const struct proto_ops *ops;     /* borrowed (static) */
@@ -21,6 +25,7 @@ struct proto_server {
 	struct event_base      *base;    /* borrowed */
 	struct listener        *listener; /* owns; NULL until listening */
 	struct conn_limit      *climit;  /* owns */
+	struct linger_set      *linger;  /* owns: sockets closing gently */
 	char                   *busy;    /* owns: the refusal text */
 	struct event           *grace;   /* owns: shutdown deadline */
 	LIST_HEAD(proto_conn_list, proto_conn) sessions; /* not released */
@@ -121,6 +126,7 @@ proto_server_new(struct event_base *base, const struct proto_ops *ops,
 	}
 	ps->busy = rs_xstrdup(pl->busy);
 	ps->climit = conn_limit_new(pl->max_total, pl->max_ip);
+	ps->linger = linger_set_new(base, PROTO_LINGER_MAX);
 	snprintf(ps->ev_refused, sizeof(ps->ev_refused), "%s.refused",
 	         ops->name);
 	snprintf(ps->ev_accept_failed, sizeof(ps->ev_accept_failed),
@@ -178,6 +184,7 @@ proto_server_free(struct proto_server **pp)
 		ps->ops->release(c->sess);
 	}
 	event_free(ps->grace);
+	linger_set_free(&ps->linger);
 	conn_limit_free(&ps->climit);
 	free(ps->busy);
 	free(ps);
@@ -320,6 +327,7 @@ proto_conn_release(struct proto_conn *c, struct bufferevent **bevp,
                    const char *ip)
 {
 	struct proto_server *ps = c->ps;
+	evutil_socket_t fd;
 
 	LIST_REMOVE(c, link);
 	ps->nsessions--;
@@ -328,8 +336,14 @@ proto_conn_release(struct proto_conn *c, struct bufferevent **bevp,
 		event_active(ps->grace, EV_TIMEOUT, 0);
 	c->ps = NULL;
 	bev_flush_free(&c->flush);
+	/* The descriptor outlives the bufferevent: the close lingers, so
+	 * that the last reply reaches the client (linger.h). */
+	fd = bufferevent_getfd(*bevp);
+	bufferevent_setfd(*bevp, -1);
 	bufferevent_free(*bevp);
 	*bevp = NULL;
+	if (fd >= 0)
+		linger_close(ps->linger, fd);
 	event_free(c->ev_free);
 	c->ev_free = NULL;
 }

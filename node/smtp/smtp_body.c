@@ -146,11 +146,9 @@ smtp_body__read_data(struct smtp_session *s)
 		}
 		if (t->data.received / 2 > s->srv->limits.max_message) {
 			/* Twice the limit and no end in sight: the client is
-			 * not going to stop. Answer and hang up.
-			 * XXX(smtp): closing with unread input makes the
-			 * kernel send a reset, which may destroy the 552 on
-			 * its way; a lingering close (shutdown, drain a
-			 * little, close) would deliver it. */
+			 * not going to stop. Answer and hang up; the close
+			 * lingers (node/core/linger.h), so the 552 is not
+			 * lost to a reset while the client still sends. */
 			s->verb = SMTP_VERB_DATA;
 			smtp_body_too_big(s);
 			smtp_session__finish(s, "data-too-big");
