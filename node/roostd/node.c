@@ -68,6 +68,7 @@ static const char *const node_known_keys[] = {
 	"store.changes_keep",
 	"smtp.max_message_size", "smtp.max_recipients", "smtp.max_line",
 	"smtp.max_errors", "smtp.max_junk_commands", "smtp.timeout",
+	"smtp.data_timeout",
 	"smtp.max_connections", "smtp.max_connections_per_ip",
 	"pop3.timeout", "pop3.max_errors", "pop3.max_auth_failures",
 	"pop3.max_connections", "pop3.max_connections_per_ip",

@@ -83,6 +83,7 @@ smtp_body__data(struct smtp_session *s, struct rs_str args)
 		return;
 	}
 	t->mode = SMTP_MODE_DATA;
+	t->body_start = rs_mono_ms();
 	smtp_data_init(&t->data, &t->msg);
 	/* RFC 5321 section 4.2: 354 is intermediate, no enhanced code. */
 	smtp_reply__send(s, 354, NULL, "End data with <CR><LF>.<CR><LF>");
@@ -125,15 +126,32 @@ smtp_body_data_end(struct smtp_session *s)
 	smtp_session__txn_replied(s);
 }
 
-/* XXX(smtp): smtp.timeout is per read, so a client that drips a byte
- * now and then keeps a DATA open for ever; a deadline for the whole
- * transaction would bound it. */
+/* Past smtp.data_timeout since DATA or the first BDAT: 421 and hang up
+ * (mid-message there is no command boundary to go on from). Checked as
+ * input arrives, so a client that drips bytes is cut off at its first
+ * byte after the deadline, and a silent one by smtp.timeout. */
+static bool
+smtp_body_overdue(struct smtp_session *s)
+{
+	const struct smtp_txn *t = s->txn;
+
+	if (t == NULL || t->mode == SMTP_MODE_NONE ||
+	    rs_mono_ms() - t->body_start <= s->srv->limits.data_timeout_ms)
+		return false;
+	smtp_reply__bye(s, "4.4.2", "data-timeout",
+	                "Error: timeout exceeded: the message took too long");
+	return true;
+}
+
 int
 smtp_body__read_data(struct smtp_session *s)
 {
 	struct evbuffer *in = smtp_session__in(s);
 	struct smtp_txn *t = s->txn;
 	struct evbuffer_iovec v;
+
+	if (smtp_body_overdue(s))
+		return 0;
 
 	while (evbuffer_peek(in, -1, NULL, &v, 1) == 1) {
 		size_t used = 0;
@@ -215,6 +233,7 @@ smtp_body__bdat(struct smtp_session *s, struct rs_str args)
 			t->bdat_failed = true;
 		} else {
 			t->mode = SMTP_MODE_BDAT;
+			t->body_start = rs_mono_ms();
 		}
 	}
 	smtp_session__set_state(s, SMTP_STATE_BDAT);
@@ -248,6 +267,8 @@ smtp_body__read_bdat(struct smtp_session *s)
 	struct evbuffer *in = smtp_session__in(s);
 	struct smtp_txn *t = s->txn;
 
+	if (smtp_body_overdue(s))
+		return 0;
 	while (s->chunk_left > 0) {
 		size_t avail = evbuffer_get_length(in), n;
 

@@ -35,6 +35,7 @@ struct smtp_limits {
 	size_t   max_line;            /* smtp.max_line, CRLF included */
 	uint64_t max_message;         /* smtp.max_message_size, octets */
 	uint64_t timeout_ms;          /* smtp.timeout: idle and DATA stall */
+	uint64_t data_timeout_ms;     /* smtp.data_timeout: a whole message */
 	unsigned max_recipients;      /* smtp.max_recipients */
 	unsigned max_errors;          /* smtp.max_errors */
 	unsigned max_junk;            /* smtp.max_junk_commands */
@@ -82,6 +83,7 @@ struct smtp_txn {
 	unsigned            rcpts_log_more;
 	struct smtp_rcpt    rcpt;         /* the RCPT being decided */
 	enum smtp_body_mode mode;
+	uint64_t            body_start;   /* rs_mono_ms() at DATA or BDAT */
 	bool                bdat_failed;  /* a chunk was refused: 503 */
 	size_t              hdr_len;      /* Return-Path + Received in msg */
 	struct rs_buf       msg;          /* owns: headers + body, capped */

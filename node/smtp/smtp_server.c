@@ -35,6 +35,16 @@ smtp_server_config(struct smtp_server *srv, const struct rs_config *c,
 	if (proto_server_cfg_timeout(c, "smtp", (uint64_t)300 * 1000,
 	                             &l->timeout_ms, err) != 0)
 		return -1;
+	/* smtp.timeout is per read: a client that drips a byte now and
+	 * then would hold a transaction open for ever. This bounds the
+	 * whole message, DATA or BDAT; a 50 MB message at 1 Mbit/s takes
+	 * under 7 minutes. */
+	if (rs_config_get_ms(c, "smtp.data_timeout", (uint64_t)15 * 60 * 1000,
+	                     &l->data_timeout_ms, err) != 0)
+		return -1;
+	if (l->data_timeout_ms < 1000)
+		return rs_err_set(err, RS_EINVAL, "smtp.data_timeout: at least "
+		                  "1s");
 	/* RFC 5321 section 4.5.3.1.8: at least 100 recipients. */
 	if (proto_server_cfg_u32(c, "smtp.max_recipients", 1000, 100,
 	                         UINT32_MAX, &l->max_recipients, err) != 0 ||

@@ -483,6 +483,7 @@ def tight(request):
         "smtp.max_errors": "5",
         "smtp.max_junk_commands": "100000000",
         "smtp.timeout": "2s",
+        "smtp.data_timeout": "3s",
         "smtp.max_connections_per_ip": "4",
     }).start()
     request.addfinalizer(n.cleanup)
@@ -538,6 +539,45 @@ def test_data_that_never_ends(tight):
     while "reason=data-too-big" not in tight.log_tail(200):
         assert time.time() < deadline
         time.sleep(0.1)
+
+
+@pytest.mark.parametrize("mode", ["data", "bdat"])
+def test_message_that_drips(tight, mode):
+    """smtp.timeout is per read; a client that keeps sending a little
+    within it is cut off by smtp.data_timeout (3 s here) for the whole
+    message: 421 4.4.2, end of file, and nothing stored."""
+    addr = fresh(tight)
+    c = Raw(tight)
+    c.ehlo()
+    c.cmd("MAIL FROM:<>", 250)
+    c.cmd(f"RCPT TO:<{addr}>", 250)
+    if mode == "data":
+        c.cmd("DATA", 354)
+    start = time.time()
+    while True:
+        assert time.time() - start < 15
+        if mode == "data":
+            c.send(b"drip\r\n")
+        else:
+            c.send(b"BDAT 6\r\ndrip\r\n")
+            code, text = c.reply()
+            if code == 421:
+                break
+            assert code == 250
+        if mode == "data":
+            c.s.settimeout(0.8)
+            try:
+                code, text = c.reply()
+                break
+            except socket.timeout:
+                pass
+        else:
+            time.sleep(0.8)
+    assert code == 421 and text.startswith("4.4.2"), (code, text)
+    assert time.time() - start >= 3
+    assert c.eof()
+    c.close()
+    assert mailbox(tight, addr) == []
 
 
 def test_max_errors(tight):
