@@ -463,15 +463,25 @@ imap_search_parse(const struct imap_arg *args, size_t nargs,
 	const struct imap_arg *a = args, *end = imap_search_end(args, nargs);
 
 	*prog_r = NULL;
+	/* Every failure below fills err itself: the caller's err may hold
+	 * anything (the fuzz target's is uninitialised). */
 	if (a < end && imap_arg_is_atom(a, "RETURN")) {
 		a = imap_arg_next(a);
-		if (a >= end || imap_search_return(p, a, err) != 0)
+		if (a >= end) {
+			(void)rs_err_set(err, RS_EINVAL, "Missing RETURN options");
+			goto fail;
+		}
+		if (imap_search_return(p, a, err) != 0)
 			goto fail;
 		a = imap_arg_next(a);
 	}
 	if (a < end && imap_arg_is_atom(a, "CHARSET")) {
 		a = imap_arg_next(a);
-		if (a >= end || imap_search_charset(a, err) != 0)
+		if (a >= end) {
+			(void)rs_err_set(err, RS_EINVAL, "Missing charset");
+			goto fail;
+		}
+		if (imap_search_charset(a, err) != 0)
 			goto fail;
 		a = imap_arg_next(a);
 	}
@@ -480,8 +490,6 @@ imap_search_parse(const struct imap_arg *args, size_t nargs,
 	*prog_r = p;
 	return 0;
 fail:
-	if (err != NULL && err->code == RS_OK)
-		(void)rs_err_set(err, RS_EINVAL, "Invalid SEARCH arguments");
 	imap_search_free(&p);
 	return -1;
 }

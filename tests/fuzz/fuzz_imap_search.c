@@ -3,6 +3,7 @@
  * criteria, FETCH items (imap_fetch_items.c), sequence sets, and the
  * string helpers of imap_string.c run on the arguments, with round trips
  * checked (modified UTF-7, date-time). */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,23 @@ fuzz_body(void *arg, bool text, const char *needle, size_t nlen)
 	return nlen % 4 == 0 ? -1 : (int)(nlen % 2);
 }
 
+/* A code no call sets: an error left like this was never explained. */
+#define FUZZ_ERR_POISON 12345
+
+/* err as a caller that did not clear it would pass it. */
+static void
+fuzz_err_poison(struct rs_err *err)
+{
+	err->code = FUZZ_ERR_POISON;
+	err->msg[0] = '\0';
+}
+
+static bool
+fuzz_err_explained(const struct rs_err *err)
+{
+	return err->code != FUZZ_ERR_POISON && err->msg[0] != '\0';
+}
+
 static void
 fuzz_search(const struct imap_cmd *cmd)
 {
@@ -49,6 +67,7 @@ fuzz_search(const struct imap_cmd *cmd)
 	size_t n;
 	int r;
 
+	fuzz_err_poison(&err);
 	if (imap_search_parse(cmd->args, cmd->nargs, &p, &err) == 0) {
 		if (imap_seqset_parse(rs_str_cstr("1:5,30"), 0, &saved,
 		                      &err) != 0)
@@ -61,16 +80,19 @@ fuzz_search(const struct imap_cmd *cmd)
 		(void)imap_search_eval(p, &m);
 		imap_seqset_free(&saved);
 		imap_search_free(&p);
-	} else if (p != NULL || err.msg[0] == '\0') {
+	} else if (p != NULL || !fuzz_err_explained(&err)) {
 		abort();
 	}
 	if (cmd->nargs >= 2 && imap_search_sort_parse(cmd->args, crit,
 	    IMAP_FETCH_SORT_CRIT_MAX, &n, &err) == 0) {
 		if (n == 0 || n > IMAP_FETCH_SORT_CRIT_MAX)
 			abort();
+		fuzz_err_poison(&err);
 		if (imap_search_parse_charset_keys(imap_arg_next(cmd->args),
 		                                   cmd->nargs - 1, &p, &err) == 0)
 			imap_search_free(&p);
+		else if (p != NULL || !fuzz_err_explained(&err))
+			abort();
 	}
 }
 
