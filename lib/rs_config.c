@@ -100,6 +100,41 @@ rs_config_key_ok(struct rs_str k)
 	return 1;
 }
 
+/* The value of a line, from just after '=': a quoted string, or the text
+ * up to an inline comment (a '#' after a space or tab), trimmed. A
+ * quoted value ends at the next '"'; only a comment may follow it.
+ * 0, or -1 when a quote is not closed properly. */
+static int
+rs_config_value(struct rs_str raw, struct rs_str *out)
+{
+	struct rs_str v = rs_str_trim(raw);
+
+	if (v.len > 0 && v.p[0] == '"') {
+		const char *q = v.len > 1 ? memchr(v.p + 1, '"', v.len - 1)
+		                          : NULL;
+		struct rs_str rest;
+
+		if (q == NULL)
+			return -1;
+		rest = rs_str_trim(rs_str_make(q + 1, v.len -
+		                               (size_t)(q + 1 - v.p)));
+		if (rest.len > 0 && rest.p[0] != '#')
+			return -1;
+		*out = rs_str_make(v.p + 1, (size_t)(q - v.p - 1));
+		return 0;
+	}
+	/* In the raw text, so that "k =  # note" is an empty value. */
+	for (size_t i = 1; i < raw.len; i++) {
+		if (raw.p[i] == '#' &&
+		    (raw.p[i - 1] == ' ' || raw.p[i - 1] == '\t')) {
+			raw.len = i;
+			break;
+		}
+	}
+	*out = rs_str_trim(raw);
+	return 0;
+}
+
 /* Parses one "key = value" line (no newline). */
 static int
 rs_config_line(struct rs_config *c, struct rs_str line, const char *origin,
@@ -121,17 +156,13 @@ rs_config_line(struct rs_config *c, struct rs_str line, const char *origin,
 		return rs_err_set(err, RS_EINVAL, "%s:%zu: expected key = value",
 		                  origin, lineno);
 	k = rs_str_trim(rs_str_make(line.p, (size_t)(eq - line.p)));
-	v = rs_str_trim(rs_str_make(eq + 1, line.len - (size_t)(eq - line.p) - 1));
 	if (!rs_config_key_ok(k))
 		return rs_err_set(err, RS_EINVAL, "%s:%zu: bad key", origin,
 		                  lineno);
-	if (v.len > 0 && v.p[0] == '"') {
-		if (v.len < 2 || v.p[v.len - 1] != '"')
-			return rs_err_set(err, RS_EINVAL,
-			                  "%s:%zu: unterminated quote", origin,
-			                  lineno);
-		v = rs_str_make(v.p + 1, v.len - 2);
-	}
+	if (rs_config_value(rs_str_make(eq + 1, line.len -
+	                                (size_t)(eq - line.p) - 1), &v) != 0)
+		return rs_err_set(err, RS_EINVAL,
+		                  "%s:%zu: unterminated quote", origin, lineno);
 	if (rs_config_put_n(c, k.p, k.len, v.p, v.len) != 0)
 		return rs_err_set(err, RS_ETOOBIG, "%s:%zu: too many keys",
 		                  origin, lineno);

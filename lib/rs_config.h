@@ -3,9 +3,11 @@
  * file. The parser is pure (fuzzed by tests/fuzz/fuzz_config.c); typed
  * getters check ranges and name the key in their errors.
  *
- * Syntax: one "key = value" per line; '#' starts a comment line; blank
- * lines ignored; keys are [a-z0-9_.-]; a value may be wrapped in double
- * quotes to keep leading or trailing spaces. */
+ * Syntax: one "key = value" per line; blank lines ignored; keys are
+ * [a-z0-9_.-]; '#' starts a comment at the start of a line or after a
+ * space or tab ("log_level = info   # or debug"); a value may be wrapped
+ * in double quotes to keep leading or trailing spaces or a " #" (it
+ * ends at the next '"', and only a comment may follow). */
 #ifndef ROOST_LIB_RS_CONFIG_H
 #define ROOST_LIB_RS_CONFIG_H
 

@@ -74,7 +74,7 @@ static const char *const node_known_keys[] = {
 	"pop3.max_connections", "pop3.max_connections_per_ip",
 	"imap.timeout", "imap.max_errors", "imap.max_auth_failures",
 	"imap.max_connections", "imap.max_connections_per_ip",
-	"imap.max_line", "imap.max_literal",
+	"imap.max_line", "imap.max_literal", "imap.search_threads",
 };
 
 static int

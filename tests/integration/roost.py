@@ -43,8 +43,11 @@ def free_port_base():
 
 class Node:
     def __init__(self, data_dir=None, port_base=None, settings=None,
-                 bind="127.0.0.1"):
+                 bind="127.0.0.1", config=None):
+        """config: a configuration file to start from (--config); the
+        data directory, ports and address still come from here."""
         self.tmp = None
+        self.config = config
         self.bind = bind
         if data_dir is None:
             self.tmp = tempfile.mkdtemp(prefix="roost-it-")
@@ -82,9 +85,15 @@ class Node:
             return f.read().strip()
 
     def start(self, wait=True):
-        args = [os.path.join(BIN, "roostd"), "--standalone",
-                "--data-dir", self.data_dir,
-                "--port-base", str(self.port_base), "--bind", self.bind]
+        if self.config is None:
+            args = [os.path.join(BIN, "roostd"), "--standalone",
+                    "--data-dir", self.data_dir,
+                    "--port-base", str(self.port_base), "--bind", self.bind]
+        else:
+            args = [os.path.join(BIN, "roostd"), "--config", self.config,
+                    "--set", f"data_dir={self.data_dir}",
+                    "--set", f"port_base={self.port_base}",
+                    "--set", f"bind={self.bind}"]
         for k, v in self.settings.items():
             args += ["--set", f"{k}={v}"]
         self.log = open(self.log_path, "ab")

@@ -72,6 +72,15 @@ def test_directory_survives_sigkill(node_factory):
     assert users == ["carol@survive.test"]
 
 
+def test_example_configuration_starts(node_factory):
+    """deploy/roostd.conf.example, as shipped, is a configuration the node
+    accepts: every key in it is one the node knows."""
+    n = node_factory(config=os.path.join(roost.TOP, "deploy",
+                                         "roostd.conf.example")).start()
+    assert http(n, "GET", "/healthz") == (200, b"ok\n")
+    assert n.stop() == 0
+
+
 def test_bad_configuration_is_one_clear_line(node_factory, tmp_path):
     conf = tmp_path / "bad.conf"
     conf.write_text("standalone = yes\nport_base = lots\n")

@@ -131,9 +131,15 @@ test_rs_config(void)
 		"banner = \"  spaced  \"\n"
 		"max_message_size = 50M\n"
 		"smtp.idle_timeout = 300s\n"
-		"flag = yes\n";
+		"flag = yes\n"
+		"log_level = info   # or debug\n"
+		"tabbed = on\t# a comment after a tab\n"
+		"hash = a#b # only after a space\n"
+		"quoted = \" keep # this \"  # but not this\n"
+		"empty =   # nothing\n";
 	static const char *const bad[] = {
 		"novalue\n", "Bad_Key = 1\n", "k = \"open\n", "= 1\n",
+		"k = \"a\" b\n", "k = \"\n",
 	};
 	struct rs_config *c = rs_config_new();
 	struct rs_err err;
@@ -148,11 +154,16 @@ test_rs_config(void)
 	TEST_ASSERT(rs_config_get_ms(c, "smtp.idle_timeout", 0, &v, &err) == 0
 	            && v == 300000);
 	TEST_ASSERT(rs_config_get_bool(c, "flag", false, &b, &err) == 0 && b);
+	TEST_ASSERT_STREQ(rs_config_get(c, "log_level"), "info");
+	TEST_ASSERT_STREQ(rs_config_get(c, "tabbed"), "on");
+	TEST_ASSERT_STREQ(rs_config_get(c, "hash"), "a#b");
+	TEST_ASSERT_STREQ(rs_config_get(c, "quoted"), " keep # this ");
+	TEST_ASSERT_STREQ(rs_config_get(c, "empty"), "");
 	TEST_ASSERT(rs_config_get_u64(c, "port_base", 0, 0, 1000, &v, &err)
 	            != 0);
 	TEST_ASSERT(rs_config_set(c, "port_base=20000", &err) == 0);
 	TEST_ASSERT_STREQ(rs_config_get(c, "port_base"), "20000");
-	TEST_ASSERT(rs_config_count(c) == 6);
+	TEST_ASSERT(rs_config_count(c) == 11);
 	rs_config_free(&c);
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
