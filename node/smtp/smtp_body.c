@@ -152,7 +152,6 @@ smtp_body__read_data(struct smtp_session *s)
 
 	if (smtp_body_overdue(s))
 		return 0;
-
 	while (evbuffer_peek(in, -1, NULL, &v, 1) == 1) {
 		size_t used = 0;
 		int rc = smtp_data_feed(&t->data, v.iov_base, v.iov_len, &used);
