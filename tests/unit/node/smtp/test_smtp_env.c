@@ -107,6 +107,7 @@ t_env_init(struct t_env *e)
 		.max_line = 2048,
 		.max_message = 10240,
 		.timeout_ms = 5000,
+		.data_timeout_ms = 60000,
 		.max_recipients = 1000,
 		.max_errors = 10,
 		.max_junk = 100,

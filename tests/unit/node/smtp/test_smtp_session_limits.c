@@ -182,6 +182,29 @@ test_smtp_session_junk_timeout(void)
 	t_env_free(&e);
 }
 
+/* smtp.data_timeout: a message that keeps coming, each piece within
+ * smtp.timeout, is cut off once the whole takes too long. */
+void
+test_smtp_session_data_deadline(void)
+{
+	struct t_env e;
+	struct t_client c;
+
+	t_env_init(&e);
+	e.srv.limits.data_timeout_ms = 100;
+	t_hello(&e, &c);
+	t_sends(&c, T_MAIL_RCPT "DATA\r\nfirst line\r\n");
+	T_EXPECT(&c, T_OK_OK T_354);
+	t_pump(&c, 150);
+	t_sends(&c, "late line\r\n.\r\n");
+	T_EXPECT(&c, "421 4.4.2 mx.test Error: timeout exceeded: the message "
+	         "took too long\r\n");
+	T_EXPECT_EOF(&c);
+	t_client_close(&c);
+	TEST_ASSERT(e.ndelivered == 0);
+	t_env_free(&e);
+}
+
 /* A client that pipelines without reading: we stop reading once our
  * output passes the high watermark, and every command is still answered
  * once it reads. */
