@@ -67,7 +67,11 @@ enum mime_charset {
  * RFC 2231 "*language" suffix is ignored). */
 enum mime_charset mime_charset_lookup(const char *name, size_t len);
 /* Appends s[0..n) converted to UTF-8; invalid sequences become U+FFFD.
- * 0, RS_EINVAL for MIME_CHARSET_UNKNOWN (out unchanged), RS_ETOOBIG. */
+ * 0, RS_EINVAL for MIME_CHARSET_UNKNOWN (out unchanged), RS_ETOOBIG. It
+ * appends at most MIME_UTF8_GROWTH * n octets (U+FFFD is 3 octets for an
+ * invalid one). s may lie in out's data only if that much room has been
+ * reserved first, since a growing buffer moves. */
+#define MIME_UTF8_GROWTH 3
 int mime_charset_to_utf8(enum mime_charset cs, const uint8_t *s, size_t n,
                          struct rs_buf *out) RS_MUST_CHECK;
 

@@ -1,6 +1,7 @@
 /* mime_util.c: what the summary's texts are made of: IMAP strings
  * (quoted or literal), RFC 5322 phrases made plain, and body-fld-param
  * lists with RFC 2231 continuations and charsets decoded. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -293,12 +294,18 @@ param_emit(struct param *pa, size_t np, size_t k, struct mime_out *tmp,
 	for (size_t j = 0; j < m; j++)
 		param_segment(&pa[idx[j]], j == 0, tmp, &cs);
 	rawlen = tmp->buf.len;
-	v = (const char *)tmp->buf.data;
-	vlen = rawlen;
+	/* The converted value goes after the raw one in the same buffer, so
+	 * the room for it is made first: appending must not move the raw
+	 * octets being read (MIME_UTF8_GROWTH). */
 	if (cs != MIME_CHARSET_UNKNOWN && tmp->rc == 0 &&
+	    rawlen <= SIZE_MAX / MIME_UTF8_GROWTH &&
+	    rs_buf_reserve(&tmp->buf, rawlen * MIME_UTF8_GROWTH) == 0 &&
 	    mime_charset_to_utf8(cs, tmp->buf.data, rawlen, &tmp->buf) == 0) {
 		v = (const char *)tmp->buf.data + rawlen;
 		vlen = tmp->buf.len - rawlen;
+	} else {
+		v = (const char *)tmp->buf.data;
+		vlen = rawlen;
 	}
 	if (v == NULL)
 		v = "";

@@ -444,3 +444,37 @@ test_mime_cases(void)
 		rs_buf_free(&meta);
 	}
 }
+
+/* An RFC 2231 value in a legacy charset long enough that its UTF-8 form
+ * makes the scratch buffer grow while the raw octets are still being
+ * read from it (a use after free before, found by fuzz_mime; ASan in
+ * ./tests/run.sh catches it). 100 x %E9 in ISO-8859-1 is 100 x U+00E9,
+ * 200 octets of UTF-8. */
+void
+test_mime_param_charset_growth(void)
+{
+	struct rs_buf msg, want;
+	struct mime_summary s;
+	struct rs_buf meta;
+	char *bs;
+
+	rs_buf_init(&msg, RS_BUF_UNLIMITED);
+	rs_buf_init(&want, RS_BUF_UNLIMITED);
+	TEST_ASSERT(rs_buf_append_str(&msg, "From: x@y.org\r\nContent-Type: "
+	                              "application/pdf; name*=iso-8859-1''")
+	            == 0);
+	TEST_ASSERT(rs_buf_append_str(&want, "(\"name\" {200}\r\n") == 0);
+	for (int i = 0; i < 100; i++) {
+		TEST_ASSERT(rs_buf_append_str(&msg, "%E9") == 0);
+		TEST_ASSERT(rs_buf_append_str(&want, "\xc3\xa9") == 0);
+	}
+	TEST_ASSERT(rs_buf_append_str(&want, ")") == 0);
+	TEST_ASSERT(rs_buf_append_str(&msg, "\r\n\r\nbody\r\n") == 0);
+	TEST_ASSERT(parse_open((const char *)msg.data, msg.len, &meta, &s) == 0);
+	bs = rs_str_dup(mime_summary_bodystructure(&s));
+	TEST_ASSERT(strstr(bs, (const char *)want.data) != NULL);
+	free(bs);
+	rs_buf_free(&meta);
+	rs_buf_free(&want);
+	rs_buf_free(&msg);
+}
