@@ -274,13 +274,13 @@ store_set_commit_hook(struct store *st, store_commit_hook_fn *fn, void *arg)
 int
 store__enqueue(struct store *st, struct store_op *op, struct rs_err *err)
 {
+	op->t_submit = rs_mono_us();        /* outside the writer's lock */
 	pthread_mutex_lock(&st->mu);
 	if (st->closing) {
 		pthread_mutex_unlock(&st->mu);
 		return rs_err_set(err, RS_EUNAVAIL, "store is closing");
 	}
 	op->next = NULL;
-	op->t_submit = rs_mono_us();
 	*st->tail = op;
 	st->tail = &op->next;
 	st->nqueued++;
