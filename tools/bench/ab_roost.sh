@@ -100,16 +100,17 @@ thread_ticks() {
 	    sort
 }
 
-# The store counters of the running roostd; nothing for smtp-sink.
+# The store counters of the running server $1; nothing for smtp-sink.
 store_counters() {
-	[ "$bin" = smtp-sink ] ||
+	[ "$1" = smtp-sink ] ||
 	    bench_store_counters "$ROOSTCTL" 127.0.0.1:30080 \
 	        "$RUN_DIR/data/admin.token"
 }
 
+# One run against server $2 (a binary or smtp-sink), its line labelled $1.
 run_once() {
 	local out=$RUN_DIR/out s0=$RUN_DIR/s0 s1=$RUN_DIR/s1 i0 i1 t0 t1 store=
-	store_counters >"$RUN_DIR/store.0"
+	store_counters "$2" >"$RUN_DIR/store.0"
 	thread_ticks >"$s0"
 	i0=$(awk '/^cpu / { print $5 + $6 }' /proc/stat)
 	t0=$(date +%s.%N)
@@ -119,8 +120,8 @@ run_once() {
 	t1=$(date +%s.%N)
 	i1=$(awk '/^cpu / { print $5 + $6 }' /proc/stat)
 	thread_ticks >"$s1"
-	store_counters >"$RUN_DIR/store.1"
-	[ "$bin" = smtp-sink ] || store=" store: $(bench_store_report \
+	store_counters "$2" >"$RUN_DIR/store.1"
+	[ "$2" = smtp-sink ] || store=" store: $(bench_store_report \
 	    "$RUN_DIR/store.0" "$RUN_DIR/store.1")"
 	printf '%s  %s  p50 %s  dot %s  idle %s  cpu/msg: %s%s\n' "$1" \
 	    "$(grep -o '[0-9.]* msg/s' "$out")" \
@@ -139,7 +140,7 @@ for _ in $(seq 1 "${AB_ROUNDS:-2}"); do
 		[ "$v" = B ] && bin=$BIN_B
 		start_server "$bin"
 		for _ in $(seq 1 "${AB_RUNS:-3}"); do
-			run_once "$v" | tee -a "$RUN_DIR/runs"
+			run_once "$v" "$bin" | tee -a "$RUN_DIR/runs"
 		done
 		stop_server
 	done
