@@ -4,7 +4,9 @@
  * is one store_submit operation: its compares and writes run on the
  * store's writer thread inside the group's batch, so they are atomic and
  * durable before the callback runs. Watchers are served on the loop from
- * the transaction's completion, in commit order. */
+ * the transaction's completion, in commit order. A standalone node has
+ * nobody to outlive: its leases never expire, and a key put with one is
+ * an ordinary key. */
 #include "cluster/coord_local.h"
 
 #include <stdbool.h>
@@ -37,6 +39,7 @@ struct coord_local {
 	struct rs_exec  *ex;
 	struct cl_watch *watches;      /* owns */
 	unsigned         pending;      /* operations not yet completed */
+	int64_t          next_lease;   /* the last lease id granted */
 	bool             destroyed;    /* freed once pending reaches 0 */
 };
 
@@ -94,6 +97,7 @@ struct cl_range {
 	int64_t             rev;
 	int                 rc;
 	struct rs_err       err;
+	const char         *exact;     /* borrowed: get's key, or NULL */
 };
 
 static int
@@ -105,6 +109,11 @@ cl_range_collect(void *arg, const uint8_t *key, size_t klen,
 
 	if (vlen < CL_HDR)
 		return 0;                   /* not ours to judge: skip */
+	if (r->exact != NULL &&
+	    (klen - CL_KEY_PREFIX_LEN != strlen(r->exact) ||
+	     memcmp(key + CL_KEY_PREFIX_LEN, r->exact,
+	            klen - CL_KEY_PREFIX_LEN) != 0))
+		return 0;
 	if (r->n == r->cap) {
 		r->cap = r->cap ? r->cap * 2 : 16;
 		r->kvs = rs_xreallocarray(r->kvs, r->cap, sizeof(*r->kvs));
@@ -154,8 +163,8 @@ cl_read_rev(struct store *st, int64_t *rev_r, struct rs_err *err)
 }
 
 static int
-cl_range(struct coord *c, const char *prefix, coord_range_fn *cb, void *arg,
-         struct rs_err *err)
+cl_scan(struct coord *c, const char *prefix, bool exact, coord_range_fn *cb,
+        void *arg, struct rs_err *err)
 {
 	struct coord_local *cl = (struct coord_local *)c;
 	size_t plen = strlen(prefix);
@@ -169,6 +178,7 @@ cl_range(struct coord *c, const char *prefix, coord_range_fn *cb, void *arg,
 	r->cl = cl;
 	r->cb = cb;
 	r->arg = arg;
+	r->exact = exact ? prefix : NULL;
 	rs_err_clear(&r->err);
 	/* Revision first: a change committing during the scan then shows in
 	 * both the scan and the watch, never in neither. */
@@ -179,9 +189,24 @@ cl_range(struct coord *c, const char *prefix, coord_range_fn *cb, void *arg,
 		r->rc = rerr.code != 0 ? rerr.code : RS_EIO;
 		r->err = rerr;
 	}
+	r->exact = NULL;                /* only the scan reads it */
 	cl->pending++;
 	rs_exec_post(cl->ex, cl_range_done, r);
 	return 0;
+}
+
+static int
+cl_range(struct coord *c, const char *prefix, coord_range_fn *cb, void *arg,
+         struct rs_err *err)
+{
+	return cl_scan(c, prefix, false, cb, arg, err);
+}
+
+static int
+cl_get(struct coord *c, const char *key, coord_range_fn *cb, void *arg,
+       struct rs_err *err)
+{
+	return cl_scan(c, key, true, cb, arg, err);
 }
 
 /* ---- transactions ---- */
@@ -409,13 +434,17 @@ cl_txn(struct coord *c, const struct coord_cmp *cmps, size_t ncmp,
 
 /* ---- watch ---- */
 
+/* The local store keeps every revision's effect (nothing is compacted),
+ * so a watch always resumes: reset is never called. */
 static int
 cl_watch(struct coord *c, const char *prefix, int64_t after_rev,
-         coord_watch_fn *cb, void *arg, struct rs_err *err)
+         coord_watch_fn *cb, coord_reset_fn *reset, void *arg,
+         struct rs_err *err)
 {
 	struct coord_local *cl = (struct coord_local *)c;
 	struct cl_watch *w;
 
+	(void)reset;
 	if (strlen(prefix) > COORD_KEY_MAX)
 		return rs_err_set(err, RS_EINVAL, "prefix too long");
 	w = rs_xcalloc(1, sizeof(*w));
@@ -426,6 +455,85 @@ cl_watch(struct coord *c, const char *prefix, int64_t after_rev,
 	w->next = cl->watches;
 	cl->watches = w;
 	return 0;
+}
+
+/* ---- leases: granted, never expiring ---- */
+
+struct cl_lease {
+	struct coord_local *cl;
+	coord_lease_fn     *cb;
+	coord_txn_fn       *txn_cb;
+	void               *arg;
+	int64_t             id;
+};
+
+#define CL_LEASE_TTL 3600          /* what a keepalive reports left */
+
+static void
+cl_lease_done(void *arg)
+{
+	struct cl_lease *l = arg;
+	struct coord_local *cl = l->cl;
+
+	cl->pending--;
+	if (!cl->destroyed) {
+		if (l->cb != NULL)
+			l->cb(l->arg, 0, NULL, l->id, CL_LEASE_TTL);
+		else
+			l->txn_cb(l->arg, 0, NULL, 0);
+	}
+	free(l);
+	cl_maybe_free(cl);
+}
+
+static int
+cl_lease_post(struct coord_local *cl, int64_t id, coord_lease_fn *cb,
+              coord_txn_fn *txn_cb, void *arg)
+{
+	struct cl_lease *l = rs_xcalloc(1, sizeof(*l));
+
+	l->cl = cl;
+	l->cb = cb;
+	l->txn_cb = txn_cb;
+	l->arg = arg;
+	l->id = id;
+	cl->pending++;
+	rs_exec_post(cl->ex, cl_lease_done, l);
+	return 0;
+}
+
+static int
+cl_lease_grant(struct coord *c, int64_t ttl, coord_lease_fn *cb, void *arg,
+               struct rs_err *err)
+{
+	struct coord_local *cl = (struct coord_local *)c;
+
+	if (ttl <= 0)
+		return rs_err_set(err, RS_EINVAL, "lease TTL must be positive");
+	return cl_lease_post(cl, ++cl->next_lease, cb, NULL, arg);
+}
+
+static int
+cl_lease_keepalive(struct coord *c, int64_t id, coord_lease_fn *cb,
+                   void *arg, struct rs_err *err)
+{
+	(void)err;
+	return cl_lease_post((struct coord_local *)c, id, cb, NULL, arg);
+}
+
+static int
+cl_lease_revoke(struct coord *c, int64_t id, coord_txn_fn *cb, void *arg,
+                struct rs_err *err)
+{
+	(void)err;
+	return cl_lease_post((struct coord_local *)c, id, NULL, cb, arg);
+}
+
+static enum coord_state
+cl_state(const struct coord *c)
+{
+	(void)c;
+	return COORD_UP;
 }
 
 static void
@@ -439,8 +547,13 @@ cl_destroy(struct coord *c)
 
 static const struct coord_ops coord_local_ops = {
 	.range = cl_range,
+	.get = cl_get,
 	.txn = cl_txn,
 	.watch = cl_watch,
+	.lease_grant = cl_lease_grant,
+	.lease_keepalive = cl_lease_keepalive,
+	.lease_revoke = cl_lease_revoke,
+	.state = cl_state,
 	.destroy = cl_destroy,
 };
 

@@ -290,6 +290,30 @@ dir_on_watch(void *arg, const struct coord_event *evs, size_t n, int64_t rev)
 	dir_run_waiters(d);
 }
 
+/* The watch lost its place (etcd compacted the revisions it needed): the
+ * copy is rebuilt from the prefix as it is now. */
+static void
+dir_on_reset(void *arg, const struct coord_kv *kvs, size_t n, int64_t rev)
+{
+	struct dir *d = arg;
+
+	for (int k = 0; k < DIR_KIND_COUNT; k++) {
+		dir_map_clear(d->maps[k]);
+		rs_map_free(&d->maps[k]);
+		d->maps[k] = rs_map_new();
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct coord_event ev = { COORD_EVENT_PUT, kvs[i] };
+
+		dir__apply(d, &ev);
+	}
+	if (rev > d->applied_rev)
+		d->applied_rev = rev;
+	rs_log(RS_LOG_WARN, "dir.reloaded", "accounts=%zu rev=%lld",
+	       rs_map_count(d->maps[DIR_KIND_ACCOUNT]), (long long)rev);
+	dir_run_waiters(d);
+}
+
 static void
 dir_on_loaded(void *arg, int rc, const struct rs_err *err,
               const struct coord_kv *kvs, size_t n, int64_t rev)
@@ -307,7 +331,8 @@ dir_on_loaded(void *arg, int rc, const struct rs_err *err,
 		dir__apply(d, &ev);
 	}
 	d->applied_rev = rev;
-	if (coord_watch(d->coord, d->prefix, rev, dir_on_watch, d, &werr) != 0) {
+	if (coord_watch(d->coord, d->prefix, rev, dir_on_watch,
+	                dir_on_reset, d, &werr) != 0) {
 		d->start_cb(d->start_arg, werr.code, &werr);
 		return;
 	}

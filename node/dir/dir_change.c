@@ -43,8 +43,11 @@ dir_commit(struct dir *d, enum dir_kind k, const char *addr,
 	char *key = dir__key(d, k, addr);
 	char *json = e != NULL ? dir__entry_json(k, e) : NULL;
 	struct coord_op op = {
-		e != NULL ? COORD_OP_PUT : COORD_OP_DELETE, key, json,
-		json != NULL ? strlen(json) : 0 };
+		.type = e != NULL ? COORD_OP_PUT : COORD_OP_DELETE,
+		.key = key,
+		.value = json,
+		.len = json != NULL ? strlen(json) : 0,
+	};
 	int rc;
 
 	c->d = d;
