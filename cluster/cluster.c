@@ -1,0 +1,254 @@
+/* cluster.c: joining a cluster at start-up (configuration, view,
+ * presence, controller) and the placement questions the node asks. */
+#include "cluster/cluster.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/cluster_presence.h"
+#include "cluster/controller.h"
+#include "cluster/coord.h"
+#include "lib/rs_log.h"
+#include "lib/rs_mem.h"
+#include "lib/rs_time.h"
+
+struct cluster {
+	struct event_base       *base;
+	struct coord            *coord;       /* borrowed */
+	char                     name[CLUSTER_NAME_MAX + 1];
+	char                     self[CLUSTER_ID_MAX + 1];
+	char                    *prefix;      /* owns */
+	struct cluster_alive     alive;
+	int64_t                  ttl;
+	struct cluster_config    config;
+	struct cluster_view     *view;        /* owns */
+	struct cluster_presence *presence;    /* owns */
+	struct controller       *ctl;         /* owns */
+	cluster_done_fn         *open_cb;
+	void                    *open_arg;
+	bool                     opening;     /* open_cb not yet called */
+};
+
+static void
+cluster_opened(struct cluster *c, int rc, const struct rs_err *err)
+{
+	if (!c->opening)
+		return;
+	c->opening = false;
+	c->open_cb(c->open_arg, rc, err);
+}
+
+static void
+cluster_on_lease(void *arg, int64_t lease)
+{
+	struct cluster *c = arg;
+
+	if (c->ctl != NULL)
+		controller_set_lease(c->ctl, lease);
+}
+
+static void
+cluster_on_alive(void *arg, int rc, const struct rs_err *err)
+{
+	struct cluster *c = arg;
+
+	if (rc != 0) {
+		cluster_opened(c, rc, err);
+		return;
+	}
+	rs_log(RS_LOG_INFO, "cluster.joined", "cluster=%s node=%s partitions=%u",
+	       c->name, c->self, c->config.partitions);
+	cluster_opened(c, 0, NULL);
+}
+
+static void
+cluster_on_view(void *arg, int rc, const struct rs_err *err)
+{
+	struct cluster *c = arg;
+	struct rs_err perr;
+
+	if (rc != 0) {
+		cluster_opened(c, rc, err);
+		return;
+	}
+	c->ctl = controller_new(c->base, c->coord, c->view, c->self);
+	c->presence = cluster_presence_new(c->base, c->coord, c->prefix,
+	                                   &c->alive, c->ttl, cluster_on_lease,
+	                                   c);
+	if (cluster_presence_start(c->presence, cluster_on_alive, c,
+	                           &perr) != 0)
+		cluster_opened(c, perr.code, &perr);
+}
+
+static void
+cluster_on_config(void *arg, int rc, const struct rs_err *err,
+                  const struct coord_kv *kvs, size_t n, int64_t rev)
+{
+	struct cluster *c = arg;
+	struct rs_err cerr;
+
+	(void)rev;
+	rs_err_clear(&cerr);
+	if (rc != 0) {
+		rs_err_set(&cerr, rc, "etcd: %s",
+		           err != NULL ? err->msg : rs_err_name(rc));
+		cluster_opened(c, rc, &cerr);
+		return;
+	}
+	if (n == 0) {
+		rs_err_set(&cerr, RS_ENOTFOUND, "cluster %s is not initialised "
+		           "(roostctl cluster init)", c->name);
+		cluster_opened(c, RS_ENOTFOUND, &cerr);
+		return;
+	}
+	if (cluster_config_parse(kvs[0].value, kvs[0].len, &c->config,
+	                         &cerr) != 0) {
+		cluster_opened(c, RS_EINVAL, &cerr);
+		return;
+	}
+	c->view = cluster_view_new(c->coord, c->prefix, c->config.partitions);
+	if (cluster_view_start(c->view, cluster_on_view, c, &cerr) != 0)
+		cluster_opened(c, cerr.code, &cerr);
+}
+
+int
+cluster_open(struct event_base *base, struct coord *co,
+             const struct cluster_opts *o, cluster_done_fn *cb, void *arg,
+             struct cluster **c_r, struct rs_err *err)
+{
+	struct cluster *c = rs_xcalloc(1, sizeof(*c));
+	char *key;
+	int rc;
+
+	*c_r = c;
+	c->base = base;
+	c->coord = co;
+	c->open_cb = cb;
+	c->open_arg = arg;
+	c->ttl = o->lease_ttl > 0 ? o->lease_ttl : 5;
+	if (!cluster_rec_name_ok(o->name, CLUSTER_NAME_MAX))
+		return rs_err_set(err, RS_EINVAL, "bad cluster name %s (a-z, "
+		                  "0-9, '.', '_', '-')", o->name);
+	if (!cluster_rec_name_ok(o->node_id, CLUSTER_ID_MAX))
+		return rs_err_set(err, RS_EINVAL, "bad node id %s (a-z, 0-9, "
+		                  "'.', '_', '-')", o->node_id);
+	if (strlen(o->host) > CLUSTER_HOST_MAX || o->host[0] == '\0')
+		return rs_err_set(err, RS_EINVAL, "bad advertised host");
+	snprintf(c->name, sizeof(c->name), "%s", o->name);
+	snprintf(c->self, sizeof(c->self), "%s", o->node_id);
+	c->prefix = rs_xasprintf("/roost/%s/", o->name);
+	snprintf(c->alive.id, sizeof(c->alive.id), "%s", o->node_id);
+	snprintf(c->alive.host, sizeof(c->alive.host), "%s", o->host);
+	c->alive.port_base = o->port_base;
+	c->alive.started = rs_wall_ms() / 1000;
+	snprintf(c->alive.version, sizeof(c->alive.version), "%s",
+	         ROOST_VERSION);
+	key = rs_xasprintf("%sconfig", c->prefix);
+	rc = coord_get(co, key, cluster_on_config, c, err);
+	free(key);
+	if (rc != 0)
+		return -1;
+	c->opening = true;
+	return 0;
+}
+
+void
+cluster_leave(struct cluster *c, cluster_done_fn *cb, void *arg)
+{
+	if (c->presence == NULL) {
+		cb(arg, 0, NULL);
+		return;
+	}
+	cluster_presence_stop(c->presence, cb, arg);
+}
+
+void
+cluster_free(struct cluster **pp)
+{
+	struct cluster *c = *pp;
+
+	if (c == NULL)
+		return;
+	*pp = NULL;
+	controller_free(&c->ctl);
+	cluster_presence_free(&c->presence);
+	cluster_view_free(&c->view);
+	free(c->prefix);
+	free(c);
+}
+
+const struct cluster_config *
+cluster_config(const struct cluster *c)
+{
+	return &c->config;
+}
+
+struct cluster_view *
+cluster_view(const struct cluster *c)
+{
+	return c->view;
+}
+
+struct coord *
+cluster_coord(const struct cluster *c)
+{
+	return c->coord;
+}
+
+const char *
+cluster_self(const struct cluster *c)
+{
+	return c->self;
+}
+
+const char *
+cluster_name(const struct cluster *c)
+{
+	return c->name;
+}
+
+const char *
+cluster_prefix(const struct cluster *c)
+{
+	return c->prefix;
+}
+
+int
+cluster_primary(const struct cluster *c, uint32_t part, const char **id_r,
+                const char **host_r, unsigned *port_base_r)
+{
+	const struct cluster_view_part *vp = cluster_view_part(c->view, part);
+
+	if (vp == NULL)
+		return RS_EINVAL;
+	if (vp->rec.primary[0] == '\0')
+		return RS_EUNAVAIL;
+	*id_r = vp->rec.primary;
+	return cluster_view_node_addr(c->view, vp->rec.primary, host_r,
+	                              port_base_r);
+}
+
+bool
+cluster_serves(const struct cluster *c, uint32_t part, int64_t *epoch_r)
+{
+	const struct cluster_view_part *vp = cluster_view_part(c->view, part);
+
+	if (vp == NULL || strcmp(vp->rec.primary, c->self) != 0)
+		return false;
+	if (epoch_r != NULL)
+		*epoch_r = vp->rec.epoch;
+	return true;
+}
+
+bool
+cluster_fresh(const struct cluster *c)
+{
+	return c->presence != NULL && cluster_presence_fresh(c->presence);
+}
+
+bool
+cluster_is_controller(const struct cluster *c)
+{
+	return c->ctl != NULL && controller_elected(c->ctl);
+}

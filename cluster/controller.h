@@ -1,0 +1,48 @@
+/* controller.h: the cluster's controller. Every node runs one; at most
+ * one at a time is elected, by creating the "controller" key on its lease
+ * (a node that dies loses it with its lease, and another takes over).
+ * The elected one reconciles placement toward the membership in
+ * partitions/<p>, each change one compare-and-swap on the partition's
+ * key with its epoch + 1:
+ *   - a partition without a primary gets the live active member holding
+ *     the fewest;
+ *   - a partition that holds no account yet (used/<p> absent, compared
+ *     in the same transaction) moves freely: off a member that is gone,
+ *     dead or draining, and from the fullest member to the emptiest
+ *     until they differ by at most one;
+ *   - a partition that holds accounts stays where its data is (moving
+ *     data is replication's and rebalancing's work).
+ * Loop thread only. */
+#ifndef ROOST_CLUSTER_CONTROLLER_H
+#define ROOST_CLUSTER_CONTROLLER_H
+
+#include <event2/event.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct coord;
+struct cluster_view;
+struct controller;
+
+/* self is this node's id (copied). Watches the view from creation. */
+struct controller *controller_new(struct event_base *base, struct coord *c,
+                                  struct cluster_view *v, const char *self);
+/* NULL-safe. Free the coord first: it drops the callbacks of the
+ * transactions in flight. */
+void controller_free(struct controller **pp);
+
+/* The node's lease changed (0: lost: the node stops controlling). */
+void controller_set_lease(struct controller *ct, int64_t lease);
+/* Whether this node is the elected controller now. */
+bool controller_elected(const struct controller *ct);
+
+/* The plan, pure, for tests: which partitions change and to whom. */
+struct controller_move {
+	uint32_t part;
+	char     to[64];
+};
+/* Fills up to max moves from the view's state; returns how many. */
+size_t controller_plan(const struct cluster_view *v,
+                       struct controller_move *moves, size_t max);
+
+#endif
