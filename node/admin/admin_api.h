@@ -27,6 +27,13 @@ void admin_free(struct admin **pp);
 void admin_handle(struct admin *adm, struct evhttp_request *req,
                   const char *path, bool serving);
 
+/* In a cluster: requests are authorised by the SHA-256 (hex) of the
+ * token that `roostctl cluster init` wrote; the token itself is never
+ * kept. Replaces the token given to admin_new. */
+void admin_set_token_sha256(struct admin *adm, const char *hex);
+/* The SHA-256 of token as 64 hex digits and a NUL. */
+void admin_token_sha256(const char *token, char hex[65]);
+
 /* Reads the token from path, or creates it (32 random bytes as hex, mode
  * 0600) if the file does not exist. 0 or -1 with err. */
 int admin_token_load(const char *path, char *token, size_t size,

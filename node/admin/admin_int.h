@@ -19,6 +19,7 @@ struct admin {
 	struct node_ctx    *node;
 	struct worker_pool *wp;
 	char                token[128];
+	bool                token_is_hash; /* token: SHA-256 hex (cluster) */
 	admin_status_fn    *status;
 	void               *status_arg;
 	int64_t             started;
@@ -79,5 +80,8 @@ void admin__users(struct admin_req *r);
 void admin__aliases(struct admin_req *r);
 void admin__groups(struct admin_req *r);
 void admin__status(struct admin_req *r);
+void admin__nodes(struct admin_req *r);
+/* Adds the cluster's fields to a status object (nothing standalone). */
+void admin__cluster_status(struct admin *adm, json_t *st);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster/cluster.h"
 #include "lib/rs_log.h"
 #include "lib/rs_mem.h"
 #include "node/admin/admin_int.h"
@@ -14,15 +15,32 @@
 #include "node/dir/dir.h"
 #include "storage/store.h"
 
-/* Adds usage from the store to a user object. */
+/* Adds usage from the store to a user object, and in a cluster the
+ * account's primary. XXX(cluster): usage is only known on the primary;
+ * another node reports null until a peer call fetches it. */
 static void
 admin_user_usage(struct admin_req *r, json_t *u)
 {
+	struct cluster *c = r->adm->node->cluster;
 	struct dir_account a;
 	struct store_account_info info = { 0 };
 	const char *addr = json_string_value(json_object_get(u, "address"));
+	bool here = true;
 
-	if (addr != NULL &&
+	if (addr != NULL && c != NULL &&
+	    dir_account_get(r->adm->node->dir, addr, &a) == 0) {
+		const struct cluster_view_part *vp =
+			cluster_view_part(cluster_view(c), a.acct.part);
+		const char *pr = vp != NULL ? vp->rec.primary : "";
+
+		json_object_set_new(u, "primary",
+		                    pr[0] != '\0' ? json_string(pr) : json_null());
+		here = cluster_serves(c, a.acct.part, NULL);
+	}
+	if (!here) {
+		json_object_set_new(u, "used", json_null());
+		json_object_set_new(u, "messages", json_null());
+	} else if (addr != NULL &&
 	    dir_account_get(r->adm->node->dir, addr, &a) == 0 &&
 	    store_account_get(r->adm->node->store, a.acct, &info, NULL) == 0) {
 		json_object_set_new(u, "used", json_integer((json_int_t)info.bytes));

@@ -14,6 +14,8 @@ struct store;
 struct dir;
 struct auth;
 struct notify;
+struct cluster;
+struct rpc;
 
 struct node_ctx {
 	struct event_base      *base;      /* the node's event loop */
@@ -22,6 +24,9 @@ struct node_ctx {
 	struct dir             *dir;
 	struct auth            *auth;
 	struct notify          *notify;    /* store changes -> subscribers */
+	struct cluster         *cluster;   /* NULL: standalone */
+	struct rpc             *rpc;       /* peer RPC; NULL: standalone */
+	const char             *node_id;   /* this node (cluster or host name) */
 	const struct rs_config *cfg;       /* merged file + --set + flags */
 	const char             *hostname;  /* for banners and Received: */
 	const char             *bind;      /* numeric listen address */

@@ -27,6 +27,12 @@ dir_new(struct coord *c, const char *prefix, uint32_t npartitions)
 	return d;
 }
 
+void
+dir_set_guard(struct dir *d, const struct dir_guard *g)
+{
+	d->guard = *g;
+}
+
 static void
 dir_map_clear(struct rs_map *m)
 {

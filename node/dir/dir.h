@@ -46,6 +46,22 @@ struct dir *dir_new(struct coord *c, const char *prefix,
                     uint32_t npartitions);
 void dir_free(struct dir **pp);
 
+/* A cluster places accounts in partitions that the controller may still
+ * move while they hold no account. Creating an account therefore runs,
+ * in its own transaction, a compare that the account's partition is
+ * still where the node last saw it and an operation that marks the
+ * partition used (cluster/controller.h): the guard fills both, with keys
+ * and value that stay valid until the next call. 0, or -1 with err
+ * (RS_EUNAVAIL: the partition has no primary yet). */
+struct coord_cmp;
+struct coord_op;
+struct dir_guard {
+	int  (*part)(void *arg, uint32_t part, struct coord_cmp *cmp_r,
+	             struct coord_op *op_r, struct rs_err *err);
+	void  *arg;
+};
+void dir_set_guard(struct dir *d, const struct dir_guard *g);
+
 /* Loads the directory and starts watching it; cb(arg, rc) runs once the
  * in-memory copy is complete (rc 0) or loading failed. */
 typedef void dir_done_fn(void *arg, int rc, const struct rs_err *err);

@@ -33,32 +33,45 @@ dir_change_done(void *arg, int rc, const struct rs_err *err, int64_t rev)
 	free(c);
 }
 
-/* Submits one put or delete of an entry guarded by compares. */
+/* Submits one put or delete of an entry guarded by compares, with one
+ * more operation (extra, may be NULL) in the same transaction. */
 static int
-dir_commit(struct dir *d, enum dir_kind k, const char *addr,
-           const struct dir_entry *e, const struct coord_cmp *cmps,
-           size_t ncmp, dir_done_fn *cb, void *arg, struct rs_err *err)
+dir_commit_with(struct dir *d, enum dir_kind k, const char *addr,
+                const struct dir_entry *e, const struct coord_cmp *cmps,
+                size_t ncmp, const struct coord_op *extra, dir_done_fn *cb,
+                void *arg, struct rs_err *err)
 {
 	struct dir_change *c = rs_xcalloc(1, sizeof(*c));
 	char *key = dir__key(d, k, addr);
 	char *json = e != NULL ? dir__entry_json(k, e) : NULL;
-	struct coord_op op = {
+	struct coord_op ops[2] = { {
 		.type = e != NULL ? COORD_OP_PUT : COORD_OP_DELETE,
 		.key = key,
 		.value = json,
 		.len = json != NULL ? strlen(json) : 0,
-	};
+	} };
 	int rc;
 
+	if (extra != NULL)
+		ops[1] = *extra;
 	c->d = d;
 	c->cb = cb;
 	c->arg = arg;
-	rc = coord_txn(d->coord, cmps, ncmp, &op, 1, dir_change_done, c, err);
+	rc = coord_txn(d->coord, cmps, ncmp, ops, extra != NULL ? 2 : 1,
+	               dir_change_done, c, err);
 	if (rc != 0)
 		free(c);
 	free(key);
 	free(json);
 	return rc;
+}
+
+static int
+dir_commit(struct dir *d, enum dir_kind k, const char *addr,
+           const struct dir_entry *e, const struct coord_cmp *cmps,
+           size_t ncmp, dir_done_fn *cb, void *arg, struct rs_err *err)
+{
+	return dir_commit_with(d, k, addr, e, cmps, ncmp, NULL, cb, arg, err);
 }
 
 /* Lowercases a domain name into buf (which holds RS_ADDR_TEXT_MAX). */
@@ -217,7 +230,8 @@ dir_account_add(struct dir *d, const char *addr, const char *name,
                 void *arg, struct rs_err *err)
 {
 	char key[RS_ADDR_TEXT_MAX], *keys[4];
-	struct coord_cmp cmps[4];
+	struct coord_cmp cmps[5];
+	struct coord_op guard_op;
 	struct dir_entry e = { 0 };
 	size_t ncmp;
 	int rc;
@@ -237,8 +251,17 @@ dir_account_add(struct dir *d, const char *addr, const char *name,
 	do
 		e.acct.id = rs_rand_u64();
 	while (e.acct.id == 0);
+	/* In a cluster the partition must have a primary, and must not move
+	 * while the account is created (dir.h, dir_set_guard). */
+	if (d->guard.part != NULL &&
+	    d->guard.part(d->guard.arg, e.acct.part, &cmps[4], &guard_op,
+	                  err) != 0)
+		return -1;
 	ncmp = dir_create_cmps(d, key, cmps, keys);
-	rc = dir_commit(d, DIR_KIND_ACCOUNT, key, &e, cmps, ncmp, cb, arg, err);
+	rc = dir_commit_with(d, DIR_KIND_ACCOUNT, key, &e, cmps,
+	                     d->guard.part != NULL ? ncmp + 1 : ncmp,
+	                     d->guard.part != NULL ? &guard_op : NULL, cb, arg,
+	                     err);
 	dir_free_keys(keys, ncmp);
 	return rc;
 }

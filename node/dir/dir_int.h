@@ -51,6 +51,7 @@ struct dir {
 	dir_done_fn       *start_cb;
 	void              *start_arg;
 	struct dir_waiter *waiters;     /* owns */
+	struct dir_guard   guard;       /* part NULL: standalone */
 };
 
 extern const char *const dir_kind_names[DIR_KIND_COUNT];

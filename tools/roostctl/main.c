@@ -19,6 +19,8 @@ static const struct {
 	{ "alias", roostctl_cmd_alias },
 	{ "group", roostctl_cmd_group },
 	{ "status", roostctl_cmd_status },
+	{ "cluster", roostctl_cmd_cluster },
+	{ "node", roostctl_cmd_node },
 };
 
 /* Matches "--name VALUE" or "--name=VALUE" at argv[*i]; 1 with *val_r,

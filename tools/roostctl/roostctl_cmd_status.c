@@ -15,8 +15,9 @@ static const struct roostctl_optspec roostctl_status_opts[] = {
 };
 
 static const char *const roostctl_status_known[] = {
-	"node", "version", "mode", "uptime_s", "partitions", "domains",
-	"accounts", "sessions", "store",
+	"node", "version", "mode", "cluster", "controller", "uptime_s",
+	"partitions", "domains", "accounts", "sessions", "store",
+	"replication_factor", "settled", "nodes",
 };
 
 /* "3d 4h 5m", "1h 2m 5s", "5s". */
@@ -129,6 +130,21 @@ roostctl_status_row(struct roostctl_table *t, const char *key,
 		roostctl_out_table_add(t, (const char *[]){ key, buf });
 		return;
 	}
+	if (strcmp(key, "nodes") == 0)
+		return;                 /* a table of its own */
+	if (strcmp(key, "partitions") == 0 && json_is_array(v)) {
+		size_t i, live = 0, used = 0;
+		const json_t *p;
+
+		json_array_foreach(v, i, p) {
+			live += json_is_true(json_object_get(p, "primary_alive"));
+			used += json_is_true(json_object_get(p, "used"));
+		}
+		snprintf(buf, sizeof(buf), "%zu (%zu with a live primary, %zu "
+		         "holding accounts)", json_array_size(v), live, used);
+		roostctl_out_table_add(t, (const char *[]){ key, buf });
+		return;
+	}
 	if (strcmp(key, "uptime_s") == 0 && json_is_integer(v)) {
 		roostctl_status_uptime(json_integer_value(v) > 0
 		                       ? (uint64_t)json_integer_value(v) : 0,
@@ -165,6 +181,18 @@ roostctl_status_run(struct roostctl *ctl, const struct roostctl_args *a)
 			roostctl_status_row(t, key, v);
 	roostctl_out_table_print(t, false, stdout);
 	roostctl_out_table_free(&t);
+	if (json_is_array(v = json_object_get(st, "nodes"))) {
+		size_t i;
+		const json_t *n;
+
+		t = roostctl_out_table_new(roostctl_node_cols(),
+		                           ROOSTCTL_NODE_NCOLS);
+		json_array_foreach(v, i, n)
+			roostctl_node_row(t, n);
+		putchar('\n');
+		roostctl_out_table_print(t, true, stdout);
+		roostctl_out_table_free(&t);
+	}
 	json_decref(st);
 	return ROOSTCTL_EXIT_OK;
 }

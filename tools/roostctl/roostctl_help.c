@@ -9,14 +9,17 @@
 static const char roostctl_help_main[] =
 "usage: roostctl [--node HOST:PORT] [--token-file FILE] COMMAND ...\n"
 "\n"
-"Administers a Roost node through its admin API.\n"
+"Administers a Roost node, and the cluster it belongs to, through its\n"
+"admin API (any node acts for the whole cluster).\n"
 "\n"
 "commands:\n"
 "  domain add|del|list                 mail domains\n"
 "  user add|del|list|show|passwd       accounts, passwords and quotas\n"
 "  alias add|del|list                  aliases and catch-all addresses\n"
 "  group add|del|list|members          distribution groups\n"
-"  status                              the node's state\n"
+"  status                              the node's and the cluster's state\n"
+"  cluster init|wait                   create a cluster in etcd; wait for it\n"
+"  node add|list                       cluster members\n"
 "  help [COMMAND]                      this text, or a command's\n"
 "\n"
 "options:\n"
@@ -86,14 +89,44 @@ static const char roostctl_help_group[] =
 static const char roostctl_help_status[] =
 "usage: roostctl status [--json]\n"
 "\n"
-"Shows the node's name, version, uptime and counts.\n"
+"Shows the node's name, version, uptime and counts; in a cluster also\n"
+"its nodes and a summary of the partitions (--json has every partition:\n"
+"epoch, primary, replicas, in-sync set).\n"
 "\n"
 "  --json   print the node's JSON instead of a table\n";
+
+static const char roostctl_help_cluster[] =
+"usage: roostctl cluster init --etcd URL[,URL...] --name NAME --token-file F\n"
+"                             [--partitions N] [--replicas R]\n"
+"       roostctl cluster wait [--timeout SECONDS]\n"
+"\n"
+"'cluster init' creates the cluster NAME in etcd (under /roost/NAME/; it\n"
+"refuses if NAME exists): N partitions (default 64, fixed for the\n"
+"cluster's life), R copies of each (default 3), a key the nodes encrypt\n"
+"and authenticate their links with, and a new admin token, written to F\n"
+"(mode 0600). etcd keeps only the token's hash. It talks to etcd, not\n"
+"to a node: --node and the global --token-file do not apply.\n"
+"\n"
+"'cluster wait' waits until every partition has a live primary and the\n"
+"placement has settled (default 60 s); exit 1 with what is missing.\n";
+
+static const char roostctl_help_node[] =
+"usage: roostctl node add ID [--zone ZONE]\n"
+"       roostctl node list [--json]\n"
+"\n"
+"'node add' makes a running node (roostd --node-id ID) a member of the\n"
+"cluster; the controller then gives it partitions. 'node list' shows\n"
+"members and running nodes that are not members yet (standby).\n"
+"\n"
+"  --zone ZONE   the node's failure zone (replicas go to distinct zones)\n"
+"  --json        print the node's JSON instead of a table\n";
 
 static const struct {
 	const char *cmd;
 	const char *text;
 } roostctl_help_texts[] = {
+	{ "cluster", roostctl_help_cluster },
+	{ "node", roostctl_help_node },
 	{ "domain", roostctl_help_domain },
 	{ "user", roostctl_help_user },
 	{ "alias", roostctl_help_alias },

@@ -54,6 +54,8 @@ int roostctl_cmd_user(struct roostctl *ctl, int argc, char **argv);
 int roostctl_cmd_alias(struct roostctl *ctl, int argc, char **argv);
 int roostctl_cmd_group(struct roostctl *ctl, int argc, char **argv);
 int roostctl_cmd_status(struct roostctl *ctl, int argc, char **argv);
+int roostctl_cmd_cluster(struct roostctl *ctl, int argc, char **argv);
+int roostctl_cmd_node(struct roostctl *ctl, int argc, char **argv);
 
 /* Picks the subcommand named argv[1] among subs (argv[0] is cmd, "user")
  * and runs it as roostctl_cmd_run_sub does. "cmd --help" prints help. */
@@ -119,6 +121,11 @@ struct roostctl_list {
  * exit code. */
 int roostctl_cmd_list(struct roostctl *ctl, const struct roostctl_args *a,
                       const struct roostctl_list *l);
+
+/* roostctl_cmd_node.c: a node's row in "node list" and "status". */
+#define ROOSTCTL_NODE_NCOLS 7
+const struct roostctl_col *roostctl_node_cols(void);
+void roostctl_node_row(struct roostctl_table *t, const json_t *n);
 
 /* roostctl_help.c: usage texts on f; cmd NULL for the overview. Returns
  * 0, or -1 if cmd is no command. */
