@@ -46,6 +46,9 @@ struct store;
  * FLAGS and PERMANENTFLAGS); COPY and MOVE may go past it, since they
  * create no keyword the account did not have. */
 #define STORE_MAILBOX_KEYWORDS_MAX 256
+/* Idempotency keys of deliveries (store_message.idem). */
+#define STORE_IDEM_MAX      32
+#define STORE_IDEM_DAYS     7
 /* Change-log entries kept per account by default (store_opts). */
 #define STORE_CHANGES_KEEP  100000
 
@@ -256,6 +259,12 @@ struct store_message {
 	int64_t        internal_date; /* seconds since the epoch */
 	const uint8_t *meta;          /* opaque parse result (may be NULL) */
 	size_t         meta_len;      /* <= STORE_META_MAX */
+	/* An idempotency key (may be NULL): a recipient account that got
+	 * a copy under the same key within STORE_IDEM_DAYS gets none again,
+	 * and its rcpt reports the first copy (rc 0, same uid). What lets
+	 * a sender retry a delivery whose outcome it did not learn. */
+	const uint8_t *idem;
+	size_t         idem_len;      /* <= STORE_IDEM_MAX */
 };
 
 /* RFC 9208 resources; 0 = unlimited. */

@@ -34,8 +34,9 @@ store_deliver_fits(const struct store_rcpt *r,
 }
 
 /* Adds the message for one recipient. 0 with r->rc telling whether it
- * was stored (0, RS_ENOTFOUND, RS_EQUOTA, RS_ETOOBIG), or -1 when the
- * whole operation has to be rolled back. */
+ * was stored (0, RS_ENOTFOUND, RS_EQUOTA, RS_ETOOBIG); 1 when it was
+ * stored before under the message's idempotency key (r filled, nothing
+ * written); or -1 when the whole operation has to be rolled back. */
 static int
 store_deliver_one(struct store_txn *t, const struct store_message *msg,
                   const uint8_t hash[STORE_HASH_LEN], struct store_rcpt *r,
@@ -45,9 +46,19 @@ store_deliver_one(struct store_txn *t, const struct store_message *msg,
 	struct store_rec_acct acct;
 	struct store_mailbox mb;
 	struct store_msg m;
+	uint32_t today = msg->idem != NULL ? store__idem_today() : 0;
 	int rc;
 
+	if (msg->idem != NULL) {
+		rc = store__idem_find(t, r->acct, msg->idem, msg->idem_len,
+		                      today, r, err);
+		if (rc != 0)
+			return rc > 0 ? 1 : -1;   /* stored before: no copy */
+	}
 	if (store__acct_ensure(t, r->acct, &acct, err) != 0)
+		return -1;
+	if (msg->idem != NULL &&
+	    store__idem_trim(t, r->acct, &acct, today, err) != 0)
 		return -1;
 	rc = store__mbox_lookup(&v, r->acct, r->mailbox, &mb.id, err);
 	if (rc == 0)
@@ -83,6 +94,8 @@ store_deliver_one(struct store_txn *t, const struct store_message *msg,
 	r->mailbox_id = mb.id;
 	r->uidvalidity = mb.uidvalidity;
 	r->uid = m.uid;
+	if (msg->idem != NULL)
+		store__idem_put(t, r->acct, msg->idem, msg->idem_len, today, r);
 	return 0;
 }
 
@@ -121,6 +134,8 @@ store_deliver_apply(struct store_txn *t, void *arg, struct rs_err *err)
 		rc = store_deliver_one(t, &d->msg, hash, r, err);
 		if (rc == 0 && r->rc == 0)
 			store_deliver_count(parts, &nparts, r->acct.part);
+		if (rc > 0)
+			rc = 0;               /* an earlier copy counts */
 	}
 	for (size_t i = 0; i < nparts && rc == 0; i++) {
 		bool created = false;
@@ -170,6 +185,10 @@ store_deliver(struct store *st, const struct store_message *msg,
 		                  "arguments");
 	if (msg->len > STORE_BODY_MAX || msg->meta_len > (size_t)STORE_META_MAX)
 		return rs_err_set(err, RS_ETOOBIG, "message too big");
+	if (msg->idem != NULL && (msg->idem_len == 0 ||
+	                          msg->idem_len > STORE_IDEM_MAX))
+		return rs_err_set(err, RS_EINVAL, "store_deliver: bad "
+		                  "idempotency key");
 	for (size_t i = 0; i < n; i++)
 		if (store_deliver_check_rcpt(&rcpts[i], err) != 0)
 			return -1;

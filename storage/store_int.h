@@ -263,6 +263,25 @@ int store__walk(struct store_txn *t, const uint8_t *prefix, size_t plen,
                 const uint8_t *from, size_t flen, store__walk_fn *fn,
                 void *arg, struct rs_err *err) RS_MUST_CHECK;
 
+/* ---- idempotency keys of deliveries (store_idem.c) ---- */
+
+/* Days since the epoch, the unit of the keys' lifetime. */
+uint32_t store__idem_today(void);
+/* 1 with r's results filled when a in the last STORE_IDEM_DAYS got a
+ * copy under idem; 0 if not; -1 with err. */
+int store__idem_find(struct store_txn *t, struct store_acct a,
+                     const uint8_t *idem, size_t len, uint32_t today,
+                     struct store_rcpt *r, struct rs_err *err) RS_MUST_CHECK;
+/* Records that r's copy was stored under idem today. */
+void store__idem_put(struct store_txn *t, struct store_acct a,
+                     const uint8_t *idem, size_t len, uint32_t today,
+                     const struct store_rcpt *r);
+/* Deletes a's keys older than the window, once a day (acct->idem_day,
+ * which the caller saves). 0 or -1. */
+int store__idem_trim(struct store_txn *t, struct store_acct a,
+                     struct store_rec_acct *acct, uint32_t today,
+                     struct rs_err *err) RS_MUST_CHECK;
+
 /* ---- accounts and mailboxes (store_acct.c) ---- */
 
 /* The mailboxes a new account gets, ids 1.. in this order. */

@@ -46,6 +46,17 @@ store_keys_name(uint8_t *k, struct store_acct a, const char *name,
 }
 
 size_t
+store_keys_idem(uint8_t *k, struct store_acct a, uint32_t day,
+                const uint8_t *idem, size_t len)
+{
+	size_t n = store_keys_acct_tag(k, a, STORE_KEYS_IDEM);
+
+	store_keys_put32(k + n, day);
+	memcpy(k + n + 4, idem, len);
+	return n + 4 + len;
+}
+
+size_t
 store_keys_mbox(uint8_t *k, struct store_acct a, uint32_t mbox)
 {
 	size_t n = store_keys_acct_tag(k, a, STORE_KEYS_MBOX);

@@ -14,6 +14,9 @@
  *   P 'a' acct(8) 'c' mbox(4) modseq(8)    the same, per mailbox
  *   P 'a' acct(8) 'K' mbox(4) lower(kw)    keyword ever used: its spelling
  *   P 'a' acct(8) 'U' name                 subscription (empty value)
+ *   P 'a' acct(8) 'D' day(4) idem          a delivery's idempotency key:
+ *                                          mailbox, uidvalidity, uid
+ *                                          (store_idem.c)
  *   P 'b' hash(32) 'D' chunk(4)            blob data, STORE_KEYS_CHUNK each
  *   P 'b' hash(32) 'M'                     blob's parsed meta (opaque)
  *   P 'b' hash(32) 'R'                     blob meta {refcount, size}
@@ -63,6 +66,7 @@ enum store_keys_tag {
 	STORE_KEYS_MCHANGE = 'c',
 	STORE_KEYS_KEYWORD = 'K',
 	STORE_KEYS_SUBSCR = 'U',
+	STORE_KEYS_IDEM = 'D',
 };
 
 static inline void
@@ -119,6 +123,9 @@ size_t store_keys_keyword(uint8_t *k, struct store_acct a, uint32_t mbox,
 /* name is at most STORE_MAILBOX_NAME_MAX octets. */
 size_t store_keys_subscr(uint8_t *k, struct store_acct a, const char *name,
                          size_t len);
+/* idem is at most STORE_IDEM_MAX octets. */
+size_t store_keys_idem(uint8_t *k, struct store_acct a, uint32_t day,
+                       const uint8_t *idem, size_t len);
 size_t store_keys_blob(uint8_t *k, uint32_t part,
                        const uint8_t hash[STORE_HASH_LEN]);
 /* P 'b' hash 'M': the body's parsed meta (STORE_KEYS_BLOB_LEN octets). */

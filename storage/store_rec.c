@@ -117,6 +117,7 @@ store_rec_acct_enc(uint8_t *out, const struct store_rec_acct *r)
 	o = store_rec_put_varint(o, r->next_mbox);
 	o = store_rec_put_varint(o, r->nmbox);
 	o = store_rec_put_varint(o, r->log_floor);
+	o = store_rec_put_varint(o, r->idem_day);
 	return (size_t)(o - out);
 }
 
@@ -132,6 +133,7 @@ store_rec_acct_dec(const uint8_t *p, size_t len, struct store_rec_acct *r)
 	r->next_mbox = store_rec_u32(&rd);
 	r->nmbox = store_rec_u32(&rd);
 	r->log_floor = store_rec_legacy_end(&rd) ? 0 : store_rec_varint(&rd);
+	r->idem_day = store_rec_legacy_end(&rd) ? 0 : store_rec_u32(&rd);
 	return store_rec_end(&rd);
 }
 

@@ -4,7 +4,8 @@
  * gives RS_EIO, never a read out of bounds. A version-1 decoder ignores
  * octets after the fields it knows, so fields can be appended later
  * without a version bump; a value that ends where an older writer's ended
- * reads the appended group as 0 (account: log_floor; mailbox: deleted,
+ * reads the appended group as 0 (account: log_floor, then idem_day;
+ * mailbox: deleted,
  * deleted_bytes, nkeywords). Pure: no I/O, no allocation. */
 #ifndef ROOST_STORAGE_STORE_REC_H
 #define ROOST_STORAGE_STORE_REC_H
@@ -25,6 +26,8 @@ struct store_rec_acct {
 	uint32_t next_mbox;           /* id the next new mailbox gets */
 	uint32_t nmbox;               /* mailboxes that exist */
 	uint64_t log_floor;           /* change log trimmed up to here */
+	uint32_t idem_day;            /* idempotency keys older than this
+	                               * day were trimmed (store_idem.c) */
 };
 
 /* Blob meta: P 'b' hash 'R'. */
@@ -34,7 +37,7 @@ struct store_rec_blob {
 };
 
 /* Upper bounds of an encoded record, for stack buffers. */
-#define STORE_REC_ACCT_MAX   (1 + 6 * 10)
+#define STORE_REC_ACCT_MAX   (1 + 7 * 10)
 #define STORE_REC_BLOB_MAX   (1 + 2 * 10)
 #define STORE_REC_CHANGE_MAX (1 + 3 * 10)
 #define STORE_REC_MBOX_MAX   (1 + 12 * 10 + STORE_MAILBOX_NAME_MAX)

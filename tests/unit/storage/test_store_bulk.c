@@ -39,7 +39,7 @@ test_store_iter_10k(void)
 	struct store_acct a = { 8, 1 };
 	struct store_rcpt *r = rs_xcalloc(TEST_ITER_N, sizeof(*r));
 	struct store_message msg = { (const uint8_t *)"iter body", 9, 0, NULL,
-	                             0 };
+	                             0, NULL, 0 };
 	struct tsu_done d = { 0 };
 	struct store_msg_iter *it;
 	struct store_msg m;
@@ -248,7 +248,7 @@ test_crash_send(struct test_crash_slot *s)
 {
 	static const char body[] = "Subject: crash\r\n\r\nstill here?\r\n";
 	struct store_message m = { (const uint8_t *)body, sizeof(body) - 1, 0,
-	                           NULL, 0 };
+	                           NULL, 0, NULL, 0 };
 
 	s->r = tsu_rcpt(11, 1, NULL);
 	if (store_deliver(s->c->t.st, &m, &s->r, 1, &s->c->t.ex.base,

@@ -74,7 +74,7 @@ test_store_deliver_one(void)
 	struct store_rcpt r2 = tsu_rcpt(1, 100, "INBOX");
 	struct store_message msg = { (const uint8_t *)test_body,
 	                             sizeof(test_body) - 1, 1700000123,
-	                             test_meta, sizeof(test_meta) };
+	                             test_meta, sizeof(test_meta), NULL, 0 };
 	struct tsu_done d = { 0 };
 
 	tsu_open(&t, true, 0);
@@ -223,7 +223,7 @@ test_store_deliver_args(void)
 	static const char *const long_kw[] = { "x" };
 	struct tsu t;
 	struct store_rcpt r = tsu_rcpt(1, 1, NULL);
-	struct store_message msg = { (const uint8_t *)"x", 1, 0, NULL, 0 };
+	struct store_message msg = { (const uint8_t *)"x", 1, 0, NULL, 0, NULL, 0 };
 	struct tsu_done d = { 0 };
 	struct rs_err e;
 	char big[STORE_KEYWORD_MAX + 2];
@@ -314,5 +314,59 @@ test_store_mailbox_defaults(void)
 	TEST_ASSERT(tsu_deliver(&t, "x", 1, &r, 1) == 0);
 	TEST_ASSERT(r.rc == 0 && r.mailbox_id == 3);
 	test_defaults_list(&t, a, true);
+	tsu_close(&t);
+}
+
+/* A delivery retried under the same idempotency key stores nothing for
+ * the recipients that have their copy and reports the first copy; a new
+ * recipient in the retry gets its copy; another key is another message;
+ * keys of a day past the window are trimmed. */
+void
+test_store_deliver_idem(void)
+{
+	static const uint8_t key1[16] = "0123456789abcdef";
+	static const uint8_t key2[16] = "fedcba9876543210";
+	struct tsu t;
+	struct store_rcpt r[2] = { tsu_rcpt(1, 10, NULL), tsu_rcpt(2, 20, NULL) };
+	struct store_rcpt again[3] = {
+		tsu_rcpt(1, 10, NULL), tsu_rcpt(2, 20, NULL),
+		tsu_rcpt(1, 11, NULL),
+	};
+	struct store_message msg = { (const uint8_t *)test_body,
+	                             sizeof(test_body) - 1, 1700000123, NULL, 0,
+	                             key1, sizeof(key1) };
+	struct store_account_info info;
+	uint8_t hash[STORE_HASH_LEN];
+	struct tsu_done d = { 0 };
+	struct rs_err err;
+
+	tsu_open(&t, false, 0);
+	tsu_sha256(test_body, sizeof(test_body) - 1, hash);
+	TEST_ASSERT(store_deliver(t.st, &msg, r, 2, &t.ex.base, tsu_done_cb, &d,
+	                          NULL) == 0);
+	tsu_run(&t.ex, &d.n, 1);
+	TEST_ASSERT(d.rc == 0 && r[0].rc == 0 && r[0].uid == 1 &&
+	            r[1].uid == 1);
+	TEST_ASSERT(store_deliver(t.st, &msg, again, 3, &t.ex.base, tsu_done_cb,
+	                          &d, NULL) == 0);
+	tsu_run(&t.ex, &d.n, 2);
+	TEST_ASSERT(d.rc == 0);
+	for (size_t i = 0; i < 3; i++)
+		TEST_ASSERT_IDX(again[i].rc == 0 && again[i].uid == 1, i);
+	TEST_ASSERT(again[0].uidvalidity == r[0].uidvalidity &&
+	            again[0].mailbox_id == r[0].mailbox_id);
+	TEST_ASSERT(store_account_get(t.st, r[0].acct, &info, &err) == 0);
+	TEST_ASSERT(info.messages == 1);
+	TEST_ASSERT(tsu_blob_refs(&t, 1, hash) == 2);    /* 10 and 11 */
+	TEST_ASSERT(tsu_blob_refs(&t, 2, hash) == 1);
+
+	msg.idem = key2;
+	TEST_ASSERT(store_deliver(t.st, &msg, r, 1, &t.ex.base, tsu_done_cb, &d,
+	                          NULL) == 0);
+	tsu_run(&t.ex, &d.n, 3);
+	TEST_ASSERT(r[0].rc == 0 && r[0].uid == 2);
+	msg.idem_len = STORE_IDEM_MAX + 1;
+	TEST_ASSERT(store_deliver(t.st, &msg, r, 1, &t.ex.base, tsu_done_cb, &d,
+	                          &err) != 0 && err.code == RS_EINVAL);
 	tsu_close(&t);
 }

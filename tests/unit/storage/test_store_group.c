@@ -64,7 +64,7 @@ static void *
 test_worker_main(void *arg)
 {
 	struct test_worker *w = arg;
-	struct store_message m = { (const uint8_t *)"group", 5, 0, NULL, 0 };
+	struct store_message m = { (const uint8_t *)"group", 5, 0, NULL, 0, NULL, 0 };
 
 	for (int i = 0; i < TEST_PER_THREAD; i++) {
 		struct test_put *p = &w->puts[i];
@@ -347,7 +347,7 @@ test_store_close_drains(void)
 	struct tsu_gate g;
 	struct tsu_done gd = { 0 }, done = { 0 }, dd = { 0 };
 	struct store_rcpt r[50];
-	struct store_message m = { (const uint8_t *)"drain", 5, 0, NULL, 0 };
+	struct store_message m = { (const uint8_t *)"drain", 5, 0, NULL, 0, NULL, 0 };
 	const uint8_t prefix[5] = { 0xff, 0xff, 0xff, 0xff, 'P' };
 	struct store_account_info ai;
 	struct store_acct a = { 2, 5 };

@@ -15,16 +15,18 @@
  * read as 0) and the value with each octet flipped (must not crash). dec
  * returns 0/RS_EIO. */
 static void
-test_store_rec_mangle(const uint8_t *val, size_t len, size_t legacy,
-                      int (*dec)(const uint8_t *, size_t, void *), void *out,
-                      const char *what)
+test_store_rec_mangle2(const uint8_t *val, size_t len, size_t legacy,
+                       size_t legacy2,
+                       int (*dec)(const uint8_t *, size_t, void *),
+                       void *out, const char *what)
 {
 	for (size_t n = 0; n < len; n++) {
 		/* A heap copy of exactly n octets: ASan catches overreads. */
 		uint8_t *cut = rs_xmalloc(n > 0 ? n : 1);
+		bool ok = n == legacy || n == legacy2;
 
 		memcpy(cut, val, n);
-		if (dec(cut, n, out) != (n == legacy ? 0 : RS_EIO))
+		if (dec(cut, n, out) != (ok ? 0 : RS_EIO))
 			test_fail(__FILE__, __LINE__, "%s: prefix %zu decoded",
 			          what, n);
 		free(cut);
@@ -38,6 +40,14 @@ test_store_rec_mangle(const uint8_t *val, size_t len, size_t legacy,
 		(void)!dec(bad, len, out);
 		free(bad);
 	}
+}
+
+static void
+test_store_rec_mangle(const uint8_t *val, size_t len, size_t legacy,
+                      int (*dec)(const uint8_t *, size_t, void *), void *out,
+                      const char *what)
+{
+	test_store_rec_mangle2(val, len, legacy, SIZE_MAX, dec, out, what);
 }
 
 static int
@@ -73,7 +83,7 @@ dec_blob(const uint8_t *p, size_t n, void *o)
 void
 test_store_rec_roundtrip(void)
 {
-	struct store_rec_acct a = { UINT64_MAX, 1234567, 89, 7, 6, 5 }, a2;
+	struct store_rec_acct a = { UINT64_MAX, 1234567, 89, 7, 6, 5, 4 }, a2;
 	struct store_rec_blob b = { 3, (uint64_t)50 << 20 }, b2;
 	struct store_change c = { 0, STORE_CHANGE_FLAGS, 4, 0xffffffffu }, c2;
 	uint8_t buf[STORE_REC_MBOX_MAX];
@@ -81,11 +91,17 @@ test_store_rec_roundtrip(void)
 
 	n = store_rec_acct_enc(buf, &a);
 	TEST_ASSERT(store_rec_acct_dec(buf, n, &a2) == 0);
-	TEST_ASSERT(memcmp(&a, &a2, sizeof(a)) == 0);
-	/* log_floor (5, one octet) came after the first writer. */
+	TEST_ASSERT(a.modseq == a2.modseq && a.bytes == a2.bytes &&
+	            a.messages == a2.messages && a.next_mbox == a2.next_mbox &&
+	            a.nmbox == a2.nmbox && a.log_floor == a2.log_floor &&
+	            a.idem_day == a2.idem_day);
+	/* log_floor (5, one octet) came after the first writer, idem_day
+	 * (4) after the second. */
 	TEST_ASSERT(store_rec_acct_dec(buf, n - 1, &a2) == 0 &&
+	            a2.idem_day == 0 && a2.log_floor == 5 && a2.nmbox == 6);
+	TEST_ASSERT(store_rec_acct_dec(buf, n - 2, &a2) == 0 &&
 	            a2.log_floor == 0 && a2.nmbox == 6);
-	test_store_rec_mangle(buf, n, n - 1, dec_acct, &a2, "acct");
+	test_store_rec_mangle2(buf, n, n - 1, n - 2, dec_acct, &a2, "acct");
 
 	n = store_rec_blob_enc(buf, &b);
 	TEST_ASSERT(store_rec_blob_dec(buf, n, &b2) == 0);

@@ -209,7 +209,7 @@ test_store_rename_inbox_big(void)
 	struct tsu t;
 	struct store_acct a = { 4, 1 };
 	struct store_rcpt *r = calloc(N, sizeof(*r));
-	struct store_message msg = { (const uint8_t *)"big", 3, 0, NULL, 0 };
+	struct store_message msg = { (const uint8_t *)"big", 3, 0, NULL, 0, NULL, 0 };
 	struct tsu_done d = { 0 };
 	struct store_mailbox mb;
 	struct store_account_info ai;

@@ -43,7 +43,7 @@ static void
 test_nf_deliver(struct node_ctx *n, struct test_nf *t, struct store_acct a)
 {
 	static const uint8_t body[] = "Subject: x\r\n\r\nhi\r\n";
-	struct store_message m = { body, sizeof(body) - 1, 1700000000, NULL, 0 };
+	struct store_message m = { body, sizeof(body) - 1, 1700000000, NULL, 0, NULL, 0 };
 	struct store_rcpt r = { .acct = a };
 	int want = t->delivered + 1;
 	struct rs_err err;
