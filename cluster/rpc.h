@@ -32,8 +32,9 @@ struct rpc_call;
 enum rpc_method {
 	RPC_METHOD_PING = 1,          /* empty request, empty reply */
 	RPC_METHOD_DELIVER = 2,       /* proto/deliver.proto */
-	RPC_METHOD_IMAP_SESSION = 3,  /* stream: proto/proxy.proto */
-	RPC_METHOD_POP3_SESSION = 4,  /* stream: proto/proxy.proto */
+	RPC_METHOD_IMAP_SESSION = 3,  /* stream: proto/session.proto */
+	RPC_METHOD_POP3_SESSION = 4,  /* stream: proto/session.proto */
+	RPC_METHOD_ACCOUNT_INFO = 5,  /* proto/deliver.proto */
 	RPC_METHOD_MAX = 64,
 };
 

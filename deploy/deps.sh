@@ -6,8 +6,10 @@ set -euo pipefail
 ROOST_BUILD_PKGS="cmake make gcc pkg-config libevent-dev libssl-dev
   librocksdb-dev libprotobuf-c-dev protobuf-c-compiler libcurl4-openssl-dev
   libjansson-dev"
+# What the quickstart cluster runs besides roostd.
+ROOST_RUN_PKGS="etcd-server haproxy curl"
 ROOST_TEST_PKGS="python3 python3-pytest clang clang-tidy cppcheck libclang-rt-14-dev swaks isync
-  curl procps iproute2"
+  curl procps iproute2 openssl $ROOST_RUN_PKGS"
 
 roost_deps() {
 	local want="$*" missing=()
@@ -29,7 +31,8 @@ roost_deps() {
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	case "${1:-build}" in
 	build) roost_deps $ROOST_BUILD_PKGS ;;
+	run) roost_deps $ROOST_BUILD_PKGS $ROOST_RUN_PKGS ;;
 	test) roost_deps $ROOST_BUILD_PKGS $ROOST_TEST_PKGS ;;
-	*) echo "usage: deps.sh [build|test]" >&2; exit 2 ;;
+	*) echo "usage: deps.sh [build|run|test]" >&2; exit 2 ;;
 	esac
 fi

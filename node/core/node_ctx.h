@@ -15,6 +15,7 @@ struct dir;
 struct auth;
 struct notify;
 struct cluster;
+struct deliver;
 struct rpc;
 
 struct node_ctx {
@@ -26,6 +27,7 @@ struct node_ctx {
 	struct notify          *notify;    /* store changes -> subscribers */
 	struct cluster         *cluster;   /* NULL: standalone */
 	struct rpc             *rpc;       /* peer RPC; NULL: standalone */
+	struct deliver         *deliver;   /* copies to their primaries */
 	const char             *node_id;   /* this node (cluster or host name) */
 	const struct rs_config *cfg;       /* merged file + --set + flags */
 	const char             *hostname;  /* for banners and Received: */

@@ -281,6 +281,28 @@ proto_conn_open(struct proto_conn *c, struct proto_server *ps, void *sess,
 	return 0;
 }
 
+int
+proto_conn_adopt(struct proto_conn *c, struct proto_server *ps, void *sess,
+                 struct bufferevent *bev)
+{
+	c->ev_free = event_new(ps->base, -1, 0, proto_conn_on_free, c);
+	if (c->ev_free == NULL) {
+		bufferevent_free(bev);
+		return -1;
+	}
+	c->ps = ps;
+	c->sess = sess;
+	c->adopted = true;
+	return 0;
+}
+
+void
+proto_conn_plain_writes(struct proto_conn *c, struct bufferevent *bev)
+{
+	bev_flush_free(&c->flush);
+	bufferevent_enable(bev, EV_WRITE);
+}
+
 void
 proto_conn_peer(char *ip_r, size_t ipsz, struct rs_log_ctx *log,
                 const struct sockaddr *sa, const char *ip)
@@ -312,7 +334,12 @@ proto_conn_start(struct proto_conn *c, struct bufferevent *bev,
 	if (ops->in_high != 0)
 		bufferevent_setwatermark(bev, EV_READ, 0, ops->in_high);
 	bufferevent_enable(bev, EV_READ);
-	c->flush = bev_flush_new(ps->base, bev, ops->on_drained, c->sess);
+	/* Direct writes need a socket; a peer stream writes by itself. */
+	if (bufferevent_getfd(bev) >= 0)
+		c->flush = bev_flush_new(ps->base, bev, ops->on_drained,
+		                         c->sess);
+	else
+		bufferevent_enable(bev, EV_WRITE);
 }
 
 void
@@ -331,7 +358,8 @@ proto_conn_release(struct proto_conn *c, struct bufferevent **bevp,
 
 	LIST_REMOVE(c, link);
 	ps->nsessions--;
-	conn_limit_leave(ps->climit, ip);
+	if (!c->adopted)
+		conn_limit_leave(ps->climit, ip);
 	if (ps->shutting_down && ps->nsessions == 0 && ps->done != NULL)
 		event_active(ps->grace, EV_TIMEOUT, 0);
 	c->ps = NULL;
@@ -351,5 +379,6 @@ proto_conn_release(struct proto_conn *c, struct bufferevent **bevp,
 void
 proto_conn_on_write(struct proto_conn *c)
 {
-	bev_flush_on_write(c->flush);
+	if (c->flush != NULL)
+		bev_flush_on_write(c->flush);
 }

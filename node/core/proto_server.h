@@ -11,6 +11,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/util.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/queue.h>
@@ -67,8 +68,10 @@ struct proto_conn {
 	LIST_ENTRY(proto_conn) link;  /* in the server's list until released */
 	struct proto_server *ps;      /* borrowed; NULL once released */
 	void                *sess;    /* borrowed: the session embedding it */
-	struct bev_flush    *flush;   /* owns: writes replies directly */
+	struct bev_flush    *flush;   /* owns: writes replies directly;
+	                               * NULL: the bufferevent writes */
 	struct event        *ev_free; /* owns: the deferred release */
+	bool                 adopted; /* a peer stream, not admitted here */
 };
 
 /* ---- server ---- */
@@ -120,6 +123,15 @@ int proto_server_cfg_conns(const struct rs_config *c, const char *name,
 int proto_conn_open(struct proto_conn *c, struct proto_server *ps,
                     void *sess, evutil_socket_t fd,
                     struct bufferevent **bev_r) RS_MUST_CHECK;
+/* The same for a session that arrives on a bufferevent rather than a
+ * socket: a peer stream (cluster/rpc.h) carrying a client that another
+ * node admitted. Takes bev (freed with the session either way). */
+int proto_conn_adopt(struct proto_conn *c, struct proto_server *ps,
+                     void *sess, struct bufferevent *bev) RS_MUST_CHECK;
+/* Stops direct writes: from now on the bufferevent writes its output
+ * itself and calls the write callback as usual (a session that hands its
+ * connection to a bev_pump). */
+void proto_conn_plain_writes(struct proto_conn *c, struct bufferevent *bev);
 /* Copies the admission key ip into ip_r and starts the session's log
  * context with sa as the peer. */
 void proto_conn_peer(char *ip_r, size_t ipsz, struct rs_log_ctx *log,

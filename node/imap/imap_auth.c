@@ -41,19 +41,18 @@ imap_auth_failed(struct imap_session *s, const char *user, size_t ulen,
 		                 "Too many authentication failures");
 }
 
-/* The account is in: AUTH state, with its quota from the directory. */
-static void
-imap_auth_ok(struct imap_session *s, const struct auth_result *r,
-             const char *method)
+void
+imap_auth__enter(struct imap_session *s, const char *addr,
+                 struct store_acct acct, const char *method)
 {
 	struct dir_account da;
 	struct evbuffer *caps;
 	char v[96];
 
-	snprintf(s->addr, sizeof(s->addr), "%s", r->addr);
-	s->acct = r->acct;
+	snprintf(s->addr, sizeof(s->addr), "%s", addr);
+	s->acct = acct;
 	memset(&s->quota, 0, sizeof(s->quota));
-	if (dir_account_get(s->srv->node->dir, r->addr, &da) == 0)
+	if (dir_account_get(s->srv->node->dir, addr, &da) == 0)
 		s->quota.bytes = da.quota;
 	explicit_bzero(da.password, sizeof(da.password));
 	s->state = IMAP_STATE_AUTH;
@@ -83,8 +82,16 @@ imap_auth_done(void *arg, int rc, const struct auth_result *r)
 		imap_session_unref(s);
 		return;
 	}
-	if (rc == 0) {
-		imap_auth_ok(s, r, st->method);
+	if (rc == 0 && imap_proxy__needed(s, r)) {
+		/* Served by the account's primary: the login's answer comes
+		 * from there (imap_proxy.c); this command ends with the
+		 * stream's opening. */
+		if (imap_proxy__login(s, r, st->method) == IMAP_RUN_ASYNC) {
+			imap_session_unref(s);
+			return;
+		}
+	} else if (rc == 0) {
+		imap_auth__enter(s, r->addr, r->acct, st->method);
 	} else if (rc == RS_EPERM) {
 		imap_auth_failed(s, st->user, strlen(st->user), st->method,
 		                 "bad_credentials");

@@ -23,6 +23,7 @@
 #include "storage/store.h"
 
 struct node_ctx;
+struct bev_pump;
 
 #define IMAP_OUT_LOW     ((size_t)64 * 1024)  /* pump/resume at or below */
 #define IMAP_OUT_HIGH    ((size_t)256 * 1024) /* stop reading above */
@@ -67,6 +68,8 @@ enum imap_io {
 	IMAP_IO_IDLE,                 /* IDLE: updates pushed, reading for
 	                               * DONE in line mode */
 	IMAP_IO_FLUSH,                /* last reply queued; close once sent */
+	IMAP_IO_PROXY,                /* relayed to the account's primary
+	                               * (imap_proxy.c) */
 	IMAP_IO_CLOSING,              /* torn down; freed with the last ref */
 };
 
@@ -200,6 +203,9 @@ struct imap_session {
 	 * empty after SELECT, EXAMINE, CLOSE and UNSELECT. */
 	struct imap_seqset  saved;
 	struct imap_cur     cmd;
+	/* PROXY: the stream to the primary, and what joins the two. */
+	struct bufferevent *peer;     /* owns */
+	struct bev_pump    *pump;     /* owns */
 };
 
 /* ---- imap_session.c: output ---- */
@@ -259,6 +265,19 @@ extern const struct proto_ops imap_session__ops;
 int imap_session__new(struct imap_server *srv, evutil_socket_t fd,
                       const struct sockaddr *sa, const char *ip)
 	RS_MUST_CHECK;
+/* A session on a peer stream (bev, taken) for a client another node
+ * admitted at client_ip; peer names it in the log. Returns the session,
+ * not authenticated yet, or NULL (bev freed). */
+struct imap_session *imap_session__adopt(struct imap_server *srv,
+                                         struct bufferevent *bev,
+                                         const char *client_ip,
+                                         const char *peer, bool plaintext_ok);
+/* Forgets the current command (its state freed, no tag) without going
+ * on reading: for a command that ends by handing the session over. */
+void imap_session__cmd_reset(struct imap_session *s);
+/* Relayed sessions only: the primary ended the stream; what it sent
+ * reaches the client, then the session closes. */
+void imap_session__flush_close(struct imap_session *s, const char *reason);
 
 /* ---- imap_misc.c: CAPABILITY NOOP LOGOUT ENABLE ID NAMESPACE ---- */
 /* Writes "CAPABILITY IMAP4rev1 ..." (no CRLF) for s's state. */
@@ -274,6 +293,28 @@ imap_run_fn imap_misc__namespace;
 /* ---- imap_auth.c: LOGIN, AUTHENTICATE (not authenticated state) ---- */
 imap_run_fn imap_auth__login;
 imap_run_fn imap_auth__authenticate;
+/* The account is in: AUTH state, its quota from the directory, and the
+ * current command's tagged OK with the capabilities. */
+void imap_auth__enter(struct imap_session *s, const char *addr,
+                      struct store_acct acct, const char *method);
+
+/* ---- imap_proxy.c: sessions served on the account's primary ---- */
+struct auth_result;
+struct rpc_call;
+/* Whether the account is served by another node (a cluster). */
+bool imap_proxy__needed(const struct imap_session *s,
+                        const struct auth_result *r);
+/* Opens the stream to the primary for the login in progress: IMAP_RUN_
+ * ASYNC (the stream's outcome ends the command), or IMAP_RUN_DONE with
+ * the NO already queued. */
+int imap_proxy__login(struct imap_session *s, const struct auth_result *r,
+                      const char *method) RS_MUST_CHECK;
+/* Ends the relay (session close or release); NULL-safe parts. */
+void imap_proxy__end(struct imap_session *s);
+/* The primary's side: a SessionOpen stream (rpc handler; arg is the
+ * imap_server). */
+void imap_proxy__serve(void *arg, struct rpc_call *call, const uint8_t *req,
+                       size_t len);
 
 /* ---- imap_list.c: LIST, LSUB ---- */
 imap_run_fn imap_list__list;

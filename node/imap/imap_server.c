@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "cluster/rpc.h"
 #include "lib/rs_log.h"
 #include "lib/rs_mem.h"
 #include "node/core/node_ctx.h"
@@ -78,6 +79,10 @@ imap_server_new(struct node_ctx *n, struct imap_server **r,
 		return -1;
 	}
 	srv->search_pool = worker_pool_new(srv->limits.search_threads);
+	/* Sessions that clients of other nodes open here (imap_proxy.c). */
+	if (n->rpc != NULL)
+		rpc_handle(n->rpc, RPC_METHOD_IMAP_SESSION, imap_proxy__serve,
+		           srv);
 	rs_log(RS_LOG_INFO, "imap.listen", "addr=%s:%u timeout_ms=%" PRIu64
 	       " max_connections=%u max_connections_per_ip=%u max_line=%zu "
 	       "max_literal=%" PRIu64, n->bind, pl.port, srv->limits.timeout_ms,
@@ -98,6 +103,9 @@ void
 imap_server_free(struct imap_server **pp)
 {
 	if (*pp != NULL) {
+		if ((*pp)->node->rpc != NULL)
+			rpc_handle((*pp)->node->rpc, RPC_METHOD_IMAP_SESSION,
+			           NULL, NULL);
 		/* Searches end; their completions, posted to the loop, run
 		 * (and release their sessions' refs) while the server is. */
 		worker_pool_free(&(*pp)->search_pool);

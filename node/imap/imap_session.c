@@ -15,6 +15,9 @@
 #include "node/imap/imap_int.h"
 
 static void imap_session_on_read(struct bufferevent *bev, void *arg);
+static void imap_session_on_write(struct bufferevent *bev, void *arg);
+static void imap_session_on_event(struct bufferevent *bev, short what,
+                                  void *arg);
 
 struct evbuffer *
 imap_out(struct imap_session *s)
@@ -127,8 +130,8 @@ imap_session_set_io(struct imap_session *s, enum imap_io io)
 }
 
 /* Ends the current command's life: its state, its handlers, its tag. */
-static void
-imap_session_cmd_reset(struct imap_session *s)
+void
+imap_session__cmd_reset(struct imap_session *s)
 {
 	if (s->cmd.state != NULL) {
 		if (s->cmd.cleanup != NULL)
@@ -155,7 +158,7 @@ imap_cmd_finish(struct imap_session *s)
 {
 	if (imap_session_closed(s))
 		return;
-	imap_session_cmd_reset(s);
+	imap_session__cmd_reset(s);
 	if (s->io == IMAP_IO_CMD || s->io == IMAP_IO_IDLE)
 		imap_session_set_io(s, IMAP_IO_READ);
 	imap_session_resume(s);
@@ -228,7 +231,23 @@ imap_session_close(struct imap_session *s, const char *reason)
 	s->io = IMAP_IO_CLOSING;
 	/* No notification may reach a closed session. */
 	imap_view_free(&s->view);
+	imap_proxy__end(s);
 	proto_conn_close(&s->conn, s->bev);
+}
+
+void
+imap_session__flush_close(struct imap_session *s, const char *reason)
+{
+	if (s->io == IMAP_IO_CLOSING)
+		return;
+	imap_proxy__end(s);
+	bufferevent_setcb(s->bev, imap_session_on_read, imap_session_on_write,
+	                  imap_session_on_event, s);
+	s->close_reason = reason;
+	imap_session_set_io(s, IMAP_IO_FLUSH);
+	bufferevent_enable(s->bev, EV_WRITE);
+	if (evbuffer_get_length(imap_out(s)) == 0)
+		imap_session_close(s, reason);
 }
 
 /* Releases a closed session at once (proto_ops.release: the deferred
@@ -238,10 +257,11 @@ imap_session_release(void *arg)
 {
 	struct imap_session *s = arg;
 
+	imap_proxy__end(s);
 	proto_conn_release(&s->conn, &s->bev, s->ip);
 	s->srv = NULL;
 	imap_parser_free(&s->parser);
-	imap_session_cmd_reset(s);
+	imap_session__cmd_reset(s);
 	imap_view_free(&s->view);
 	imap_seqset_free(&s->saved);
 	imap_session_unref(s);
@@ -270,6 +290,11 @@ imap_session_shutdown(void *arg)
 	switch (s->io) {
 	case IMAP_IO_FLUSH:
 	case IMAP_IO_CLOSING:
+		return;
+	case IMAP_IO_PROXY:
+		/* The primary's session decides nothing here: a relayed
+		 * client reconnects (and may reach another node). */
+		imap_session_close(s, "shutdown");
 		return;
 	case IMAP_IO_CMD:
 		if (s->cmd.pump != NULL) {
@@ -363,7 +388,7 @@ imap_session_dispatch(struct imap_session *s, const struct imap_cmd *c)
 	if (d == NULL)
 		d = imap_session_begin(s, c);
 	if (d == NULL) {
-		imap_session_cmd_reset(s);
+		imap_session__cmd_reset(s);
 		return;
 	}
 	s->cmd.started_ms = rs_mono_ms();
@@ -374,7 +399,7 @@ imap_session_dispatch(struct imap_session *s, const struct imap_cmd *c)
 			imap_session_set_io(s, IMAP_IO_CMD);
 		return;
 	}
-	imap_session_cmd_reset(s);
+	imap_session__cmd_reset(s);
 }
 
 /* A literal was announced: the command decides. */
@@ -403,7 +428,7 @@ imap_session_literal(struct imap_session *s, const struct imap_event *ev)
 	}
 	imap_parser_refuse(s->parser);
 	s->refused = true;
-	imap_session_cmd_reset(s);
+	imap_session__cmd_reset(s);
 }
 
 /* The parser refused the command and skips the rest by itself. */
@@ -430,7 +455,7 @@ imap_session_bad(struct imap_session *s, const struct imap_event *ev,
 		imap_reply(s, IMAP_BAD, "[TOOBIG] %s", err->msg);
 	else
 		imap_reply(s, IMAP_BAD, "%s", err->msg);
-	imap_session_cmd_reset(s);
+	imap_session__cmd_reset(s);
 }
 
 static void
@@ -463,7 +488,6 @@ imap_session_event(struct imap_session *s, const struct imap_event *ev)
 static void imap_session_read_loop(struct imap_session *s,
                                    struct bufferevent *bev,
                                    struct evbuffer *in);
-
 static void
 imap_session_on_read(struct bufferevent *bev, void *arg)
 {
@@ -514,8 +538,6 @@ imap_session_read_loop(struct imap_session *s, struct bufferevent *bev,
 			return;         /* cannot happen: all was consumed */
 	}
 }
-
-static void imap_session_on_write(struct bufferevent *bev, void *arg);
 
 /* A direct write emptied the output. */
 static void
@@ -591,6 +613,32 @@ imap_session__new(struct imap_server *srv, evutil_socket_t fd,
 	imap_misc__capability(s, imap_out(s));
 	evbuffer_add_printf(imap_out(s), "] Roost ready\r\n");
 	return 0;
+}
+
+struct imap_session *
+imap_session__adopt(struct imap_server *srv, struct bufferevent *bev,
+                    const char *client_ip, const char *peer,
+                    bool plaintext_ok)
+{
+	struct imap_session *s = rs_xcalloc(1, sizeof(*s));
+	char who[NETADDR_TEXT_MAX + 80];
+
+	if (proto_conn_adopt(&s->conn, srv->ps, s, bev) != 0) {
+		free(s);
+		return NULL;
+	}
+	s->bev = bev;
+	s->srv = srv;
+	s->refs = 1;
+	s->parser = imap_parser_new(&srv->limits.parser);
+	s->state = IMAP_STATE_NOT_AUTH;
+	s->io = IMAP_IO_READ;
+	snprintf(s->ip, sizeof(s->ip), "%s", client_ip);
+	snprintf(who, sizeof(who), "%s/via=%s", client_ip, peer);
+	rs_log_ctx_init(&s->log, who);
+	s->plaintext_ok = plaintext_ok;
+	proto_conn_start(&s->conn, s->bev, srv->limits.timeout_ms);
+	return s;
 }
 
 /* proto_server's entry points take the server and session untyped. */

@@ -45,7 +45,15 @@ pop3_auth_done(void *arg, int rc, const struct auth_result *r)
 		return;
 	}
 	pop3_session__set_state(s, POP3_STATE_AUTH);
-	if (rc == 0) {
+	if (rc == 0 && pop3_proxy__needed(s, r)) {
+		/* Served by the account's primary, which answers the login
+		 * once the stream is open (pop3_proxy.c). */
+		if (pop3_proxy__login(s, r) == 0) {
+			RS_FREE(&s->user);
+			pop3_session__unref(s);
+			return;
+		}
+	} else if (rc == 0) {
 		pop3_maildrop__open(s, r);
 	} else if (rc == RS_EPERM) {
 		pop3_auth_failed(s, s->user, strlen(s->user),

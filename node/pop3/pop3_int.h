@@ -20,6 +20,8 @@
 
 struct auth_result;
 struct rs_map;
+struct rpc_call;
+struct bev_pump;
 
 #define POP3_CHUNK       ((size_t)64 * 1024)  /* one store_blob_read */
 #define POP3_OUT_LOW     ((size_t)64 * 1024)  /* refill, resume at/below */
@@ -51,6 +53,8 @@ enum pop3_state {
 	POP3_STATE_STREAM,    /* a multi-line response is being produced */
 	POP3_STATE_UPDATE,    /* QUIT's expunge in flight (RFC 1939 UPDATE) */
 	POP3_STATE_FLUSH,     /* last reply queued; close once written */
+	POP3_STATE_PROXY,     /* relayed to the account's primary
+	                       * (pop3_proxy.c) */
 	POP3_STATE_CLOSING,   /* torn down; freed when the last ref goes */
 };
 
@@ -110,6 +114,9 @@ struct pop3_session {
 	uint32_t           *expunge;      /* owns: UIDs given to the store */
 	size_t              nexpunge;
 	struct pop3_stream  stream;
+	/* PROXY: the stream to the primary, and what joins the two. */
+	struct bufferevent *peer;     /* owns */
+	struct bev_pump    *pump;     /* owns */
 };
 
 typedef void pop3_cmd_fn(struct pop3_session *s, const struct pop3_cmd *c);
@@ -128,6 +135,16 @@ extern const struct proto_ops pop3_session__ops;
 int pop3_session__new(struct pop3_server *srv, evutil_socket_t fd,
                       const struct sockaddr *sa, const char *ip)
 	RS_MUST_CHECK;
+/* A session on a peer stream (bev, taken) for a client another node
+ * admitted at client_ip; peer names it in the log. Returns the session
+ * (AUTHORIZATION state, no greeting sent) or NULL (bev freed). */
+struct pop3_session *pop3_session__adopt(struct pop3_server *srv,
+                                         struct bufferevent *bev,
+                                         const char *client_ip,
+                                         const char *peer, bool plaintext_ok);
+/* Relayed sessions only: the primary ended the stream; what it sent
+ * reaches the client, then the session closes. */
+void pop3_session__flush_close(struct pop3_session *s, const char *reason);
 /* Raw output (a complete reply or lines of one, with CRLFs). */
 void pop3_session__printf(struct pop3_session *s, const char *fmt, ...)
 	RS_PRINTF(2, 3);
@@ -176,6 +193,19 @@ pop3_cmd_fn pop3_maildrop__dele;
 pop3_cmd_fn pop3_maildrop__rset;
 pop3_cmd_fn pop3_maildrop__noop;
 pop3_cmd_fn pop3_maildrop__quit;
+
+/* ---- pop3_proxy.c: sessions served on the account's primary ---- */
+/* Whether the account is served by another node. */
+bool pop3_proxy__needed(const struct pop3_session *s,
+                        const struct auth_result *r);
+/* Opens the stream to the primary for the login that just succeeded:
+ * 0 (the session waits for it), or -1 after answering -ERR. */
+int pop3_proxy__login(struct pop3_session *s, const struct auth_result *r);
+/* Ends the relay (close or release). */
+void pop3_proxy__end(struct pop3_session *s);
+/* The primary's side (rpc stream handler; arg is the pop3_server). */
+void pop3_proxy__serve(void *arg, struct rpc_call *call, const uint8_t *req,
+                       size_t len);
 
 /* ---- pop3_retr.c: RETR and TOP ---- */
 pop3_cmd_fn pop3_retr__retr;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "cluster/rpc.h"
 #include "lib/rs_log.h"
 #include "lib/rs_map.h"
 #include "lib/rs_mem.h"
@@ -48,6 +49,10 @@ pop3_server_new(struct node_ctx *n, struct pop3_server **r,
 		return -1;
 	}
 	srv->locks = rs_map_new();
+	/* Sessions that clients of other nodes open here (pop3_proxy.c). */
+	if (n->rpc != NULL)
+		rpc_handle(n->rpc, RPC_METHOD_POP3_SESSION, pop3_proxy__serve,
+		           srv);
 	rs_log(RS_LOG_INFO, "pop3.listen", "addr=%s:%u timeout_ms=%" PRIu64
 	       " max_connections=%u max_connections_per_ip=%u", n->bind,
 	       pl.port, srv->limits.timeout_ms, pl.max_total, pl.max_ip);
@@ -94,6 +99,9 @@ pop3_server_free(struct pop3_server **pp)
 {
 	/* Releasing a session unlocks its maildrop: locks go after. */
 	if (*pp != NULL) {
+		if ((*pp)->node->rpc != NULL)
+			rpc_handle((*pp)->node->rpc, RPC_METHOD_POP3_SESSION,
+			           NULL, NULL);
 		proto_server_free(&(*pp)->ps);
 		rs_map_free(&(*pp)->locks);
 	}

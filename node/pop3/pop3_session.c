@@ -42,6 +42,9 @@ static const struct pop3_cmd_def pop3_cmds[POP3_VERB_COUNT] = {
 };
 
 static void pop3_session_on_read(struct bufferevent *bev, void *arg);
+static void pop3_session_on_write(struct bufferevent *bev, void *arg);
+static void pop3_session_on_event(struct bufferevent *bev, short what,
+                                  void *arg);
 
 struct evbuffer *
 pop3_session__out(struct pop3_session *s)
@@ -180,7 +183,23 @@ pop3_session__close(struct pop3_session *s, const char *reason)
 	/* RFC 1939 section 6: the lock goes with the session, and nothing
 	 * marked is deleted unless QUIT's UPDATE already ran. */
 	pop3_server__unlock(s->srv, s);
+	pop3_proxy__end(s);
 	proto_conn_close(&s->conn, s->bev);
+}
+
+void
+pop3_session__flush_close(struct pop3_session *s, const char *reason)
+{
+	if (s->state == POP3_STATE_CLOSING)
+		return;
+	pop3_proxy__end(s);
+	bufferevent_setcb(s->bev, pop3_session_on_read, pop3_session_on_write,
+	                  pop3_session_on_event, s);
+	s->close_reason = reason;
+	pop3_session__set_state(s, POP3_STATE_FLUSH);
+	bufferevent_enable(s->bev, EV_WRITE);
+	if (evbuffer_get_length(pop3_session__out(s)) == 0)
+		pop3_session__close(s, reason);
 }
 
 /* Releases a closed session at once (proto_ops.release: the deferred
@@ -191,6 +210,7 @@ pop3_session_release(void *arg)
 	struct pop3_session *s = arg;
 
 	pop3_server__unlock(s->srv, s);
+	pop3_proxy__end(s);
 	proto_conn_release(&s->conn, &s->bev, s->ip);
 	s->srv = NULL;
 	pop3_parser_free(&s->parser);
@@ -228,6 +248,10 @@ pop3_session_shutdown(void *arg)
 		return;
 	case POP3_STATE_STREAM:
 		/* No clean place for -ERR inside a multi-line response. */
+		pop3_session__close(s, "shutdown");
+		return;
+	case POP3_STATE_PROXY:
+		/* The primary's session is the one in the middle of things. */
 		pop3_session__close(s, "shutdown");
 		return;
 	case POP3_STATE_AUTH:
@@ -328,8 +352,6 @@ pop3_session_on_read(struct bufferevent *bev, void *arg)
 	}
 }
 
-static void pop3_session_on_write(struct bufferevent *bev, void *arg);
-
 /* A direct write emptied the output. */
 static void
 pop3_session_on_drained(void *arg)
@@ -407,6 +429,29 @@ pop3_session__new(struct pop3_server *srv, evutil_socket_t fd,
 	/* RFC 1939 section 4; no version in the banner. */
 	pop3_session__printf(s, "+OK Roost POP3 ready\r\n");
 	return 0;
+}
+
+struct pop3_session *
+pop3_session__adopt(struct pop3_server *srv, struct bufferevent *bev,
+                    const char *client_ip, const char *peer,
+                    bool plaintext_ok)
+{
+	struct pop3_session *s = rs_xcalloc(1, sizeof(*s));
+
+	if (proto_conn_adopt(&s->conn, srv->ps, s, bev) != 0) {
+		free(s);
+		return NULL;
+	}
+	s->bev = bev;
+	s->srv = srv;
+	s->refs = 1;
+	s->parser = pop3_parser_new();
+	s->state = POP3_STATE_AUTH;
+	snprintf(s->ip, sizeof(s->ip), "%s", client_ip);
+	rs_log_ctx_init(&s->log, peer);
+	s->plaintext_ok = plaintext_ok;
+	proto_conn_start(&s->conn, s->bev, srv->limits.timeout_ms);
+	return s;
 }
 
 /* proto_server's entry points take the server and session untyped. */

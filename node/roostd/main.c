@@ -1,6 +1,8 @@
 /* main.c: roostd, the Roost node daemon.
  *   roostd --config FILE [--set key=value]…
  *   roostd --standalone --data-dir DIR --port-base B [--bind ADDR] [--set …]
+ *   roostd --cluster NAME --etcd URL[,URL…] --node-id ID --data-dir DIR
+ *          --port-base B [--bind ADDR] [--advertise HOST] [--set …]
  * Command-line flags and --set override the file. */
 #include <malloc.h>
 #include <stdio.h>
@@ -16,7 +18,11 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: roostd --config FILE [--set key=value]...\n"
 	    "       roostd --standalone --data-dir DIR [--port-base B] "
-	    "[--bind ADDR] [--set key=value]...\n");
+	    "[--bind ADDR] [--set key=value]...\n"
+	    "       roostd --cluster NAME --etcd URL[,URL...] --node-id ID "
+	    "--data-dir DIR\n"
+	    "              [--port-base B] [--bind ADDR] [--advertise HOST] "
+	    "[--set key=value]...\n");
 }
 
 /* Flags that take a value and the config key they set. */
@@ -27,6 +33,10 @@ static const struct {
 	{ "--port-base", "port_base" },
 	{ "--bind", "bind" },
 	{ "--hostname", "hostname" },
+	{ "--cluster", "cluster" },
+	{ "--etcd", "etcd" },
+	{ "--node-id", "node_id" },
+	{ "--advertise", "advertise" },
 };
 
 int

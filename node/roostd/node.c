@@ -4,6 +4,7 @@
  * the reverse, and the store is closed last so that every acknowledged
  * write is on disk. */
 #include "node/roostd/node.h"
+#include "node/roostd/node_int.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -27,6 +28,7 @@
 #include "node/core/loop_exec.h"
 #include "node/core/node_ctx.h"
 #include "node/core/worker.h"
+#include "node/deliver/deliver.h"
 #include "node/dir/dir.h"
 #include "node/http/http_server.h"
 #include "node/imap/imap_server.h"
@@ -37,25 +39,6 @@
 
 #define NODE_SHUTDOWN_GRACE_MS 10000
 
-struct node {
-	struct node_ctx     ctx;
-	struct rs_config   *cfg;        /* owns */
-	char               *data_dir;   /* owns */
-	char                hostname[256];
-	char               *bind;       /* owns */
-	int                 lock_fd;
-	struct loop_exec   *lexec;      /* owns */
-	struct coord       *coord;      /* owns */
-	struct worker_pool *workers;    /* owns */
-	struct admin       *admin;      /* owns */
-	struct http_server *http;       /* owns */
-	struct smtp_server *smtp;       /* owns */
-	struct pop3_server *pop3;       /* owns */
-	struct imap_server *imap;       /* owns */
-	struct event       *sig_term, *sig_int; /* owns */
-	unsigned            stopping;   /* servers still draining */
-	int                 exit_code;
-};
 
 /* Every key a node reads; anything else in the configuration is a typo
  * an admin wants to hear about, not a setting silently ignored. */
@@ -75,6 +58,9 @@ static const char *const node_known_keys[] = {
 	"imap.timeout", "imap.max_errors", "imap.max_auth_failures",
 	"imap.max_connections", "imap.max_connections_per_ip",
 	"imap.max_line", "imap.max_literal", "imap.search_threads",
+	"etcd", "advertise", "cluster.lease_ttl", "etcd.timeout",
+	"etcd.ca_file", "etcd.cert_file", "etcd.key_file", "etcd.user",
+	"etcd.password_file",
 };
 
 static int
@@ -126,9 +112,9 @@ node_config(struct node *n, struct rs_err *err)
 		snprintf(n->hostname, sizeof(n->hostname), "localhost");
 	if (rs_config_get_bool(c, "standalone", false, &standalone, err) != 0)
 		return -1;
-	if (!standalone)
-		return rs_err_set(err, RS_EINVAL, "clustering is not available "
-		                  "yet: run with --standalone (standalone = yes)");
+	if (!standalone && node_cluster_config(n, err) != 0)
+		return -1;
+	n->ctx.node_id = standalone ? n->hostname : n->ccfg.node_id;
 	s = rs_config_get_str(c, "plaintext_auth", "loopback");
 	if (strcmp(s, "any") == 0)
 		n->ctx.plaintext_auth_any = true;
@@ -157,6 +143,46 @@ node_lock_data_dir(struct node *n, struct rs_err *err)
 		return rs_err_set(err, RS_ECONFLICT, "%s is in use by another "
 		                  "roostd", n->data_dir);
 	return 0;
+}
+
+/* A data directory belongs to one standalone node, or to one node of one
+ * cluster: its store holds that node's partitions. The first start
+ * records which (DATA_DIR/identity); a later start as anything else is
+ * refused rather than mixing two systems' mail. */
+static int
+node_check_identity(struct node *n, struct rs_err *err)
+{
+	char want[256], have[256] = "";
+	char *path = rs_xasprintf("%s/identity", n->data_dir);
+	FILE *f = fopen(path, "r");
+	int rc = 0;
+
+	if (n->ccfg.enabled)
+		snprintf(want, sizeof(want), "cluster %s node %s\n",
+		         n->ccfg.name, n->ccfg.node_id);
+	else
+		snprintf(want, sizeof(want), "standalone\n");
+	if (f != NULL) {
+		if (fgets(have, sizeof(have), f) == NULL)
+			have[0] = '\0';
+		fclose(f);
+	}
+	if (have[0] != '\0' && strcmp(have, want) != 0) {
+		have[strcspn(have, "\n")] = '\0';
+		rc = rs_err_set(err, RS_ECONFLICT, "%s belongs to %s, not to "
+		                "this node: use another --data-dir", n->data_dir,
+		                have);
+	} else if (have[0] == '\0') {
+		f = fopen(path, "w");
+		if (f == NULL || fputs(want, f) == EOF || fflush(f) != 0 ||
+		    fsync(fileno(f)) != 0)
+			rc = rs_err_set(err, RS_EIO, "write %s: %s", path,
+			                strerror(errno));
+		if (f != NULL)
+			fclose(f);
+	}
+	free(path);
+	return rc;
 }
 
 /* Thousands of IDLE and SMTP connections need descriptors: the soft
@@ -254,7 +280,8 @@ node_new(struct rs_config *cfg, struct node **r, struct rs_err *err)
 	n->lock_fd = -1;
 	n->ctx.cfg = cfg;
 	*r = n;
-	if (node_config(n, err) != 0 || node_lock_data_dir(n, err) != 0)
+	if (node_config(n, err) != 0 || node_lock_data_dir(n, err) != 0 ||
+	    node_check_identity(n, err) != 0)
 		return -1;
 	n->ctx.hostname = n->hostname;
 	n->ctx.bind = n->bind;
@@ -278,26 +305,36 @@ node_new(struct rs_config *cfg, struct node **r, struct rs_err *err)
 	if (node_open_store(n, err) != 0)
 		return -1;
 	n->ctx.notify = notify_new(&n->ctx);
-	n->coord = coord_local_new(n->ctx.store, n->ctx.exec);
-	{
-		char *prefix = rs_xasprintf("/roost/%s/",
-		    rs_config_get_str(cfg, "cluster", "standalone"));
-
-		n->ctx.dir = dir_new(n->coord, prefix, (uint32_t)parts);
-		free(prefix);
+	if (!n->ccfg.enabled) {
+		/* A cluster's directory comes once the node joined (it needs
+		 * the cluster's partition count): node_cluster.c. */
+		n->coord = coord_local_new(n->ctx.store, n->ctx.exec);
+		n->ctx.dir = dir_new(n->coord, "/roost/standalone/",
+		                     (uint32_t)parts);
+		n->ctx.deliver = deliver_new(&n->ctx);
 	}
 	n->workers = worker_pool_new(2);
 	n->ctx.auth = auth_new(&n->ctx, n->workers);
-	tf = rs_config_get(cfg, "admin_token_file");
-	tpath = tf != NULL ? rs_xstrdup(tf)
-	                   : rs_xasprintf("%s/admin.token", n->data_dir);
-	rc = admin_token_load(tpath, token, sizeof(token), err);
-	free(tpath);
-	if (rc != 0)
-		return -1;
+	token[0] = '\0';
+	if (!n->ccfg.enabled) {
+		/* A cluster keeps the token's hash in etcd (cluster init). */
+		tf = rs_config_get(cfg, "admin_token_file");
+		tpath = tf != NULL ? rs_xstrdup(tf)
+		                   : rs_xasprintf("%s/admin.token", n->data_dir);
+		rc = admin_token_load(tpath, token, sizeof(token), err);
+		free(tpath);
+		if (rc != 0)
+			return -1;
+	}
 	n->admin = admin_new(&n->ctx, n->workers, token, node_status, n);
 	memset(token, 0, sizeof(token));
 	return http_server_new(&n->ctx, n->admin, &n->http, err);
+}
+
+static void
+node_left(struct node *n)
+{
+	event_base_loopexit(n->ctx.base, NULL);
 }
 
 static void
@@ -305,8 +342,10 @@ node_server_stopped(void *arg)
 {
 	struct node *n = arg;
 
+	/* Last, the node leaves the cluster: its lease goes at once, and
+	 * the others see it gone without waiting for the TTL. */
 	if (--n->stopping == 0)
-		event_base_loopexit(n->ctx.base, NULL);
+		node_cluster_leave(n, node_left);
 }
 
 static void
@@ -315,7 +354,8 @@ node_on_signal(evutil_socket_t sig, short what, void *arg)
 	struct node *n = arg;
 
 	(void)what;
-	if (n->ctx.stopping) {
+	if (n->ctx.stopping || n->ctx.dir == NULL || n->smtp == NULL) {
+		/* A second signal, or one before the node serves. */
 		rs_log(RS_LOG_WARN, "node.stop_now", "signal=%d", (int)sig);
 		event_base_loopexit(n->ctx.base, NULL);
 		return;
@@ -369,6 +409,20 @@ node_on_dir_loaded(void *arg, int rc, const struct rs_err *err)
 	       n->data_dir);
 }
 
+/* Loads the directory; the servers start once it is in memory. */
+static void
+node_start_dir(struct node *n)
+{
+	struct rs_err err;
+
+	if (dir_start(n->ctx.dir, node_on_dir_loaded, n, &err) != 0) {
+		rs_log(RS_LOG_ERR, "node.dir_start_failed", "error=\"%s\"",
+		       err.msg);
+		n->exit_code = 1;
+		event_base_loopexit(n->ctx.base, NULL);
+	}
+}
+
 int
 node_run(struct node *n)
 {
@@ -379,10 +433,13 @@ node_run(struct node *n)
 	n->sig_int = evsignal_new(n->ctx.base, SIGINT, node_on_signal, n);
 	evsignal_add(n->sig_term, NULL);
 	evsignal_add(n->sig_int, NULL);
-	if (dir_start(n->ctx.dir, node_on_dir_loaded, n, &err) != 0) {
-		rs_log(RS_LOG_ERR, "node.dir_start_failed", "error=\"%s\"",
-		       err.msg);
-		return 1;
+	if (n->ccfg.enabled) {
+		if (node_cluster_start(n, node_start_dir, &err) != 0) {
+			fprintf(stderr, "roostd: %s\n", err.msg);
+			return 1;
+		}
+	} else {
+		node_start_dir(n);
 	}
 	event_base_dispatch(n->ctx.base);
 	rs_log(RS_LOG_INFO, "node.stopped", "exit=%d", n->exit_code);
@@ -413,7 +470,7 @@ node_free(struct node **pp)
 	/* After the store: its writer calls notify's hook until closed. */
 	notify_free(&n->ctx.notify);
 	dir_free(&n->ctx.dir);
-	coord_free(&n->coord);
+	node_cluster_free(n);           /* frees the coord, either kind */
 	loop_exec_free(&n->lexec);
 	if (n->sig_term != NULL)
 		event_free(n->sig_term);

@@ -75,6 +75,12 @@ bool smtp_session__closed(const struct smtp_session *s);
 const struct rs_log_ctx *smtp_session__log(const struct smtp_session *s);
 /* The current transaction's id ("<sid>.<n>"), or "" outside one. */
 const char *smtp_session__txn_id(const struct smtp_session *s);
+/* How many octets of the message the engine prepended (Return-Path:
+ * and Received:); what follows is the client's. 0 outside a message. */
+size_t smtp_session__trace_len(const struct smtp_session *s);
+/* The current transaction's sender, or NULL outside one. */
+struct rs_addr;
+const struct rs_addr *smtp_session__txn_from(const struct smtp_session *s);
 /* " from=<...> to=<a>,<b>[,+N]" of the current transaction for its log
  * line (one line per message: MAIL and RCPT log at debug level). */
 void smtp_session__txn_addrs(const struct smtp_session *s, char *buf,

@@ -1,13 +1,17 @@
 /* smtp_policy.c: the node's intake policy behind smtp_hooks.h: recipients
  * are resolved through the directory (node/dir/dir.h) into one
- * deduplicated account list per transaction, quotas are checked against
- * the store, and the message is delivered with one store_deliver. No
- * relaying, no sender checks yet.
- * XXX(smtp): delivery is to the local store; in a cluster each account's
- * copy must go to its partition's primary (the Deliver RPC), and 250 must
- * wait for all of them.
+ * deduplicated account list per transaction, each account's partition
+ * must have a live primary (else 451 4.3.0 for that recipient, and the
+ * client retries later), quotas are checked where the account lives,
+ * and the message is delivered to every primary (node/deliver): 250 only
+ * once every copy is stored. A copy that failed fails the message (451),
+ * and the retry stores no second copy where the first attempt did (the
+ * message's idempotency key). No relaying, no sender checks yet.
  * XXX(smtp): store_account_get (the quota check) may touch the disk on
- * the loop thread on a cache miss. */
+ * the loop thread on a cache miss.
+ * XXX(cluster): a group member whose account is on another node is not
+ * quota-checked at RCPT (one call per member); its copy is stored even
+ * over quota. */
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -15,8 +19,11 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/evp.h>
+
 #include "lib/rs_mem.h"
 #include "node/core/node_ctx.h"
+#include "node/deliver/deliver.h"
 #include "node/dir/dir.h"
 #include "node/mime/mime.h"
 #include "node/smtp/smtp_int.h"
@@ -42,6 +49,7 @@ struct smtp_policy_op {
 	struct store_rcpt   *rcpts;   /* owns */
 	size_t               n;
 	char                 id[32];
+	uint8_t              idem[32];  /* SHA-256: see smtp_policy_idem */
 };
 
 struct smtp_policy *
@@ -100,14 +108,16 @@ smtp_policy_direct(const char *key, const char *acct)
 	return strncmp(key, acct, base) == 0 && strcmp(acct + base, at) == 0;
 }
 
-/* 1: over quota with size more octets; 0: fits; -1: store error. */
+/* 1: over quota with size more octets; 0: fits (or not known here: an
+ * account served by another node); -1: store error. */
 static int
 smtp_policy_over_quota(struct smtp_policy *p, const struct dir_account *a,
                        uint64_t size, struct rs_err *err)
 {
 	struct store_account_info info;
 
-	if (a->quota == 0)
+	if (a->quota == 0 ||
+	    deliver_route(p->node->deliver, a->acct) != DELIVER_LOCAL)
 		return 0;
 	if (store_account_get(p->node->store, a->acct, &info, err) != 0)
 		return -1;
@@ -191,6 +201,91 @@ smtp_policy_postmaster(struct smtp_policy *p, struct smtp_session *s,
 	json_decref(arr);
 }
 
+/* Every account this RCPT added must have a live primary: a recipient
+ * whose mailbox cannot be reached now is refused with a temporary error
+ * rather than half-delivered. 1 or -1 (reply queued). */
+static int
+smtp_policy_reachable(struct smtp_policy *p, struct smtp_session *s,
+                      struct smtp_policy_txn *t, size_t n0)
+{
+	for (size_t i = n0; i < t->n; i++) {
+		if (deliver_route(p->node->deliver, t->accts[i].acct) !=
+		    DELIVER_NOWHERE)
+			continue;
+		t->n = n0;
+		smtp_reply__reject(s, 451, "4.3.0", "partition_unavailable",
+		                   "Mailbox temporarily unavailable, try again "
+		                   "later");
+		return -1;
+	}
+	return 1;
+}
+
+/* The quota of a direct recipient whose account lives on another node,
+ * asked of that node. */
+struct smtp_policy_remote {
+	struct smtp_session *s;       /* holds a reference */
+	uint64_t             quota, size;
+};
+
+static void
+smtp_policy_remote_quota(void *arg, int rc,
+                         const struct store_account_info *info)
+{
+	struct smtp_policy_remote *q = arg;
+	struct smtp_session *s = q->s;
+	struct smtp_policy_txn *t = smtp_session__policy_data(s);
+	int hook = 1;
+
+	if (rc != 0 || info->bytes + q->size > q->quota) {
+		if (t != NULL && t->n > 0)
+			t->n--;          /* the account this RCPT added */
+		if (rc != 0)
+			smtp_reply__reject(s, 451, "4.3.0", "partition_unavailable",
+			                   "Mailbox temporarily unavailable, try "
+			                   "again later");
+		else
+			smtp_reply__reject(s, 452, "4.2.2", "over_quota",
+			                   "Mailbox full");
+		hook = -1;
+	}
+	smtp_session__hook_done(s, hook);
+	smtp_session__unref(s);
+	free(q);
+}
+
+/* 0 when the check went asynchronous, 1 when there is none to make, or
+ * -1 (reply queued). */
+static int
+smtp_policy_remote(struct smtp_policy *p, struct smtp_session *s,
+                   struct smtp_policy_txn *t, size_t n0, const char *key,
+                   uint64_t size)
+{
+	const struct dir_account *a = &t->accts[n0];
+	struct smtp_policy_remote *q;
+	struct rs_err err;
+
+	if (t->n - n0 != 1 || a->quota == 0 || !smtp_policy_direct(key, a->addr) ||
+	    deliver_route(p->node->deliver, a->acct) != DELIVER_REMOTE)
+		return 1;
+	q = rs_xcalloc(1, sizeof(*q));
+	q->s = s;
+	q->quota = a->quota;
+	q->size = size;
+	smtp_session__ref(s);
+	if (deliver_account_info(p->node->deliver, a->acct,
+	                         smtp_policy_remote_quota, q, &err) != 0) {
+		smtp_session__unref(s);
+		free(q);
+		t->n = n0;
+		smtp_reply__reject(s, 451, "4.3.0", "partition_unavailable",
+		                   "Mailbox temporarily unavailable, try again "
+		                   "later");
+		return -1;
+	}
+	return 0;
+}
+
 static int
 smtp_policy_on_rcpt(void *ctx, struct smtp_session *s,
                     const struct smtp_mail *m, const struct smtp_rcpt *r)
@@ -231,7 +326,11 @@ smtp_policy_on_rcpt(void *ctx, struct smtp_session *s,
 		}
 		return -1;
 	}
-	return smtp_policy_quota(p, s, t, n0, key, m->has_size ? m->size : 0);
+	if (smtp_policy_reachable(p, s, t, n0) < 0 ||
+	    smtp_policy_quota(p, s, t, n0, key,
+	                      m->has_size ? m->size : 0) < 0)
+		return -1;
+	return smtp_policy_remote(p, s, t, n0, key, m->has_size ? m->size : 0);
 }
 
 static void
@@ -253,6 +352,12 @@ smtp_policy_on_stored(void *arg, int rc)
 	}
 	if (rc == 0 && ok == 0)
 		rc = RS_EIO;
+	/* A copy its primary could not take: the message is not stored
+	 * for everyone, so the client must retry (the copies that were
+	 * stored are found again by the idempotency key). */
+	for (size_t i = 0; rc == 0 && i < op->n; i++)
+		if (op->rcpts[i].rc == RS_EUNAVAIL)
+			rc = RS_EUNAVAIL;
 	smtp_session__txn_addrs(s, addrs, sizeof(addrs));
 	if (rc == 0)
 		rs_logc(smtp_session__log(s), RS_LOG_INFO, "smtp.stored",
@@ -271,6 +376,35 @@ smtp_policy_on_stored(void *arg, int rc)
 	rs_buf_free(&op->meta);
 	free(op->rcpts);
 	free(op);
+}
+
+/* The message's idempotency key: the SHA-256 of the sender and of the
+ * octets the client sent (not our trace lines, which differ on every
+ * attempt). A client that retries sends the same octets (RFC 5322
+ * wants a Date: and a Message-ID: in them, so two messages that are
+ * meant to be two differ), and its retry finds the copies the first
+ * attempt stored (storage/store.h, store_message.idem). */
+static void
+smtp_policy_idem(struct smtp_session *s, const uint8_t *msg, size_t len,
+                 uint8_t out[32])
+{
+	size_t skip = smtp_session__trace_len(s);
+	const struct rs_addr *from = smtp_session__txn_from(s);
+	char sender[RS_ADDR_TEXT_MAX] = "";
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned outlen = 32;
+
+	if (from != NULL)
+		rs_addr_format(from, sender, sizeof(sender));
+	if (skip > len)
+		skip = len;
+	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(md, "roost-idem/1", 13) != 1 ||
+	    EVP_DigestUpdate(md, sender, strlen(sender) + 1) != 1 ||
+	    EVP_DigestUpdate(md, msg + skip, len - skip) != 1 ||
+	    EVP_DigestFinal_ex(md, out, &outlen) != 1)
+		abort();                 /* only out of memory */
+	EVP_MD_CTX_free(md);
 }
 
 static int
@@ -310,9 +444,12 @@ smtp_policy_on_data_end(void *ctx, struct smtp_session *s,
 		op->rcpts[i].acct = t->accts[i].acct;
 		op->rcpts[i].quota = t->accts[i].quota;
 	}
+	smtp_policy_idem(s, msg, len, op->idem);
+	op->msg.idem = op->idem;
+	op->msg.idem_len = sizeof(op->idem);
 	rs_err_clear(&err);
-	if (store_deliver(p->node->store, &op->msg, op->rcpts, op->n,
-	                  p->node->exec, smtp_policy_on_stored, op, &err) != 0) {
+	if (deliver_message(p->node->deliver, &op->msg, op->rcpts, op->n,
+	                    op->id, smtp_policy_on_stored, op, &err) != 0) {
 		rs_logc(smtp_session__log(s), RS_LOG_ERR, "smtp.store_failed",
 		        "id=%s size=%zu error=\"%s\"", op->id, len, err.msg);
 		rs_buf_free(&op->meta);

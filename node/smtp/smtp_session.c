@@ -57,6 +57,18 @@ smtp_session__txn_id(const struct smtp_session *s)
 	return s->txn != NULL ? s->txn->id : "";
 }
 
+size_t
+smtp_session__trace_len(const struct smtp_session *s)
+{
+	return s->txn != NULL ? s->txn->hdr_len : 0;
+}
+
+const struct rs_addr *
+smtp_session__txn_from(const struct smtp_session *s)
+{
+	return s->txn != NULL ? &s->txn->mail.from : NULL;
+}
+
 void
 smtp_session__txn_addrs(const struct smtp_session *s, char *buf, size_t size)
 {

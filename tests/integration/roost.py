@@ -43,11 +43,19 @@ def free_port_base():
 
 class Node:
     def __init__(self, data_dir=None, port_base=None, settings=None,
-                 bind="127.0.0.1", config=None):
+                 bind="127.0.0.1", config=None, cluster=None, etcd=None,
+                 node_id=None, token_file=None):
         """config: a configuration file to start from (--config); the
-        data directory, ports and address still come from here."""
+        data directory, ports and address still come from here.
+        cluster/etcd/node_id: a cluster member (tests/integration/
+        cluster.py) instead of a standalone node; token_file is then the
+        cluster's admin token."""
         self.tmp = None
         self.config = config
+        self.cluster = cluster
+        self.etcd = etcd
+        self.node_id = node_id
+        self.cluster_token_file = token_file
         self.bind = bind
         if data_dir is None:
             self.tmp = tempfile.mkdtemp(prefix="roost-it-")
@@ -76,7 +84,13 @@ class Node:
         return self.port_base + 80
 
     @property
+    def peer_port(self):
+        return self.port_base + 99
+
+    @property
     def token_file(self):
+        if self.cluster_token_file is not None:
+            return self.cluster_token_file
         return os.path.join(self.data_dir, "admin.token")
 
     @property
@@ -85,7 +99,12 @@ class Node:
             return f.read().strip()
 
     def start(self, wait=True):
-        if self.config is None:
+        if self.cluster is not None:
+            args = [os.path.join(BIN, "roostd"), "--cluster", self.cluster,
+                    "--etcd", self.etcd, "--node-id", self.node_id,
+                    "--data-dir", self.data_dir,
+                    "--port-base", str(self.port_base), "--bind", self.bind]
+        elif self.config is None:
             args = [os.path.join(BIN, "roostd"), "--standalone",
                     "--data-dir", self.data_dir,
                     "--port-base", str(self.port_base), "--bind", self.bind]

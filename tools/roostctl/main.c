@@ -99,7 +99,9 @@ roostctl_globals(struct roostctl *ctl, int argc, char **argv, int *next_r)
 	if (tokf == NULL)
 		tokf = roostctl_env("ROOST_TOKEN_FILE");
 	if (tokf == NULL)
-		tokf = access(ROOSTCTL_DEFAULT_TOKEN_LOCAL, F_OK) == 0
+		tokf = access(ROOSTCTL_DEFAULT_TOKEN_CLUSTER, F_OK) == 0
+		       ? ROOSTCTL_DEFAULT_TOKEN_CLUSTER
+		       : access(ROOSTCTL_DEFAULT_TOKEN_LOCAL, F_OK) == 0
 		       ? ROOSTCTL_DEFAULT_TOKEN_LOCAL : ROOSTCTL_DEFAULT_TOKEN;
 	ctl->node = node;
 	ctl->token_file = tokf;

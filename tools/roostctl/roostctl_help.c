@@ -26,6 +26,7 @@ static const char roostctl_help_main[] =
 "  --node HOST:PORT    the node's admin API; else $ROOST_NODE, else\n"
 "                      " ROOSTCTL_DEFAULT_NODE "\n"
 "  --token-file FILE   the admin token; else $ROOST_TOKEN_FILE, else\n"
+"                      " ROOSTCTL_DEFAULT_TOKEN_CLUSTER " or\n"
 "                      " ROOSTCTL_DEFAULT_TOKEN_LOCAL " if it exists,\n"
 "                      else " ROOSTCTL_DEFAULT_TOKEN "\n"
 "  --help, --version\n"

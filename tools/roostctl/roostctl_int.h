@@ -21,6 +21,8 @@
 #define ROOSTCTL_EXIT_USAGE  2        /* the command line is wrong */
 
 #define ROOSTCTL_DEFAULT_NODE        "127.0.0.1:10180"
+/* The quickstart's cluster token, then its standalone node's. */
+#define ROOSTCTL_DEFAULT_TOKEN_CLUSTER "./run/admin.token"
 #define ROOSTCTL_DEFAULT_TOKEN_LOCAL "./run/node1/admin.token"
 #define ROOSTCTL_DEFAULT_TOKEN       "/var/lib/roost/admin.token"
 
