@@ -47,15 +47,17 @@ struct ce_watch {
 
 static void ce_watch_connect(struct ce_watch *w);
 
+/* why: NULL for none. */
 static void
 ce_watch_log(const struct ce_watch *w, enum rs_log_level lvl,
              const char *event, const char *why)
 {
 	char p[128], v[160];
 
-	rs_log(lvl, event, "prefix=%s rev=%" PRId64 " reason=%s",
+	rs_log(lvl, event, "prefix=%s rev=%" PRId64 "%s%s",
 	       rs_log_val(p, sizeof(p), w->prefix, strlen(w->prefix)),
-	       w->last_rev, rs_log_val(v, sizeof(v), why, strlen(why)));
+	       w->last_rev, why != NULL ? " reason=" : "",
+	       why != NULL ? rs_log_val(v, sizeof(v), why, strlen(why)) : "");
 }
 
 /* Stops the stream; the timer connects again after delay_ms. */
@@ -118,7 +120,7 @@ ce_watch_reset_done(void *arg, int rc, const struct rs_err *err,
 	}
 	w->need_reset = false;
 	w->last_rev = rev;
-	ce_watch_log(w, RS_LOG_INFO, "coord.etcd_watch_reset", "compacted");
+	ce_watch_log(w, RS_LOG_INFO, "coord.etcd_watch_reset", NULL);
 	w->reset(w->arg, kvs, n, rev);
 	ce_watch_later(w, 0);
 }
@@ -222,7 +224,7 @@ ce_watch_created(struct ce_watch *w)
 	evtimer_del(w->timer);
 	coord_etcd__set_up(w->x.c, w->ep);
 	if (w->lost)
-		ce_watch_log(w, RS_LOG_INFO, "coord.etcd_watch_resumed", "-");
+		ce_watch_log(w, RS_LOG_INFO, "coord.etcd_watch_resumed", NULL);
 	w->lost = false;
 }
 

@@ -18,43 +18,80 @@
 
 #define FAKE_CONNS 64
 
+struct fake_conn;
+
 struct t_fake {
 	struct evconnlistener *l;
 	int                    port;
 	char                   url[64];
-	const char            *reply;  /* NULL: reads and never answers */
+	const char            *one;      /* replies when there is one */
+	const char *const     *replies;  /* per request, the last repeats;
+	                                  * NULL: read and never answer */
+	size_t                 nreplies;
+	size_t                 drip;     /* > 0: write so many bytes a ms */
 	size_t                 nreq;
-	struct bufferevent    *conns[FAKE_CONNS];
+	struct rs_buf          bodies;   /* owns: request bodies, "\n"-ended */
+	struct fake_conn      *conns[FAKE_CONNS];
+};
+
+struct fake_conn {
+	struct t_fake      *f;
+	struct bufferevent *bev;           /* owns */
+	struct event       *tm;            /* owns: the drip */
+	const char         *rest;          /* what is left to drip */
 };
 
 static void
-fake_close(struct t_fake *f, struct bufferevent *bev)
+fake_close(struct fake_conn *fc)
 {
 	for (size_t i = 0; i < FAKE_CONNS; i++)
-		if (f->conns[i] == bev)
-			f->conns[i] = NULL;
-	bufferevent_free(bev);
+		if (fc->f->conns[i] == fc)
+			fc->f->conns[i] = NULL;
+	bufferevent_free(fc->bev);
+	event_free(fc->tm);
+	free(fc);
 }
 
 static void
 fake_written(struct bufferevent *bev, void *arg)
 {
 	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		fake_close(arg, bev);
+		fake_close(arg);
 }
 
 static void
 fake_event(struct bufferevent *bev, short what, void *arg)
 {
+	(void)bev;
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
-		fake_close(arg, bev);
+		fake_close(arg);
+}
+
+static void
+fake_drip(int fd, short what, void *arg)
+{
+	struct fake_conn *fc = arg;
+	size_t n = strlen(fc->rest);
+	struct timeval ms = { 0, 1000 };
+
+	(void)fd;
+	(void)what;
+	if (fc->f->drip > 0 && n > fc->f->drip)
+		n = fc->f->drip;
+	bufferevent_write(fc->bev, fc->rest, n);
+	fc->rest += n;
+	if (*fc->rest == '\0')         /* all out: close once flushed */
+		bufferevent_setcb(fc->bev, NULL, fake_written, fake_event, fc);
+	else
+		evtimer_add(fc->tm, &ms);
 }
 
 /* Reads one whole request (headers and Content-Length body). */
 static void
 fake_read(struct bufferevent *bev, void *arg)
 {
-	struct t_fake *f = arg;
+	struct fake_conn *fc = arg;
+	struct t_fake *f = fc->f;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	struct evbuffer_ptr p = evbuffer_search(in, "\r\n\r\n", 4, NULL);
 	char hdr[4096];
@@ -71,12 +108,16 @@ fake_read(struct bufferevent *bev, void *arg)
 		blen = strtoul(cl + 15, NULL, 10);
 	if (evbuffer_get_length(in) < hlen + blen)
 		return;
-	evbuffer_drain(in, hlen + blen);
+	evbuffer_drain(in, hlen);
+	TEST_ASSERT(rs_buf_reserve(&f->bodies, blen + 1) == 0);
+	evbuffer_remove(in, f->bodies.data + f->bodies.len, blen);
+	f->bodies.len += blen;
+	TEST_ASSERT(rs_buf_append(&f->bodies, "\n", 1) == 0);
+	fc->rest = f->replies[f->nreq < f->nreplies ? f->nreq
+	                                            : f->nreplies - 1];
 	f->nreq++;
-	if (f->reply == NULL)
-		return;
-	bufferevent_setcb(bev, NULL, fake_written, fake_event, f);
-	bufferevent_write(bev, f->reply, strlen(f->reply));
+	if (fc->rest != NULL)
+		fake_drip(-1, 0, fc);
 }
 
 static void
@@ -84,31 +125,38 @@ fake_accept(struct evconnlistener *l, evutil_socket_t fd,
             struct sockaddr *sa, int len, void *arg)
 {
 	struct t_fake *f = arg;
-	struct bufferevent *bev;
+	struct event_base *base = evconnlistener_get_base(l);
+	struct fake_conn *fc = calloc(1, sizeof(*fc));
 
 	(void)sa;
 	(void)len;
-	bev = bufferevent_socket_new(evconnlistener_get_base(l), fd,
-	                             BEV_OPT_CLOSE_ON_FREE);
+	fc->f = f;
+	fc->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+	fc->tm = evtimer_new(base, fake_drip, fc);
 	for (size_t i = 0; i < FAKE_CONNS; i++) {
 		if (f->conns[i] == NULL) {
-			f->conns[i] = bev;
-			bufferevent_setcb(bev, fake_read, NULL, fake_event, f);
-			bufferevent_enable(bev, EV_READ | EV_WRITE);
+			f->conns[i] = fc;
+			bufferevent_setcb(fc->bev, fake_read, NULL, fake_event,
+			                  fc);
+			bufferevent_enable(fc->bev, EV_READ | EV_WRITE);
 			return;
 		}
 	}
-	bufferevent_free(bev);
+	fake_close(fc);
 }
 
+/* A fake answering every request with replies[i] (the last repeats). */
 static bool
-fake_open(struct t_fake *f, struct event_base *base, const char *reply)
+fake_open_seq(struct t_fake *f, struct event_base *base,
+              const char *const *replies, size_t n)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	socklen_t slen = sizeof(sa);
 
 	memset(f, 0, sizeof(*f));
-	f->reply = reply;
+	f->replies = replies;
+	f->nreplies = n;
+	rs_buf_init(&f->bodies, RS_BUF_UNLIMITED);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	f->l = evconnlistener_new_bind(base, fake_accept, f,
 	                               LEV_OPT_CLOSE_ON_FREE |
@@ -123,19 +171,31 @@ fake_open(struct t_fake *f, struct event_base *base, const char *reply)
 	return true;
 }
 
+static bool
+fake_open(struct t_fake *f, struct event_base *base, const char *reply)
+{
+	bool ok = fake_open_seq(f, base, NULL, 1);
+
+	f->one = reply;
+	f->replies = &f->one;
+	return ok;
+}
+
 static void
 fake_close_all(struct t_fake *f)
 {
 	for (size_t i = 0; i < FAKE_CONNS; i++)
 		if (f->conns[i] != NULL)
-			bufferevent_free(f->conns[i]);
+			fake_close(f->conns[i]);
 	if (f->l != NULL)
 		evconnlistener_free(f->l);
+	rs_buf_free(&f->bodies);
 	memset(f, 0, sizeof(*f));
 }
 
 static struct coord *
-fake_coord(struct event_base *base, const struct t_fake *f, size_t neps)
+fake_coord(struct event_base *base, const struct t_fake *f, size_t neps,
+           unsigned page_size)
 {
 	const char *eps[2] = { f->url, f->url };
 	struct coord_etcd_opts o = { 0 };
@@ -143,6 +203,7 @@ fake_coord(struct event_base *base, const struct t_fake *f, size_t neps)
 
 	o.endpoints = eps;
 	o.nendpoints = neps;
+	o.page_size = page_size;
 	o.request_timeout_ms = 300;
 	TEST_ASSERT(coord_etcd_new(base, &o, &c, NULL) == 0);
 	return c;
@@ -204,7 +265,7 @@ test_coord_etcd_bad_server(void)
 		}
 		TEST_ASSERT_IDX(fake_open(&f, base, fake_cases[i].status != NULL
 		                                        ? reply : NULL), i);
-		c = fake_coord(base, &f, 1);
+		c = fake_coord(base, &f, 1, 0);
 		TEST_ASSERT_IDX(t_get(base, c, "/g", &r) == fake_cases[i].want_rc,
 		                i);
 		TEST_ASSERT_IDX(r.rc == 0 ? r.n == 1 : r.err.msg[0] != '\0', i);
@@ -231,7 +292,7 @@ test_coord_etcd_txn_unknown(void)
 	struct coord *c;
 
 	TEST_ASSERT(fake_open(&f, base, NULL));
-	c = fake_coord(base, &f, 2);
+	c = fake_coord(base, &f, 2, 0);
 	TEST_ASSERT(t_txn(base, c, NULL, 0, &op, 1, NULL) == RS_EUNAVAIL);
 	TEST_ASSERT_INTEQ(f.nreq, 1);
 	f.nreq = 0;
@@ -269,7 +330,7 @@ test_coord_etcd_watch_garbage(void)
 
 		t_watch_init(&w);
 		TEST_ASSERT_IDX(fake_open(&f, base, replies[i]), i);
-		c = fake_coord(base, &f, 1);
+		c = fake_coord(base, &f, 1, 0);
 		TEST_ASSERT_IDX(coord_watch(c, "/w/", 0, t_watch_cb, t_reset_cb,
 		                            &w, NULL) == 0, i);
 		t_run(base, t_res_done, &never, 500);
@@ -279,5 +340,95 @@ test_coord_etcd_watch_garbage(void)
 		fake_close_all(&f);
 		t_watch_free(&w);
 	}
+	event_base_free(base);
+}
+
+/* The revision a range's pages were pinned at is compacted between two
+ * pages: the range starts over and pins the new first page's revision. */
+void
+test_coord_etcd_range_compacted(void)
+{
+	static const char *const bodies[] = {
+		"{\"header\":{\"revision\":\"5\"},\"kvs\":[{\"key\":\"L3IvYQ==\","
+		"\"value\":\"MQ==\",\"mod_revision\":\"3\"}],\"more\":true}",
+		"{\"error\":\"etcdserver: mvcc: required revision has been "
+		"compacted\",\"code\":11}",
+		"{\"header\":{\"revision\":\"9\"},\"kvs\":[{\"key\":\"L3IvYQ==\","
+		"\"value\":\"Mg==\",\"mod_revision\":\"8\"}],\"more\":true}",
+		"{\"header\":{\"revision\":\"9\"},\"kvs\":[{\"key\":\"L3IvYg==\","
+		"\"value\":\"Mw==\",\"mod_revision\":\"9\"}]}",
+	};
+	struct event_base *base = event_base_new();
+	char replies[4][512];
+	const char *seq[4];
+	struct t_fake f;
+	struct coord *c;
+	struct t_res r;
+
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(replies[i], sizeof(replies[i]), "HTTP/1.1 %s\r\n"
+		         "Content-Length: %zu\r\n\r\n%s",
+		         i == 1 ? "400 Bad Request" : "200 OK",
+		         strlen(bodies[i]), bodies[i]);
+		seq[i] = replies[i];
+	}
+	TEST_ASSERT(fake_open_seq(&f, base, seq, 4));
+	c = fake_coord(base, &f, 1, 1);
+	TEST_ASSERT(t_range(base, c, "/r/", &r) == 0);
+	TEST_ASSERT(r.n == 2 && r.rev == 9);
+	TEST_ASSERT(r.n == 2 && strcmp(r.keys[0], "/r/a") == 0 &&
+	            strcmp(r.vals[0], "2") == 0 && strcmp(r.keys[1], "/r/b") == 0);
+	TEST_ASSERT_INTEQ(f.nreq, 4);
+	/* Page 2 asked after "/r/a\0" at 5; the last page the same at 9. */
+	TEST_ASSERT(strstr((const char *)f.bodies.data, "\"key\":\"L3IvYQA=\","
+	                   "\"range_end\":\"L3Iw\",\"limit\":\"1\","
+	                   "\"revision\":\"5\"}") != NULL);
+	TEST_ASSERT(strstr((const char *)f.bodies.data, "\"revision\":\"9\"}")
+	            != NULL);
+	t_res_free(&r);
+	coord_free(&c);
+	fake_close_all(&f);
+	event_base_free(base);
+}
+
+/* A watch stream dripping in a few bytes at a time, with an empty
+ * progress answer, then closed: events whole and once, even though the
+ * reconnect gets the same answer again. */
+void
+test_coord_etcd_watch_split(void)
+{
+	static const char reply[] = HTTP_OK "Connection: close\r\n\r\n"
+		"{\"result\":{\"header\":{\"revision\":\"2\"},\"created\":true}}\n"
+		"{\"result\":{\"header\":{\"revision\":\"4\"}}}\n"
+		"{\"result\":{\"header\":{\"revision\":\"4\"},\"events\":["
+		"{\"kv\":{\"key\":\"L3cvYQ==\",\"create_revision\":\"3\","
+		"\"mod_revision\":\"3\",\"value\":\"MQ==\"}},"
+		"{\"kv\":{\"key\":\"L3cvYg==\",\"create_revision\":\"3\","
+		"\"mod_revision\":\"3\",\"value\":\"Mg==\"}},"
+		"{\"type\":\"DELETE\",\"kv\":{\"key\":\"L3cvYQ==\","
+		"\"mod_revision\":\"4\"}}]}}\n";
+	struct event_base *base = event_base_new();
+	struct t_res never = { 0 };
+	struct t_watch w;
+	struct t_fake f;
+	struct coord *c;
+
+	t_watch_init(&w);
+	TEST_ASSERT(fake_open(&f, base, reply));
+	f.drip = 5;
+	c = fake_coord(base, &f, 1, 0);
+	TEST_ASSERT(coord_watch(c, "/w/", 1, t_watch_cb, t_reset_cb, &w,
+	                        NULL) == 0);
+	t_run(base, t_res_done, &never, 800);
+	TEST_ASSERT_STREQ(t_watch_log(&w), "@3 P:/w/a=1 P:/w/b=2 @4 D:/w/a");
+	TEST_ASSERT(w.ordered);
+	TEST_ASSERT(f.nreq >= 2);
+	TEST_ASSERT(strstr((const char *)f.bodies.data,
+	                   "\"start_revision\":\"2\"") != NULL);
+	TEST_ASSERT(strstr((const char *)f.bodies.data,
+	                   "\"start_revision\":\"5\"") != NULL);
+	coord_free(&c);
+	fake_close_all(&f);
+	t_watch_free(&w);
 	event_base_free(base);
 }
