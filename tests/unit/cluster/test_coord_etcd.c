@@ -320,3 +320,93 @@ out:
 	t_env_close(&e);
 	t_watch_free(&w);
 }
+
+struct t_destroy {
+	struct coord **cp;             /* frees *cp from its callback */
+	int            calls;
+};
+
+static void
+t_destroy_range_cb(void *arg, int rc, const struct rs_err *err,
+                   const struct coord_kv *kvs, size_t n, int64_t rev)
+{
+	struct t_destroy *d = arg;
+
+	(void)rc, (void)err, (void)kvs, (void)n, (void)rev;
+	d->calls++;
+	coord_free(d->cp);
+}
+
+static void
+t_destroy_watch_cb(void *arg, const struct coord_event *evs, size_t n,
+                   int64_t rev)
+{
+	struct t_destroy *d = arg;
+
+	(void)evs, (void)n, (void)rev;
+	d->calls++;
+	coord_free(d->cp);
+}
+
+static bool
+t_destroy_called(void *arg)
+{
+	return ((struct t_destroy *)arg)->calls > 0;
+}
+
+/* coord_free drops pending callbacks, also when called from one. */
+void
+test_coord_etcd_destroy(void)
+{
+	struct coord_op two[2] = {
+		{ COORD_OP_PUT, "/d/a", "1", 1, 0 },
+		{ COORD_OP_PUT, "/d/b", "2", 1, 0 },
+	};
+	struct coord_etcd_opts o = { 0 };
+	struct t_env e;
+	struct t_res get = { 0 }, txn = { 0 }, lease = { 0 }, later = { 0 };
+	struct t_watch w;
+	struct t_destroy d = { &e.coord, 0 };
+	const char *eps[1];
+
+	t_watch_init(&w);
+	if (!t_env_open(&e, false, NULL))
+		goto out;
+	eps[0] = e.h.url;
+	o.endpoints = eps;
+	o.nendpoints = 1;
+	/* Freed with everything in flight: nothing is called. */
+	TEST_ASSERT(coord_get(e.coord, "/d/a", t_range_cb, &get, NULL) == 0);
+	TEST_ASSERT(coord_txn(e.coord, NULL, 0, two, 2, t_txn_cb, &txn,
+	                      NULL) == 0);
+	TEST_ASSERT(coord_lease_grant(e.coord, 5, t_lease_cb, &lease,
+	                              NULL) == 0);
+	TEST_ASSERT(coord_watch(e.coord, "/d/", 0, t_watch_cb, t_reset_cb, &w,
+	                        NULL) == 0);
+	coord_free(&e.coord);
+	t_run(e.base, t_res_done, &later, 300);
+	TEST_ASSERT(!get.done && !txn.done && !lease.done && w.events == 0);
+
+	/* Freed from a range's callback while another range is pending. */
+	TEST_ASSERT(coord_etcd_new(e.base, &o, &e.coord, NULL) == 0);
+	TEST_ASSERT(coord_range(e.coord, "/", t_destroy_range_cb, &d,
+	                        NULL) == 0);
+	TEST_ASSERT(coord_range(e.coord, "/", t_range_cb, &later, NULL) == 0);
+	TEST_ASSERT(t_run(e.base, t_destroy_called, &d, T_WAIT_MS));
+	t_run(e.base, t_res_done, &later, 300);
+	TEST_ASSERT(e.coord == NULL && d.calls == 1 && !later.done);
+
+	/* Freed from a watch's first batch: the second never comes. */
+	d.calls = 0;
+	TEST_ASSERT(coord_etcd_new(e.base, &o, &e.coord, NULL) == 0);
+	TEST_ASSERT(coord_watch(e.coord, "/d/", 0, t_destroy_watch_cb, NULL,
+	                        &d, NULL) == 0);
+	TEST_ASSERT(etcd_harness_put(&e.h, "/d/a", "1") > 0);
+	TEST_ASSERT(etcd_harness_put(&e.h, "/d/b", "2") > 0);
+	TEST_ASSERT(t_run(e.base, t_destroy_called, &d, T_WAIT_MS));
+	t_run(e.base, t_res_done, &later, 300);
+	TEST_ASSERT(e.coord == NULL && d.calls == 1);
+out:
+	t_env_close(&e);
+	t_watch_free(&w);
+}
