@@ -26,15 +26,17 @@ struct coord_etcd_opts {
 	const char        *user;
 	const char        *password;
 	/* Per request attempt; 0: 5000. A call tries every endpoint once
-	 * and retries with backoff until this much time has passed. */
+	 * and retries with backoff until this much time has passed. Also
+	 * how long a watch waits for etcd to confirm its stream. */
 	unsigned           request_timeout_ms;
 	/* Keys per range page; 0: 2000. Tests set it small. */
 	unsigned           page_size;
 };
 
-/* Makes a coord on base (which must outlive it); no request is made yet.
- * 0 and *c_r set (free with coord_free), or RS_EINVAL in err (no
- * endpoint, an endpoint that is not http:// or https://). */
+/* Makes a coord on base (which must outlive it); no request is made yet,
+ * so coord_state() is COORD_DOWN until etcd first answers. 0 and *c_r
+ * set (free with coord_free), or RS_EINVAL in err (no endpoint, an
+ * endpoint that is not http:// or https://). */
 int coord_etcd_new(struct event_base *base, const struct coord_etcd_opts *o,
                    struct coord **c_r, struct rs_err *err) RS_MUST_CHECK;
 

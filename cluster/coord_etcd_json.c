@@ -201,6 +201,11 @@ coord_etcd__grpc_rc(int code, const char *msg)
 	case CE_GRPC_UNAUTHENTICATED:
 		return RS_EPERM;
 	case 8:                         /* ResourceExhausted */
+		/* "too many requests", "database space exceeded": etcd
+		 * takes nothing now; anything else is about this request. */
+		if (strstr(msg, "too many") != NULL ||
+		    strstr(msg, "space exceeded") != NULL)
+			return RS_EUNAVAIL;
 		return RS_ETOOBIG;
 	case 4:                         /* DeadlineExceeded */
 	case CE_GRPC_UNAVAILABLE:
