@@ -7,7 +7,7 @@ ROOST_BUILD_PKGS="cmake make gcc pkg-config libevent-dev libssl-dev
   librocksdb-dev libprotobuf-c-dev protobuf-c-compiler libcurl4-openssl-dev
   libjansson-dev"
 ROOST_TEST_PKGS="python3 python3-pytest clang clang-tidy cppcheck libclang-rt-14-dev swaks isync
-  curl procps iproute2"
+  curl procps iproute2 haproxy"
 
 roost_deps() {
 	local want="$*" missing=()
