@@ -3,6 +3,7 @@
 #include "node/core/bev_pump.h"
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <stdbool.h>
 #include <stdlib.h>
 

@@ -17,6 +17,7 @@ struct notify;
 struct cluster;
 struct deliver;
 struct rpc;
+struct cidr_list;
 
 struct node_ctx {
 	struct event_base      *base;      /* the node's event loop */
@@ -34,6 +35,10 @@ struct node_ctx {
 	const char             *bind;      /* numeric listen address */
 	unsigned                port_base; /* see the port convention */
 	bool                    plaintext_auth_any; /* allow non-loopback */
+	/* proxy_protocol_from: peers whose connections to SMTP, POP3 and
+	 * IMAP begin with a PROXY header (see proto_server.h); NULL:
+	 * nobody. */
+	const struct cidr_list *proxy_from;
 	bool                    stopping;  /* SIGTERM received */
 };
 

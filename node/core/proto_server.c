@@ -11,10 +11,12 @@
 #include "lib/rs_config.h"
 #include "lib/rs_log.h"
 #include "lib/rs_mem.h"
+#include "node/core/cidr_list.h"
 #include "node/core/conn_limit.h"
 #include "node/core/linger.h"
 #include "node/core/listener.h"
 #include "node/core/netaddr.h"
+#include "node/core/proxy_wait.h"
 
 /* Sockets of one server that may linger at once (linger.h). */
 #define PROTO_LINGER_MAX 1024u
@@ -25,6 +27,10 @@ struct proto_server {
 	struct event_base      *base;    /* borrowed */
 	struct listener        *listener; /* owns; NULL until listening */
 	struct conn_limit      *climit;  /* owns */
+	/* Trusted proxies (borrowed) and the connections from them still
+	 * waiting for their header (owns; NULL: none trusted, or stopped). */
+	const struct cidr_list *proxy_from;
+	struct proxy_wait      *proxy;
 	struct linger_set      *linger;  /* owns: sockets closing gently */
 	char                   *busy;    /* owns: the refusal text */
 	struct event           *grace;   /* owns: shutdown deadline */
@@ -38,20 +44,16 @@ struct proto_server {
 	char ev_stopped[32];
 };
 
+/* Admission and the protocol's accept, for a client at sa: the socket's
+ * peer, or the one a trusted proxy's header named. Takes fd. */
 static void
-proto_server_on_accept(void *arg, evutil_socket_t fd,
-                       const struct sockaddr *sa, int salen)
+proto_server_admit(struct proto_server *ps, evutil_socket_t fd,
+                   const struct sockaddr *sa)
 {
-	struct proto_server *ps = arg;
 	char ip[NETADDR_TEXT_MAX], peer[NETADDR_TEXT_MAX];
 	size_t n = strlen(ps->busy);
 	int rc;
 
-	(void)salen;
-	if (ps->shutting_down) {
-		evutil_closesocket(fd);
-		return;
-	}
 	netaddr_ip(sa, ip, sizeof(ip));
 	rc = conn_limit_enter(ps->climit, ip);
 	if (rc != 0) {
@@ -75,6 +77,34 @@ proto_server_on_accept(void *arg, evutil_socket_t fd,
 		conn_limit_leave(ps->climit, ip);
 		evutil_closesocket(fd);
 	}
+}
+
+/* A trusted proxy's header arrived (proxy_wait_done_fn). */
+static void
+proto_server_on_proxied(void *arg, evutil_socket_t fd,
+                        const struct sockaddr *sa)
+{
+	proto_server_admit(arg, fd, sa);
+}
+
+static void
+proto_server_on_accept(void *arg, evutil_socket_t fd,
+                       const struct sockaddr *sa, int salen)
+{
+	struct proto_server *ps = arg;
+
+	(void)salen;
+	if (ps->shutting_down) {
+		evutil_closesocket(fd);
+		return;
+	}
+	/* A trusted proxy's connection is nobody's until its header says
+	 * whose; from anyone else a header is just bad protocol input. */
+	if (ps->proxy != NULL && cidr_list_match(ps->proxy_from, sa)) {
+		proxy_wait_add(ps->proxy, fd, sa);
+		return;
+	}
+	proto_server_admit(ps, fd, sa);
 }
 
 /* Shutdown's deadline, or "no session left" (made active). */
@@ -127,6 +157,18 @@ proto_server_new(struct event_base *base, const struct proto_ops *ops,
 	ps->busy = rs_xstrdup(pl->busy);
 	ps->climit = conn_limit_new(pl->max_total, pl->max_ip);
 	ps->linger = linger_set_new(base, PROTO_LINGER_MAX);
+	if (cidr_list_count(pl->proxy_from) > 0) {
+		uint64_t t = pl->timeout_ms != 0 &&
+		             pl->timeout_ms < PROTO_PROXY_TIMEOUT_MS
+		             ? pl->timeout_ms : PROTO_PROXY_TIMEOUT_MS;
+
+		/* Waiting connections hold a socket and a parser each: at
+		 * most as many as may be admitted. */
+		ps->proxy_from = pl->proxy_from;
+		ps->proxy = proxy_wait_new(base, ops->name, pl->max_total != 0
+		                           ? pl->max_total : PROTO_PROXY_WAIT_MAX,
+		                           t, proto_server_on_proxied, ps);
+	}
 	snprintf(ps->ev_refused, sizeof(ps->ev_refused), "%s.refused",
 	         ops->name);
 	snprintf(ps->ev_accept_failed, sizeof(ps->ev_accept_failed),
@@ -150,6 +192,8 @@ proto_server_shutdown(struct proto_server *ps, unsigned grace_ms,
 	struct proto_conn *c;
 
 	ps->shutting_down = true;
+	/* Not greeted yet: nothing to finish. */
+	proxy_wait_free(&ps->proxy);
 	ps->done = done;
 	ps->done_arg = arg;
 	if (ps->listener != NULL)
@@ -176,6 +220,7 @@ proto_server_free(struct proto_server **pp)
 		return;
 	ps->done = NULL;
 	listener_free(&ps->listener);
+	proxy_wait_free(&ps->proxy);
 	/* Sessions with async operations pending stay allocated (each
 	 * holds a reference) and are freed when the completion runs; the
 	 * release unlinks them here. */

@@ -1,5 +1,6 @@
 /* proto_server.h: what the SMTP, POP3 and IMAP servers share: the
- * listener, admission control (max_connections, per address), the list of
+ * listener, the PROXY protocol header of trusted proxies (proxy_wait.h),
+ * admission control (max_connections, per address), the list of
  * open sessions, the graceful stop (stop accepting, let sessions finish,
  * then done), and the connection half of a session's setup and teardown
  * (the bufferevent, direct writes, the deferred release). The protocol
@@ -21,8 +22,15 @@
 #include "lib/rs_log.h"
 #include "node/core/bev_flush.h"
 
+struct cidr_list;
 struct proto_server;
 struct rs_config;
+
+/* The longest a trusted proxy may take to send its header; proxies send
+ * it at once, so anything slower is a stuck or foreign connection. */
+#define PROTO_PROXY_TIMEOUT_MS 5000u
+/* Connections waiting for a header when max_total is 0 (no cap). */
+#define PROTO_PROXY_WAIT_MAX 10000u
 
 /* Starts a session on an admitted fd. srv is the protocol server given
  * to proto_server_new. 0: the session owns fd; -1: the caller still does. */
@@ -61,6 +69,14 @@ struct proto_listen {
 	unsigned    max_total;        /* sessions in all; 0: no cap */
 	unsigned    max_ip;           /* sessions from one address; 0: no cap */
 	const char *busy;             /* sent as is to a refused connection */
+	/* Peers that must begin with a PROXY protocol header (v1 or v2),
+	 * whose source address then stands for theirs in admission, logs
+	 * and everything the protocol does with the client's address.
+	 * Borrowed for the server's life; NULL or empty: nobody. */
+	const struct cidr_list *proxy_from;
+	/* The protocol's idle timeout: the header must come within it or
+	 * PROTO_PROXY_TIMEOUT_MS, whichever is shorter. */
+	uint64_t    timeout_ms;
 };
 
 /* What the base keeps of a session; the session struct embeds one. */

@@ -1,4 +1,9 @@
-/* http_server.c: evhttp setup, limits and the top-level routing. */
+/* http_server.c: evhttp setup, limits and the top-level routing.
+ * Nothing here uses the client's address (the admin API authenticates by
+ * token and logs no peer), so the X-Forwarded-For that HAProxy adds
+ * (deploy/haproxy.cfg) is ignored. XXX(http): whatever starts using it
+ * (webmail login throttling) must honour X-Forwarded-For only from
+ * node_ctx.proxy_from, and take its last entry. */
 #include "node/http/http_server.h"
 
 #include <event2/buffer.h>

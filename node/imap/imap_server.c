@@ -56,6 +56,7 @@ imap_server_config(struct imap_server *srv, const struct rs_config *c,
 	    /* IDLE keeps a connection per client and folder watched. */
 	    proto_server_cfg_conns(c, "imap", 20000, 1000, pl, err) != 0)
 		return -1;
+	pl->timeout_ms = srv->limits.timeout_ms;
 	return imap_server_parser_config(&srv->limits, c, err);
 }
 
@@ -69,6 +70,7 @@ imap_server_new(struct node_ctx *n, struct imap_server **r,
 		.port = n->port_base + NODE_PORT_IMAP,
 		/* RFC 9051 7.1.5: BYE as the greeting refuses it. */
 		.busy = "* BYE [UNAVAILABLE] Too many connections\r\n",
+		.proxy_from = n->proxy_from,
 	};
 
 	srv->node = n;

@@ -27,6 +27,7 @@ pop3_server_config(struct pop3_server *srv, const struct rs_config *c,
 	    proto_server_cfg_u32(c, "pop3.max_auth_failures", 3, 1, 1000,
 	                         &srv->limits.max_auth_failures, err) != 0)
 		return -1;
+	pl->timeout_ms = srv->limits.timeout_ms;
 	return proto_server_cfg_conns(c, "pop3", 10000, 100, pl, err);
 }
 
@@ -39,6 +40,7 @@ pop3_server_new(struct node_ctx *n, struct pop3_server **r,
 		.host = n->bind,
 		.port = n->port_base + NODE_PORT_POP3,
 		.busy = "-ERR [SYS/TEMP] Too many connections\r\n",
+		.proxy_from = n->proxy_from,
 	};
 
 	srv->node = n;

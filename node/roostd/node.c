@@ -25,6 +25,7 @@
 #include "lib/rs_mem.h"
 #include "node/admin/admin_api.h"
 #include "node/auth/auth.h"
+#include "node/core/cidr_list.h"
 #include "node/core/loop_exec.h"
 #include "node/core/node_ctx.h"
 #include "node/core/worker.h"
@@ -45,6 +46,7 @@
 static const char *const node_known_keys[] = {
 	"standalone", "data_dir", "port_base", "bind", "hostname", "node_id",
 	"cluster", "log_level", "partitions", "plaintext_auth",
+	"proxy_protocol_from",
 	"admin_token_file", "password_scrypt_ln", "auth.cache_ttl",
 	"auth.failure_delay", "store.cache_size", "store.sync",
 	"store.write_buffer_size",
@@ -78,6 +80,25 @@ node_check_keys(const struct rs_config *c, struct rs_err *err)
 		if (j == nk)
 			return rs_err_set(err, RS_EINVAL, "unknown setting %s", k);
 	}
+	return 0;
+}
+
+/* proxy_protocol_from: the load balancers (HAProxy) whose connections
+ * carry the client's address in a PROXY header. */
+static int
+node_config_proxy(struct node *n, struct rs_err *err)
+{
+	const char *s = rs_config_get_str(n->cfg, "proxy_protocol_from", "");
+	struct rs_err e;
+	char v[256];
+
+	if (cidr_list_parse(s, &n->proxy_from, &e) != 0)
+		return rs_err_set(err, RS_EINVAL, "proxy_protocol_from: %s",
+		                  e.msg);
+	n->ctx.proxy_from = n->proxy_from;
+	if (cidr_list_count(n->proxy_from) > 0)
+		rs_log(RS_LOG_INFO, "node.proxy_protocol", "from=%s",
+		       rs_log_val(v, sizeof(v), s, strlen(s)));
 	return 0;
 }
 
@@ -121,7 +142,7 @@ node_config(struct node *n, struct rs_err *err)
 	else if (strcmp(s, "loopback") != 0)
 		return rs_err_set(err, RS_EINVAL, "plaintext_auth: expected "
 		                  "loopback or any");
-	return 0;
+	return node_config_proxy(n, err);
 }
 
 /* Creates and locks the data directory so two nodes never share it. */
@@ -482,6 +503,7 @@ node_free(struct node **pp)
 		close(n->lock_fd);
 	free(n->data_dir);
 	free(n->bind);
+	cidr_list_free(&n->proxy_from);
 	rs_config_free(&n->cfg);
 	free(n);
 	*pp = NULL;

@@ -19,6 +19,7 @@ struct smtp_server;
 struct pop3_server;
 struct imap_server;
 struct cluster;
+struct cidr_list;
 
 /* Cluster mode's settings (node_cluster_config). */
 struct node_cluster_cfg {
@@ -39,6 +40,7 @@ struct node {
 	char               *data_dir;   /* owns */
 	char                hostname[256];
 	char               *bind;       /* owns */
+	struct cidr_list   *proxy_from; /* owns; ctx.proxy_from borrows */
 	int                 lock_fd;
 	struct loop_exec   *lexec;      /* owns */
 	struct coord       *coord;      /* owns */

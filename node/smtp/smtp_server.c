@@ -53,6 +53,7 @@ smtp_server_config(struct smtp_server *srv, const struct rs_config *c,
 	    proto_server_cfg_u32(c, "smtp.max_junk_commands", 100, 1,
 	                         UINT32_MAX, &l->max_junk, err) != 0)
 		return -1;
+	pl->timeout_ms = l->timeout_ms;
 	return proto_server_cfg_conns(c, "smtp", 10000, 100, pl, err);
 }
 
@@ -64,6 +65,7 @@ smtp_server_new(struct node_ctx *n, struct smtp_server **r,
 	struct proto_listen pl = {
 		.host = n->bind,
 		.port = n->port_base + NODE_PORT_SMTP,
+		.proxy_from = n->proxy_from,
 	};
 	char busy[320];
 
