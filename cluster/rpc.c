@@ -79,6 +79,7 @@ rpc_listen(struct rpc *r, const char *bind, unsigned port,
 	r->accept_backoff = evtimer_new(r->base, rpc_on_accept_backoff, r);
 	if (r->accept_backoff == NULL)
 		abort();
+	memset(&ss, 0, sizeof(ss));
 	if (getsockname(evconnlistener_get_fd(r->listener),
 	                (struct sockaddr *)&ss, &len) == 0)
 		r->port = ntohs(ss.ss_family == AF_INET6

@@ -66,7 +66,7 @@ call_request(rpc_frame *f, const struct rpc_pending *p, const uint8_t *req,
 	f->id = p->id;
 	f->method = p->method;
 	f->deadline_ms = p->deadline > now ? (uint32_t)(p->deadline - now) : 1;
-	f->payload.data = (uint8_t *)(uintptr_t)req;  /* packed, not kept */
+	f->payload.data = (uint8_t *)req;  /* packed, not kept */
 	f->payload.len = len;
 	f->stream = p->stream;
 	f->window = p->stream ? (uint32_t)r->stream_window : 0;
@@ -108,56 +108,48 @@ rpc_call__flush_queue(struct rpc_conn *c)
 	}
 }
 
-/* Unlinks every call of c into an array (callbacks may add new calls
- * to other connections, never to c: it is closed). */
-static struct rpc_pending **
-call_collect(struct rpc_conn *c, size_t *n_r)
+/* Unlinks one call of c, queued ones first; NULL when none is left. */
+static struct rpc_pending *
+call_pop(struct rpc_conn *c)
 {
-	size_t n = rs_map_count(c->pending), i = 0, pos = 0;
-	struct rpc_pending **all, *p;
+	struct rpc_pending *p = TAILQ_FIRST(&c->queue);
+	size_t pos = 0;
 	const char *key;
 	void *v;
 
-	TAILQ_FOREACH(p, &c->queue, qlink)
-		n++;
-	all = rs_xreallocarray(NULL, n + 1, sizeof(*all));
-	while ((p = TAILQ_FIRST(&c->queue)) != NULL) {
+	if (p != NULL) {
 		TAILQ_REMOVE(&c->queue, p, qlink);
-		all[i++] = p;
+		c->queued -= p->size;
+		p->queued = false;
+		return p;
 	}
-	c->queued = 0;
-	while (rs_map_next(c->pending, &pos, &key, &v) == 1)
-		all[i++] = v;
-	rs_map_free(&c->pending);
-	c->pending = rs_map_new();
-	*n_r = i;
-	return all;
+	if (rs_map_next(c->pending, &pos, &key, &v) != 1)
+		return NULL;
+	p = v;
+	rs_map_deln(c->pending, &p->id, sizeof(p->id));
+	return p;
 }
 
 void
 rpc_call__fail_all(struct rpc_conn *c, int code, const char *why)
 {
-	size_t n;
-	struct rpc_pending **all = call_collect(c, &n);
+	struct rpc_pending *p;
 
-	for (size_t i = 0; i < n; i++) {
-		evtimer_del(all[i]->timer);
-		all[i]->queued = false;
+	/* Callbacks may call again: c is closed, so that goes to a new
+	 * connection, never into c's tables. */
+	while ((p = call_pop(c)) != NULL) {
+		evtimer_del(p->timer);
+		pending_fail(p, code, why);
 	}
-	for (size_t i = 0; i < n; i++)
-		pending_fail(all[i], code, why);
-	free(all);
 }
 
 void
 rpc_call__drop_all(struct rpc_conn *c)
 {
-	size_t n;
-	struct rpc_pending **all = call_collect(c, &n);
+	struct rpc_pending *p;
 
-	for (size_t i = 0; i < n; i++)
-		pending_free(all[i]);
-	free(all);
+	while ((p = call_pop(c)) != NULL)
+		pending_free(p);
 }
 
 static struct rpc_peer *
@@ -375,7 +367,7 @@ rpc_reply(struct rpc_call *call, int rc, const char *msg,
 		f.rc = rc;
 		f.error = (char *)(msg != NULL ? msg : "");
 		if (rc == 0) {
-			f.payload.data = (uint8_t *)(uintptr_t)resp;
+			f.payload.data = (uint8_t *)resp;
 			f.payload.len = len;
 		}
 		if (rpc_conn__send(call->conn, &f, &err) != 0) {
@@ -408,7 +400,7 @@ rpc_stream_accept(struct rpc_call *call, const uint8_t *resp, size_t len)
 	f.id = call->id;
 	f.stream = true;
 	f.window = (uint32_t)c->rpc->stream_window;
-	f.payload.data = (uint8_t *)(uintptr_t)resp;
+	f.payload.data = (uint8_t *)resp;
 	f.payload.len = len;
 	if (rpc_conn__send(c, &f, &err) != 0) {
 		rpc_reply(call, RS_ETOOBIG, err.msg, NULL, 0);

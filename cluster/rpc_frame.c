@@ -97,6 +97,19 @@ rpc_frame_kind_ok(int kind)
 	       kind <= ROOST__RPC_FRAME__KIND__STREAM_RESET;
 }
 
+/* Fields this version does not know are kept (a newer peer may send
+ * them), but field number 0 does not exist: protobuf-c takes it when
+ * the tag is an over-long varint, and refuses it otherwise. Found by
+ * fuzz_rpc_frame (regress input). */
+static bool
+rpc_frame_unknown_ok(const Roost__RpcFrame *f)
+{
+	for (unsigned i = 0; i < f->base.n_unknown_fields; i++)
+		if (f->base.unknown_fields[i].tag == 0)
+			return false;
+	return true;
+}
+
 /* Unpacks a whole body; 1 or -1 (the decoder is reset for the next
  * frame either way). */
 static int
@@ -114,6 +127,10 @@ rpc_frame_dec_unpack(struct rpc_frame_dec *d, const uint8_t *p, size_t n,
 	if (!rpc_frame_kind_ok((int)f->kind)) {
 		rpc_frame_free(&f);
 		return rpc_frame_dec_fail(d, err, RS_EINVAL, "unknown kind");
+	}
+	if (!rpc_frame_unknown_ok(f)) {
+		rpc_frame_free(&f);
+		return rpc_frame_dec_fail(d, err, RS_EINVAL, "field number 0");
 	}
 	*frame_r = f;
 	return 1;
@@ -135,7 +152,7 @@ rpc_frame_dec_feed(struct rpc_frame_dec *d, const uint8_t *in, size_t len,
 	*used_r = used;
 	if (d->hdr_len < RPC_FRAME_HDR)
 		return 0;
-	if (d->body == NULL && d->have == 0) {
+	if (d->body == NULL) {
 		d->body_len = (size_t)d->hdr[0] << 24 | (size_t)d->hdr[1] << 16 |
 		              (size_t)d->hdr[2] << 8 | (size_t)d->hdr[3];
 		/* Checked before a single octet of the body is kept. */

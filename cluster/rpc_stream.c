@@ -48,10 +48,28 @@ stream_send(struct rpc_stream *s, Roost__RpcFrame__Kind kind,
 
 	f.kind = kind;
 	f.id = s->id;
-	f.payload.data = (uint8_t *)(uintptr_t)data;
+	f.payload.data = (uint8_t *)data;
 	f.payload.len = len;
 	f.window = (uint32_t)window;
 	rpc_conn__send_ctl(s->conn, &f);
+}
+
+/* Raises what on the user end, from the loop. Not on an end the user
+ * freed and libevent has not destroyed yet (its free_context still to
+ * come): bufferevent_free cleared its callbacks, and touching it would
+ * finalize it twice. An end without an event callback has nobody to
+ * tell anyway. */
+static void
+stream_tell(struct rpc_stream *s, short what)
+{
+	bufferevent_event_cb eventcb = NULL;
+
+	if (s->user == NULL)
+		return;
+	bufferevent_getcb(s->user, NULL, NULL, &eventcb, NULL);
+	if (eventcb != NULL)
+		bufferevent_trigger_event(s->user, what,
+		                          BEV_TRIG_DEFER_CALLBACKS);
 }
 
 /* Ends our side of s: off the connection, the pair freed; the user end
@@ -66,10 +84,8 @@ stream_close(struct rpc_stream *s, bool error)
 	rs_map_deln(c->streams, &s->id, sizeof(s->id));
 	c->rpc->stats.streams--;
 	s->conn = NULL;
-	if (error && s->user != NULL)
-		bufferevent_trigger_event(s->user,
-		                          BEV_EVENT_ERROR | BEV_EVENT_READING,
-		                          BEV_TRIG_DEFER_CALLBACKS);
+	if (error)
+		stream_tell(s, BEV_EVENT_ERROR | BEV_EVENT_READING);
 	bufferevent_free(s->inner);
 	s->inner = NULL;
 	stream_unref(s);
@@ -95,8 +111,7 @@ stream_maybe_eof(struct rpc_stream *s)
 	    evbuffer_get_length(bufferevent_get_input(s->upair)) > 0)
 		return;
 	s->eof_given = true;
-	bufferevent_trigger_event(s->user, BEV_EVENT_EOF | BEV_EVENT_READING,
-	                          BEV_TRIG_DEFER_CALLBACKS);
+	stream_tell(s, BEV_EVENT_EOF | BEV_EVENT_READING);
 	stream_maybe_done(s);
 }
 
@@ -132,8 +147,8 @@ stream_pump(struct rpc_stream *s)
 	if (s->tx_fin && !s->end_sent && evbuffer_get_length(in) == 0) {
 		stream_send(s, ROOST__RPC_FRAME__KIND__STREAM_END, NULL, 0, 0);
 		s->end_sent = true;
-		stream_maybe_done(s);
 	}
+	stream_maybe_done(s);          /* last: may free s */
 }
 
 static void
@@ -232,9 +247,8 @@ stream_on_user_free(void *arg)
 		            s->rx_held + s->rx_done);
 	s->rx_held = s->rx_done = 0;
 	s->tx_fin = true;
-	stream_pump(s);
-	stream_maybe_done(s);
-	stream_unref(s);
+	s->refs--;              /* the user's; the connection's keeps s */
+	stream_pump(s);         /* last: may free s */
 }
 
 struct rpc_stream *
@@ -335,14 +349,11 @@ rpc_stream__on_frame(struct rpc_conn *c, const rpc_frame *f)
 void
 rpc_stream__detach_all(struct rpc_conn *c)
 {
-	size_t n = rs_map_count(c->streams), i = 0, pos = 0;
-	struct rpc_stream **all = rs_xreallocarray(NULL, n + 1, sizeof(*all));
+	size_t pos = 0;
 	const char *key;
 	void *v;
 
-	while (rs_map_next(c->streams, &pos, &key, &v) == 1)
-		all[i++] = v;
-	for (i = 0; i < n; i++)
-		stream_close(all[i], true);
-	free(all);
+	/* stream_close takes each off the table: start over every time. */
+	while (pos = 0, rs_map_next(c->streams, &pos, &key, &v) == 1)
+		stream_close(v, true);
 }

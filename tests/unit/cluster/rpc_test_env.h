@@ -55,6 +55,12 @@ void rt_result_free(struct rt_result *res);
 void rt_done(void *arg, int rc, const struct rs_err *err,
             const uint8_t *resp, size_t len);
 
+/* Calls srv from cli (res reset first) and runs the loop until the
+ * answer, at most timeout_ms and a second. Returns what the caller saw:
+ * the code of a synchronous failure (res->done stays false), else the
+ * callback's rc. */
+int rt_call_wait(struct rt_env *e, uint32_t method, const void *req,
+                 size_t len, unsigned timeout_ms, struct rt_result *res);
 /* A call to srv from cli; the rc of rpc_call. */
 int rt_call(struct rt_env *e, uint32_t method, const void *req, size_t len,
            unsigned timeout_ms, struct rt_result *res, struct rs_err *err);

@@ -124,6 +124,21 @@ rt_call(struct rt_env *e, uint32_t method, const void *req, size_t len,
 	                timeout_ms, rt_done, res, err);
 }
 
+int
+rt_call_wait(struct rt_env *e, uint32_t method, const void *req, size_t len,
+             unsigned timeout_ms, struct rt_result *res)
+{
+	struct rs_err err;
+
+	rt_result_free(res);
+	rt_result_init(res);
+	if (rt_call(e, method, req, len, timeout_ms, res, &err) != 0)
+		return err.code;
+	RT_RUN_UNTIL(e, res->done, timeout_ms + 1000);
+	TEST_ASSERT(res->done);
+	return res->rc;
+}
+
 void
 rt_end_init(struct rt_end *t)
 {

@@ -83,6 +83,11 @@ test_rpc_frame_cases(void)
 	const uint8_t empty[] = { 0, 0, 0, 0 };
 	const uint8_t kind99[] = { 0, 0, 0, 2, 0x08, 99 };
 	const uint8_t trunc[] = { 0, 0, 0, 9, 0x08, 0x02, 0x10 };
+	/* An unknown field is fine; field number 0 (an over-long tag that
+	 * protobuf-c would take) is not. */
+	const uint8_t unknown[] = { 0, 0, 0, 5, 0x08, 0x06, 0xf8, 0x01, 7 };
+	const uint8_t field0[] = { 0, 0, 0, 8, 0x08, 0x06, 0x80, 0x80, 0x80,
+	                           0x00, 0x08, 0x08 };
 	uint8_t after[16];
 
 	req.kind = ROOST__RPC_FRAME__KIND__REQUEST;
@@ -121,6 +126,9 @@ test_rpc_frame_cases(void)
 		{ empty, sizeof(empty), -1, RS_EINVAL, 0, 0, 4 },
 		{ kind99, sizeof(kind99), -1, RS_EINVAL, 0, 0, sizeof(kind99) },
 		{ trunc, sizeof(trunc), 0, 0, 0, 0, sizeof(trunc) },
+		{ unknown, sizeof(unknown), 0, 0, 1,
+		  ROOST__RPC_FRAME__KIND__STREAM_END, sizeof(unknown) },
+		{ field0, sizeof(field0), -1, RS_EINVAL, 0, 0, sizeof(field0) },
 		{ after, sizeof(junk) + sizeof(over), -1, RS_EINVAL, 0, 0,
 		  sizeof(junk) },
 	};
@@ -181,23 +189,49 @@ test_rpc_frame_fields(void)
 	            memcmp(g->payload.data, payload, sizeof(payload)) == 0);
 	rpc_frame_free(&g);
 	TEST_ASSERT(g == NULL);
-	/* A partial frame is held, then dropped with the decoder. */
+	free(wire);
+	rpc_frame_dec_free(&d);
+	rpc_frame_dec_free(&d);         /* NULL-safe */
+}
+
+void
+test_rpc_frame_partial(void)
+{
+	Roost__RpcFrame f = ROOST__RPC_FRAME__INIT, *g = NULL;
+	struct rpc_frame_dec *d = rpc_frame_dec_new(1 << 20);
+	uint8_t payload[5000] = { 1 }, *wire;
+	size_t size = 0, used;
+	struct rs_err err;
+
+	f.kind = ROOST__RPC_FRAME__KIND__STREAM_DATA;
+	f.payload.data = payload;
+	f.payload.len = sizeof(payload);
+	TEST_ASSERT(rpc_frame_size(&f, 1 << 20, &size, NULL) == 0);
+	wire = rs_xmalloc(size);
+	rpc_frame_encode(&f, wire, size);
 	TEST_ASSERT_INTEQ(rpc_frame_dec_feed(d, wire, size / 2, &used, &g,
 	                                     &err), 0);
 	TEST_ASSERT_INTEQ(rpc_frame_dec_pending(d), size / 2);
-	rpc_frame_dec_set_max(d, 10);   /* this frame's prefix is read */
+	/* A lower limit spares the frame whose prefix is read... */
+	rpc_frame_dec_set_max(d, 10);
 	TEST_ASSERT_INTEQ(rpc_frame_dec_feed(d, wire + size / 2,
 	                                     size - size / 2, &used, &g,
 	                                     &err), 1);
+	TEST_ASSERT(g != NULL && g->payload.len == sizeof(payload));
 	rpc_frame_free(&g);
+	/* ...and refuses the next; the decoder then stays failed. */
 	TEST_ASSERT_INTEQ(rpc_frame_dec_feed(d, wire, size, &used, &g, &err),
 	                  -1);
 	TEST_ASSERT_INTEQ(err.code, RS_ETOOBIG);
 	TEST_ASSERT_INTEQ(rpc_frame_dec_feed(d, wire, 1, &used, &g, &err), -1);
+	rpc_frame_dec_free(&d);
+	/* Freed holding a partial frame: nothing leaks. */
+	d = rpc_frame_dec_new(1 << 20);
+	TEST_ASSERT_INTEQ(rpc_frame_dec_feed(d, wire, size - 1, &used, &g,
+	                                     &err), 0);
+	rpc_frame_dec_free(&d);
 	TEST_ASSERT_STREQ(rpc_frame_kind_name(ROOST__RPC_FRAME__KIND__HELLO),
 	                  "HELLO");
 	TEST_ASSERT_STREQ(rpc_frame_kind_name(42), "UNKNOWN");
 	free(wire);
-	rpc_frame_dec_free(&d);
-	rpc_frame_dec_free(&d);         /* NULL-safe */
 }
