@@ -7,11 +7,13 @@
  * flow control. Bounded everywhere: frame size, calls served at once per
  * connection, octets queued to a peer.
  *
- * Loop thread only. A call that fails synchronously returns -1 and never
- * calls its callback. Callback errors: RS_EUNAVAIL (cannot connect, the
- * connection broke, the peer's queue is full), RS_ETIMEDOUT (deadline
- * passed), RS_ETOOBIG (frame over the limit), or whatever code the remote
- * handler replied with (the RS_E* codes travel as they are). */
+ * Loop thread only; the process ignores SIGPIPE (roostd does: OpenSSL
+ * writes to the socket without MSG_NOSIGNAL). A call that fails
+ * synchronously returns -1 and never calls its callback. Callback errors:
+ * RS_EUNAVAIL (cannot connect, the handshake failed, the connection
+ * broke or was dropped because the peer stopped reading), RS_ETIMEDOUT
+ * (deadline passed), RS_ETOOBIG (frame over the limit), or whatever code
+ * the remote handler replied with (the RS_E* codes travel as they are). */
 #ifndef ROOST_CLUSTER_RPC_H
 #define ROOST_CLUSTER_RPC_H
 

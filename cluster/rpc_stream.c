@@ -261,7 +261,8 @@ rpc_stream__new(struct rpc_conn *c, uint64_t id, uint32_t peer_window,
 	s->refs = 2;
 	s->conn = c;
 	s->id = id;
-	s->tx_credit = peer_window;
+	s->tx_credit = peer_window < RPC_WINDOW_MAX ? peer_window
+	                                            : RPC_WINDOW_MAX;
 	s->rx_window = c->rpc->stream_window;
 	if (bufferevent_pair_new(c->rpc->base, BEV_OPT_DEFER_CALLBACKS,
 	                         pair) != 0)

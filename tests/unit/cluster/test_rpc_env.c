@@ -1,5 +1,6 @@
 /* test_rpc_env.c: the helpers of rpc_test_env.h. No tests here. */
 #include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,7 @@ rt_env_init(struct rt_env *e, struct rpc_opts *srv_o, struct rpc_opts *cli_o)
 	struct rs_err err;
 
 	memset(e, 0, sizeof(*e));
+	signal(SIGPIPE, SIG_IGN);        /* as roostd: see rpc.h */
 	e->base = event_base_new();
 	TEST_ASSERT(e->base != NULL);
 	e->tick = event_new(e->base, -1, EV_PERSIST, rt_on_tick, NULL);
