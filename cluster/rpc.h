@@ -7,11 +7,13 @@
  * flow control. Bounded everywhere: frame size, calls served at once per
  * connection, octets queued to a peer.
  *
- * Loop thread only. A call that fails synchronously returns -1 and never
- * calls its callback. Callback errors: RS_EUNAVAIL (cannot connect, the
- * connection broke, the peer's queue is full), RS_ETIMEDOUT (deadline
- * passed), RS_ETOOBIG (frame over the limit), or whatever code the remote
- * handler replied with (the RS_E* codes travel as they are). */
+ * Loop thread only; the process ignores SIGPIPE (roostd does: OpenSSL
+ * writes to the socket without MSG_NOSIGNAL). A call that fails
+ * synchronously returns -1 and never calls its callback. Callback errors:
+ * RS_EUNAVAIL (cannot connect, the handshake failed, the connection
+ * broke or was dropped because the peer stopped reading), RS_ETIMEDOUT
+ * (deadline passed), RS_ETOOBIG (frame over the limit), or whatever code
+ * the remote handler replied with (the RS_E* codes travel as they are). */
 #ifndef ROOST_CLUSTER_RPC_H
 #define ROOST_CLUSTER_RPC_H
 
@@ -41,7 +43,7 @@ enum rpc_method {
 struct rpc_opts {
 	struct event_base *base;
 	const char    *bind;          /* numeric; NULL: no listener */
-	unsigned       port;
+	unsigned       port;          /* 0: any free one (rpc_port) */
 	const uint8_t *psk;           /* RPC_PSK_LEN octets (copied) */
 	const char    *identity;      /* PSK identity (the cluster name) */
 	const char    *node_id;       /* this node, told to peers */
@@ -61,12 +63,19 @@ struct rpc_opts {
 int rpc_new(const struct rpc_opts *o, struct rpc **r_r, struct rs_err *err)
 	RS_MUST_CHECK;
 /* Closes every connection; callbacks of pending calls are not called,
- * open streams' bufferevents get an error event. NULL-safe. */
+ * open streams' bufferevents get an error event (from the loop: run it
+ * once more before freeing the base, so their owners can free them).
+ * Calls being served stay valid until their rpc_reply, which then sends
+ * nothing. Not from inside one of r's callbacks. NULL-safe. */
 void rpc_free(struct rpc **pp);
+/* The port the listener is bound to (the kernel's choice when opts->port
+ * is 0), or 0 without a listener. */
+unsigned rpc_port(const struct rpc *r);
 
 /* ---- serving ---- */
 
-/* A request: handle it now or later, then rpc_reply (exactly once). */
+/* A request: handle it now or later, then rpc_reply (exactly once).
+ * req is borrowed during the handler only. */
 typedef void rpc_handler_fn(void *arg, struct rpc_call *call,
                             const uint8_t *req, size_t len);
 /* Registers the handler of method (one per method). A request for a
@@ -88,8 +97,12 @@ unsigned rpc_call_ms_left(const struct rpc_call *call);
 /* rc 0: resp[0..len) is the reply, borrowed during the callback. */
 typedef void rpc_done_fn(void *arg, int rc, const struct rs_err *err,
                          const uint8_t *resp, size_t len);
-/* Sends req to the node listening at host:port (a connection is made or
- * reused), waits at most timeout_ms for the reply. */
+/* Sends req to the node listening at host:port (a numeric address; a
+ * connection is made or reused), waits at most timeout_ms (> 0) for the
+ * reply. Fails synchronously with RS_ETOOBIG (over our frame limit or the
+ * peer's), RS_EUNAVAIL (max_queued octets wait for the peer already, or
+ * it could not be reached moments ago: after a failed connect, calls fail
+ * at once for 200 ms to 1 s), RS_EINVAL (bad address, timeout 0). */
 int rpc_call(struct rpc *r, const char *host, unsigned port,
              uint32_t method, const uint8_t *req, size_t len,
              unsigned timeout_ms, rpc_done_fn *cb, void *arg,
@@ -118,17 +131,18 @@ int rpc_stream_open(struct rpc *r, const char *host, unsigned port,
 /* A stream method's handler gets its request as an rpc_handler_fn and
  * either refuses it with rpc_reply (rc != 0) or accepts it: */
 /* Accepts the stream, sends resp to the opener, frees call, and returns
- * the accepting end (owned by the caller), or NULL when the connection
- * went away meanwhile. */
+ * the accepting end (owned by the caller), or NULL (call freed too) when
+ * the connection went away or the opener's deadline passed meanwhile. */
 struct bufferevent *rpc_stream_accept(struct rpc_call *call,
                                       const uint8_t *resp, size_t len);
 
 /* ---- status ---- */
 struct rpc_stats {
-	uint64_t conns_in, conns_out;  /* open now */
+	uint64_t conns_in, conns_out;  /* open now (handshake done) */
 	uint64_t calls_out, calls_in;  /* totals */
 	uint64_t streams;              /* open now */
-	uint64_t refused;              /* failed handshakes (wrong key) */
+	uint64_t refused;              /* failed handshakes (wrong key,
+	                                * not TLS, too slow), both sides */
 };
 void rpc_stats_get(const struct rpc *r, struct rpc_stats *out);
 
