@@ -142,7 +142,7 @@ cluster_config_parse(const uint8_t *v, size_t len, struct cluster_config *r,
 {
 	json_t *o = cluster_rec_load(v, len, err);
 	char key[64];
-	int64_t parts, reps, created;
+	int64_t parts = 0, reps = 0, created = 0;
 	size_t klen;
 	int rc = -1;
 
@@ -255,7 +255,7 @@ cluster_alive_parse(const char *id, const uint8_t *v, size_t len,
                     struct cluster_alive *r, struct rs_err *err)
 {
 	json_t *o;
-	int64_t base;
+	int64_t base = 0;
 	int rc = -1;
 
 	memset(r, 0, sizeof(*r));

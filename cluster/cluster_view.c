@@ -419,17 +419,18 @@ cv_lists(const struct cluster_view *cv)
 	free(v->alive_list);
 	v->nmember_list = rs_map_count(v->members);
 	v->member_list = rs_xcalloc(v->nmember_list + 1,
-	                            sizeof(*v->member_list));
+	                            sizeof(struct cluster_member *));
 	while (rs_map_next(v->members, &pos, &k, &val))
 		v->member_list[i++] = val;
-	qsort(v->member_list, v->nmember_list, sizeof(*v->member_list),
-	      cv_cmp_member);
+	qsort(v->member_list, v->nmember_list,
+	      sizeof(struct cluster_member *), cv_cmp_member);
 	v->nalive_list = rs_map_count(v->alive);
-	v->alive_list = rs_xcalloc(v->nalive_list + 1, sizeof(*v->alive_list));
+	v->alive_list = rs_xcalloc(v->nalive_list + 1,
+	                           sizeof(struct cluster_alive *));
 	pos = i = 0;
 	while (rs_map_next(v->alive, &pos, &k, &val))
 		v->alive_list[i++] = val;
-	qsort(v->alive_list, v->nalive_list, sizeof(*v->alive_list),
+	qsort(v->alive_list, v->nalive_list, sizeof(struct cluster_alive *),
 	      cv_cmp_alive);
 	v->lists_stale = false;
 }

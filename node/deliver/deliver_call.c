@@ -51,7 +51,8 @@ deliver__call(struct deliver_group *g)
 	unsigned base;
 	Roost__DeliverRequest req = ROOST__DELIVER_REQUEST__INIT;
 	Roost__DeliverRcpt *rs = rs_xcalloc(g->n, sizeof(*rs));
-	Roost__DeliverRcpt **rp = rs_xcalloc(g->n, sizeof(*rp));
+	Roost__DeliverRcpt **rp = rs_xcalloc(g->n,
+	                                     sizeof(Roost__DeliverRcpt *));
 	uint8_t *buf;
 	size_t len;
 	struct rs_err err;

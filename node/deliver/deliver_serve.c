@@ -41,7 +41,8 @@ deliver_serve_reply(struct deliver_serve *s)
 	size_t n = s->req->n_rcpts, len;
 	Roost__DeliverReply rep = ROOST__DELIVER_REPLY__INIT;
 	Roost__DeliverResult *res = rs_xcalloc(n, sizeof(*res));
-	Roost__DeliverResult **rp = rs_xcalloc(n, sizeof(*rp));
+	Roost__DeliverResult **rp = rs_xcalloc(n,
+	                                       sizeof(Roost__DeliverResult *));
 	uint8_t *buf;
 
 	for (size_t i = 0; i < n; i++) {

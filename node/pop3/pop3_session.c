@@ -248,10 +248,8 @@ pop3_session_shutdown(void *arg)
 		return;
 	case POP3_STATE_STREAM:
 		/* No clean place for -ERR inside a multi-line response. */
-		pop3_session__close(s, "shutdown");
-		return;
 	case POP3_STATE_PROXY:
-		/* The primary's session is the one in the middle of things. */
+		/* Nor inside the primary's session, which this one relays. */
 		pop3_session__close(s, "shutdown");
 		return;
 	case POP3_STATE_AUTH:

@@ -25,6 +25,7 @@
 #include "node/core/node_ctx.h"
 #include "node/deliver/deliver.h"
 #include "node/dir/dir.h"
+#include "node/mime/mime_header.h"
 #include "node/mime/mime.h"
 #include "node/smtp/smtp_int.h"
 #include "storage/store.h"
@@ -380,24 +381,33 @@ smtp_policy_on_stored(void *arg, int rc)
 
 /* The message's idempotency key: the SHA-256 of the sender and of the
  * octets the client sent (not our trace lines, which differ on every
- * attempt). A client that retries sends the same octets (RFC 5322
- * wants a Date: and a Message-ID: in them, so two messages that are
- * meant to be two differ), and its retry finds the copies the first
- * attempt stored (storage/store.h, store_message.idem). */
-static void
+ * attempt). A client that retries sends the same octets, and its retry
+ * finds the copies the first attempt stored (storage/store.h,
+ * store_message.idem). Only a message with a Message-ID: gets one: that
+ * field names one message (RFC 5322 3.6.4), so equal octets under it are
+ * a retry; without it, two sends of the same text by a script are two
+ * messages, and a retry after a lost answer may duplicate, as with any
+ * SMTP server. false: no key. */
+static bool
 smtp_policy_idem(struct smtp_session *s, const uint8_t *msg, size_t len,
                  uint8_t out[32])
 {
 	size_t skip = smtp_session__trace_len(s);
 	const struct rs_addr *from = smtp_session__txn_from(s);
 	char sender[RS_ADDR_TEXT_MAX] = "";
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	struct mime_header_field f;
+	EVP_MD_CTX *md;
 	unsigned outlen = 32;
 
-	if (from != NULL)
-		rs_addr_format(from, sender, sizeof(sender));
 	if (skip > len)
 		skip = len;
+	if (mime_header_find(msg + skip, mime_header_len(msg + skip,
+	                                                 len - skip),
+	                     "Message-ID", &f) != 0)
+		return false;
+	if (from != NULL)
+		rs_addr_format(from, sender, sizeof(sender));
+	md = EVP_MD_CTX_new();
 	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
 	    EVP_DigestUpdate(md, "roost-idem/1", 13) != 1 ||
 	    EVP_DigestUpdate(md, sender, strlen(sender) + 1) != 1 ||
@@ -405,6 +415,7 @@ smtp_policy_idem(struct smtp_session *s, const uint8_t *msg, size_t len,
 	    EVP_DigestFinal_ex(md, out, &outlen) != 1)
 		abort();                 /* only out of memory */
 	EVP_MD_CTX_free(md);
+	return true;
 }
 
 static int
@@ -444,9 +455,10 @@ smtp_policy_on_data_end(void *ctx, struct smtp_session *s,
 		op->rcpts[i].acct = t->accts[i].acct;
 		op->rcpts[i].quota = t->accts[i].quota;
 	}
-	smtp_policy_idem(s, msg, len, op->idem);
-	op->msg.idem = op->idem;
-	op->msg.idem_len = sizeof(op->idem);
+	if (smtp_policy_idem(s, msg, len, op->idem)) {
+		op->msg.idem = op->idem;
+		op->msg.idem_len = sizeof(op->idem);
+	}
 	rs_err_clear(&err);
 	if (deliver_message(p->node->deliver, &op->msg, op->rcpts, op->n,
 	                    op->id, smtp_policy_on_stored, op, &err) != 0) {

@@ -92,60 +92,112 @@ roostctl_cluster_hex(const unsigned char *p, size_t n, char *out)
 		snprintf(out + 2 * i, 3, "%02x", p[i]);
 }
 
+/* cluster init's words, checked. */
+struct roostctl_init {
+	const char *name, *etcd, *token_file;
+	long        parts, reps;
+};
+
+/* 0: go on; -1: help was printed (exit 0); else the exit code of the
+ * usage error printed. */
+static int
+roostctl_cluster_init_args(struct roostctl_args *a, int argc, char **argv,
+                           struct roostctl_init *in)
+{
+	struct rs_err err;
+	int rc = roostctl_args_parse(a, roostctl_init_opts,
+	                             ROOSTCTL_NELEM(roostctl_init_opts), argc,
+	                             argv, &err);
+
+	if (rc == 1) {
+		roostctl_help_print("cluster", stdout);
+		return -1;
+	}
+	if (rc != 0)
+		return roostctl_cmd_usage("cluster init", "%s", err.msg);
+	if (a->npos > 0)
+		return roostctl_cmd_usage("cluster init", "unexpected argument "
+		                          "'%s'", a->pos[0]);
+	in->name = roostctl_args_get(a, "name");
+	in->etcd = roostctl_args_get(a, "etcd");
+	in->token_file = roostctl_args_get(a, "token-file");
+	in->parts = 64;
+	in->reps = 3;
+	if (!roostctl_cluster_name_ok(in->name))
+		return roostctl_cmd_usage("cluster init", "--name: a-z, 0-9, "
+		                          "'.', '_', '-' (at most 63)");
+	if (roostctl_args_has(a, "partitions") &&
+	    (in->parts = roostctl_cluster_num(roostctl_args_get(a,
+	                                      "partitions"), 1, 4096)) < 0)
+		return roostctl_cmd_usage("cluster init", "--partitions: 1 to "
+		                          "4096");
+	if (roostctl_args_has(a, "replicas") &&
+	    (in->reps = roostctl_cluster_num(roostctl_args_get(a, "replicas"),
+	                                     1, 7)) < 0)
+		return roostctl_cmd_usage("cluster init", "--replicas: 1 to 7");
+	return 0;
+}
+
+/* Creates the cluster: the token file first (once etcd holds the hash,
+ * the token must already be safe on disk), then the configuration key,
+ * then the token file under its name. */
+static int
+roostctl_cluster_create(const struct roostctl_init *in, const char *token,
+                        const char *value)
+{
+	char *ckey = rs_xasprintf("/roost/%s/config", in->name);
+	char *tmp = rs_xasprintf("%s.tmp", in->token_file);
+	struct rs_err err;
+	int rc;
+
+	if (roostctl_cluster_write_token(tmp, token, &err) != 0) {
+		rc = roostctl_cmd_fail(&err);
+		goto out;
+	}
+	rc = roostctl_etcd_create(in->etcd, ckey, value, &err);
+	if (rc != 0)
+		unlink(tmp);
+	if (rc == RS_ECONFLICT) {
+		fprintf(stderr, "roostctl: cluster %s exists already in etcd "
+		        "(nothing changed)\n", in->name);
+		rc = ROOSTCTL_EXIT_FAIL;
+	} else if (rc != 0) {
+		rc = roostctl_cmd_fail(&err);
+	} else if (rename(tmp, in->token_file) != 0) {
+		fprintf(stderr, "roostctl: cluster %s created, but the token is "
+		        "in %s (rename: %s)\n", in->name, tmp, strerror(errno));
+		rc = ROOSTCTL_EXIT_FAIL;
+	} else {
+		printf("created cluster %s: %ld partitions, %ld replicas; admin "
+		       "token in %s\n", in->name, in->parts, in->reps,
+		       in->token_file);
+		rc = ROOSTCTL_EXIT_OK;
+	}
+out:
+	free(ckey);
+	free(tmp);
+	return rc;
+}
+
 static int
 roostctl_cluster_init(int argc, char **argv)
 {
 	struct roostctl_args a;
-	struct rs_err err;
+	struct roostctl_init in = { 0 };
 	unsigned char raw[32], md[32], peer[32];
-	char token[65], hash[65], key64[64], *tmp = NULL, *ckey = NULL;
-	char *value = NULL;
-	const char *name, *tf, *etcd;
-	long parts = 64, reps = 3;
+	char token[65], hash[65], key64[64], *value;
 	int rc;
 
-	rc = roostctl_args_parse(&a, roostctl_init_opts,
-	                         ROOSTCTL_NELEM(roostctl_init_opts), argc, argv,
-	                         &err);
-	if (rc == 1) {
-		roostctl_args_free(&a);
-		roostctl_help_print("cluster", stdout);
-		return ROOSTCTL_EXIT_OK;
-	}
+	rc = roostctl_cluster_init_args(&a, argc, argv, &in);
 	if (rc != 0) {
-		rc = roostctl_cmd_usage("cluster init", "%s", err.msg);
-		goto out;
-	}
-	if (a.npos > 0) {
-		rc = roostctl_cmd_usage("cluster init", "unexpected argument "
-		                        "'%s'", a.pos[0]);
-		goto out;
-	}
-	name = roostctl_args_get(&a, "name");
-	etcd = roostctl_args_get(&a, "etcd");
-	tf = roostctl_args_get(&a, "token-file");
-	if (!roostctl_cluster_name_ok(name)) {
-		rc = roostctl_cmd_usage("cluster init", "--name: a-z, 0-9, '.', "
-		                        "'_', '-' (at most 63)");
-		goto out;
-	}
-	if (roostctl_args_has(&a, "partitions") &&
-	    (parts = roostctl_cluster_num(roostctl_args_get(&a, "partitions"),
-	                                  1, 4096)) < 0) {
-		rc = roostctl_cmd_usage("cluster init", "--partitions: 1 to 4096");
-		goto out;
-	}
-	if (roostctl_args_has(&a, "replicas") &&
-	    (reps = roostctl_cluster_num(roostctl_args_get(&a, "replicas"), 1,
-	                                 7)) < 0) {
-		rc = roostctl_cmd_usage("cluster init", "--replicas: 1 to 7");
-		goto out;
+		roostctl_args_free(&a);
+		return rc < 0 ? ROOSTCTL_EXIT_OK : rc;
 	}
 	if (RAND_bytes(raw, sizeof(raw)) != 1 ||
 	    RAND_bytes(peer, sizeof(peer)) != 1) {
+		roostctl_args_free(&a);
 		fputs("roostctl: no randomness for the keys\n", stderr);
-		rc = ROOSTCTL_EXIT_FAIL;
-		goto out;
+		return ROOSTCTL_EXIT_FAIL;
 	}
 	roostctl_cluster_hex(raw, sizeof(raw), token);
 	SHA256((const unsigned char *)token, 64, md);
@@ -154,46 +206,15 @@ roostctl_cluster_init(int argc, char **argv)
 	value = rs_xasprintf("{\"created\":%lld,\"partitions\":%ld,"
 	                     "\"peer_key\":\"%s\",\"replicas\":%ld,"
 	                     "\"token_sha256\":\"%s\"}",
-	                     (long long)time(NULL), parts, key64, reps, hash);
-	ckey = rs_xasprintf("/roost/%s/config", name);
-	tmp = rs_xasprintf("%s.tmp", tf);
-	/* The token file first: once etcd holds the hash, the token must
-	 * already be safe on disk. */
-	if (roostctl_cluster_write_token(tmp, token, &err) != 0) {
-		rc = roostctl_cmd_fail(&err);
-		goto out;
-	}
-	rc = roostctl_etcd_create(etcd, ckey, value, &err);
-	if (rc == RS_ECONFLICT) {
-		unlink(tmp);
-		fprintf(stderr, "roostctl: cluster %s exists already in etcd "
-		        "(nothing changed)\n", name);
-		rc = ROOSTCTL_EXIT_FAIL;
-		goto out;
-	}
-	if (rc != 0) {
-		unlink(tmp);
-		rc = roostctl_cmd_fail(&err);
-		goto out;
-	}
-	if (rename(tmp, tf) != 0) {
-		fprintf(stderr, "roostctl: cluster %s created, but the token is "
-		        "in %s (rename: %s)\n", name, tmp, strerror(errno));
-		rc = ROOSTCTL_EXIT_FAIL;
-		goto out;
-	}
-	printf("created cluster %s: %ld partitions, %ld replicas; admin token "
-	       "in %s\n", name, parts, reps, tf);
-	rc = ROOSTCTL_EXIT_OK;
-out:
+	                     (long long)time(NULL), in.parts, key64, in.reps,
+	                     hash);
+	rc = roostctl_cluster_create(&in, token, value);
 	OPENSSL_cleanse(token, sizeof(token));
 	OPENSSL_cleanse(raw, sizeof(raw));
 	OPENSSL_cleanse(peer, sizeof(peer));
-	if (value != NULL)
-		OPENSSL_cleanse(value, strlen(value));
+	OPENSSL_cleanse(key64, sizeof(key64));
+	OPENSSL_cleanse(value, strlen(value));
 	free(value);
-	free(ckey);
-	free(tmp);
 	roostctl_args_free(&a);
 	return rc;
 }
