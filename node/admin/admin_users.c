@@ -249,7 +249,7 @@ admin_passwd_hashed(struct admin_req *r)
 		admin__reply_error(r, 500, "password hashing failed");
 		return;
 	}
-	if (dir_account_set_password(r->adm->node->dir, r->addr, r->hash,
+	if (dir_account_set_password(r->adm->node->dir, r->addr, r->hash, 0,
 	                             admin_passwd_set, r, &err) != 0)
 		admin__reply_rc(r, err.code, &err);
 }
