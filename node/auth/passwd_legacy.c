@@ -116,7 +116,8 @@ pl_parse(const char *stored, struct pl_form *form)
 	}
 	end = strchr(stored, '}');
 	if (end == NULL || end - stored > 24) {
-		snprintf(form->tag, sizeof(form->tag), "%.20s", stored);
+		/* Never echo what may be a password that lost its '}'. */
+		snprintf(form->tag, sizeof(form->tag), "(no {NAME})");
 		return RS_ENOTFOUND;
 	}
 	snprintf(form->tag, sizeof(form->tag), "%.*s", (int)(end - stored + 1),
@@ -147,21 +148,16 @@ pl_parse(const char *stored, struct pl_form *form)
 
 /* ---- syntax ---- */
 
-static bool
-pl_crypt64(char c)
-{
-	return (c >= '.' && c <= '9') || (c >= 'A' && c <= 'Z') ||
-	       (c >= 'a' && c <= 'z');
-}
+#define PL_ALNUM   "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ" \
+                   "abcdefghijklmnopqrstuvwxyz"
+#define PL_CRYPT64 "./" PL_ALNUM      /* crypt(3)'s base64 alphabet */
+#define PL_B64     "+/" PL_ALNUM      /* RFC 4648's */
 
 /* n characters of crypt's base64 alphabet, then the end. */
 static bool
 pl_crypt64_run(const char *s, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (!pl_crypt64(s[i]))
-			return false;
-	return s[n] == '\0';
+	return strspn(s, PL_CRYPT64) == n && s[n] == '\0';
 }
 
 /* "$5$"/"$6$" [rounds=N$] salt(<=16) $ hash(43|86). */
@@ -229,14 +225,7 @@ pl_check_crypt(const char *b, struct rs_err *err)
 static bool
 pl_b64_unpadded(const char *s, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		      (c >= '0' && c <= '9') || c == '+' || c == '/'))
-			return false;
-	}
-	return true;
+	return strspn(s, PL_B64) >= n;
 }
 
 /* Reads "<lead><digits>" at *s and moves past it. 0 or -1. */

@@ -141,7 +141,7 @@ test_passwd_legacy_refused(void)
 		{ "{CRYPT}$9$nothing", "crypt(3)" },
 		{ "{CRYPT}abc", "crypt" },
 		{ "$scrypt$ln=10,r=8,p=1$AAAA", "scrypt" },
-		{ "{SCHEME WITHOUT END", "unknown password scheme" },
+		{ "{PLAINsecret-without-end", "unknown password scheme (no {NAME})" },
 	};
 	struct rs_err err;
 
