@@ -5,7 +5,7 @@ set -euo pipefail
 
 ROOST_BUILD_PKGS="cmake make gcc pkg-config libevent-dev libssl-dev
   librocksdb-dev libprotobuf-c-dev protobuf-c-compiler libcurl4-openssl-dev
-  libjansson-dev"
+  libjansson-dev libcrypt-dev libargon2-dev"
 # What the quickstart cluster runs besides roostd.
 ROOST_RUN_PKGS="etcd-server haproxy curl"
 ROOST_TEST_PKGS="python3 python3-pytest clang clang-tidy cppcheck libclang-rt-14-dev swaks isync

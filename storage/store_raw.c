@@ -349,6 +349,11 @@ store_raw_scan(struct store *st, const void *prefix, size_t plen,
 	int rc = 0;
 
 	rocksdb_readoptions_set_snapshot(ro, sn->snap);
+	/* A scan reads its range once (the coordination store's prefixes,
+	 * the whole directory at start): keep its blocks out of the block
+	 * cache, which serves the mail path and would otherwise hold tens
+	 * of megabytes of directory records nobody reads again. */
+	rocksdb_readoptions_set_fill_cache(ro, 0);
 	/* The bound keeps the iterator from reading past the range (and
 	 * over tombstones beyond it); the prefix test covers an all-0xff
 	 * prefix, which has no bound. */

@@ -44,7 +44,8 @@ void store_txn_touch(struct store_txn *t, struct store_acct a,
 int store_raw_get(struct store *st, const void *key, size_t klen,
                   struct rs_buf *val, struct rs_err *err) RS_MUST_CHECK;
 /* Calls fn for each key starting with prefix, in key order; fn returns 0
- * to go on or non-zero to stop (that value is returned). */
+ * to go on or non-zero to stop (that value is returned). The blocks read
+ * do not go into the block cache: scans read a range once. */
 typedef int store_scan_fn(void *arg, const uint8_t *key, size_t klen,
                           const uint8_t *val, size_t vlen);
 int store_raw_scan(struct store *st, const void *prefix, size_t plen,

@@ -77,6 +77,8 @@ void admin__hash_password(struct admin_req *r, void (*next)(struct admin_req *))
 
 void admin__domains(struct admin_req *r);
 void admin__users(struct admin_req *r);
+/* POST /users/import (admin_import.c). */
+void admin__users_import(struct admin_req *r);
 void admin__aliases(struct admin_req *r);
 void admin__groups(struct admin_req *r);
 void admin__status(struct admin_req *r);

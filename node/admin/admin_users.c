@@ -4,6 +4,7 @@
  * mailbox data. */
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,6 +53,27 @@ admin_user_usage(struct admin_req *r, json_t *u)
 	}
 }
 
+/* Adds "password_scheme": "scrypt", or the imported scheme a login has
+ * not replaced yet ("SHA512-CRYPT"…), null without a password. Never
+ * the hash. */
+static void
+admin_user_scheme(struct admin_req *r, json_t *u)
+{
+	const char *addr = json_string_value(json_object_get(u, "address"));
+	struct dir_account a;
+	const char *s = NULL;
+
+	if (addr != NULL && dir_account_get(r->adm->node->dir, addr, &a) == 0) {
+		s = passwd_scheme(a.password);
+		if (s == NULL)
+			s = "unknown";
+		OPENSSL_cleanse(a.password, sizeof(a.password));
+	}
+	json_object_set_new(u, "password_scheme",
+	                    s != NULL && s[0] != '\0' ? json_string(s)
+	                                               : json_null());
+}
+
 static json_t *
 admin_user_json(struct admin_req *r, const char *addr)
 {
@@ -63,7 +85,9 @@ admin_user_json(struct admin_req *r, const char *addr)
 	u = json_pack("{s:s,s:s,s:I,s:I}", "address", a.addr, "name", a.name,
 	              "quota", (json_int_t)a.quota,
 	              "partition", (json_int_t)a.acct.part);
+	OPENSSL_cleanse(a.password, sizeof(a.password));
 	admin_user_usage(r, u);
+	admin_user_scheme(r, u);
 	return u;
 }
 
@@ -81,8 +105,10 @@ admin_user_list(struct admin_req *r)
 	if (evhttp_parse_query_str(query != NULL ? query : "", &q) == 0)
 		domain = evhttp_find_header(&q, "domain");
 	arr = dir_list_accounts(r->adm->node->dir, domain);
-	json_array_foreach(arr, i, u)
+	json_array_foreach(arr, i, u) {
 		admin_user_usage(r, u);
+		admin_user_scheme(r, u);
+	}
 	evhttp_clear_headers(&q);
 	admin__reply_json(r, 200, json_pack("{s:o}", "users", arr));
 }
@@ -249,7 +275,7 @@ admin_passwd_hashed(struct admin_req *r)
 		admin__reply_error(r, 500, "password hashing failed");
 		return;
 	}
-	if (dir_account_set_password(r->adm->node->dir, r->addr, r->hash,
+	if (dir_account_set_password(r->adm->node->dir, r->addr, r->hash, 0,
 	                             admin_passwd_set, r, &err) != 0)
 		admin__reply_rc(r, err.code, &err);
 }
@@ -286,6 +312,14 @@ admin__users(struct admin_req *r)
 	}
 	if (r->nseg < 2) {
 		admin__reply_error(r, 405, "method not allowed");
+		return;
+	}
+	/* No address lacks an '@': "import" names no user. */
+	if (r->nseg == 2 && strcmp(r->seg[1], "import") == 0) {
+		if (r->method == EVHTTP_REQ_POST)
+			admin__users_import(r);
+		else
+			admin__reply_error(r, 405, "method not allowed");
 		return;
 	}
 	admin__lower(r->seg[1]);

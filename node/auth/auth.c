@@ -9,7 +9,14 @@
  * Checks of the same credentials that arrive while one is being hashed
  * (a client fleet reconnecting after a restart, before the cache holds
  * anything) wait for that one instead of each costing a full hash: the
- * first job leads, later ones follow it and share its outcome. */
+ * first job leads, later ones follow it and share its outcome.
+ *
+ * A password stored in another system's scheme (an imported account,
+ * passwd.h) is hashed again with scrypt once a login has verified it: on
+ * the worker, right after the check, and written on the loop against the
+ * record the login read, so that a password changed meanwhile wins. The
+ * login does not wait for the write; a failed write is logged and the
+ * next login tries again. */
 #include "node/auth/auth.h"
 
 #include <event2/event.h>
@@ -52,6 +59,7 @@ struct auth {
 	struct rs_map      *inflight;   /* auth_key -> leading auth_job */
 	uint64_t            cache_ttl_ms;
 	uint64_t            fail_delay_ms;
+	unsigned            scrypt_ln;  /* for re-hashed passwords */
 	unsigned            pending;
 	bool                freeing;
 	/* A well-formed hash nobody's password matches, so that unknown
@@ -66,7 +74,9 @@ struct auth_job {
 	char               ip[64];
 	struct auth_result res;
 	bool               known;      /* the account exists */
-	char               stored[256];
+	char               stored[DIR_PASSWORD_MAX + 1];
+	int64_t            rev;        /* of the record stored came from */
+	char               rehash[PASSWD_HASH_MAX]; /* "" or its scrypt */
 	char              *password;   /* owns; wiped before free */
 	size_t             passlen;
 	bool               ok;
@@ -115,6 +125,10 @@ auth_new(struct node_ctx *n, struct worker_pool *wp)
 	if (rs_config_get_ms(n->cfg, "auth.failure_delay", 1000, &v, &err) != 0)
 		v = 1000;
 	a->fail_delay_ms = v;
+	if (rs_config_get_u64(n->cfg, "password_scrypt_ln", PASSWD_LN_DEFAULT,
+	                      10, 20, &v, &err) != 0)
+		v = PASSWD_LN_DEFAULT;
+	a->scrypt_ln = (unsigned)v;
 	/* Cheap cost: it only has to be parseable and take some time. */
 	if (passwd_hash("", 0, 10, a->dummy, sizeof(a->dummy), &err) != 0)
 		a->dummy[0] = '\0';
@@ -162,6 +176,7 @@ auth_job_free(struct auth_job *j)
 	}
 	if (j->delay != NULL)
 		event_free(j->delay);
+	OPENSSL_cleanse(j->rehash, sizeof(j->rehash));
 	free(j);
 	if (--a->pending == 0 && a->freeing) {
 		a->freeing = false;
@@ -179,6 +194,49 @@ auth_job_work(void *arg)
 
 	j->ok = passwd_verify(stored, j->password, j->passlen) && j->known &&
 	        j->stored[0] != '\0';
+	if (j->ok && passwd_needs_rehash(j->stored) &&
+	    passwd_hash(j->password, j->passlen, j->a->scrypt_ln, j->rehash,
+	                sizeof(j->rehash), NULL) != 0)
+		j->rehash[0] = '\0';
+}
+
+/* A re-hashed password on its way to the directory. */
+struct auth_rehash {
+	char        addr[RS_ADDR_TEXT_MAX];
+	const char *from;               /* the old scheme's name (static) */
+};
+
+static void
+auth_rehash_done(void *arg, int rc, const struct rs_err *err)
+{
+	struct auth_rehash *rh = arg;
+
+	if (rc == 0)
+		rs_log(RS_LOG_INFO, "auth.rehashed", "user=%s from=%s to=scrypt",
+		       rh->addr, rh->from);
+	else if (rc == RS_ECONFLICT)
+		rs_log(RS_LOG_INFO, "auth.rehash_skipped",
+		       "user=%s reason=account_changed", rh->addr);
+	else
+		rs_log(RS_LOG_WARN, "auth.rehash_failed", "user=%s error=\"%s\"",
+		       rh->addr, err != NULL && err->msg[0] != '\0'
+		                 ? err->msg : rs_err_name(rc));
+	free(rh);
+}
+
+/* Loop thread: writes j->rehash over the record the login read. */
+static void
+auth_rehash_start(struct auth_job *j)
+{
+	struct auth_rehash *rh = rs_xcalloc(1, sizeof(*rh));
+	struct rs_err err;
+	const char *from = passwd_scheme(j->stored);
+
+	snprintf(rh->addr, sizeof(rh->addr), "%s", j->res.addr);
+	rh->from = from != NULL ? from : "unknown";
+	if (dir_account_set_password(j->a->node->dir, j->res.addr, j->rehash,
+	                             j->rev, auth_rehash_done, rh, &err) != 0)
+		auth_rehash_done(rh, err.code, &err);
 }
 
 static void
@@ -247,6 +305,8 @@ auth_job_done(void *arg)
 		}
 		if (f != NULL)
 			free(rs_map_del(a->fails, j->ip));
+		if (j->rehash[0] != '\0' && !a->freeing)
+			auth_rehash_start(j);
 		auth_job_finish(-1, 0, j);
 		auth_followers_done(followers, true);
 		return;
@@ -311,6 +371,7 @@ auth_check_password(struct auth *a, const char *user, const char *password,
 	}
 	if (j->known) {
 		j->res.acct = acct.acct;
+		j->rev = acct.rev;
 		snprintf(j->stored, sizeof(j->stored), "%s", acct.password);
 		OPENSSL_cleanse(acct.password, sizeof(acct.password));
 	}

@@ -88,9 +88,6 @@ dir__entry_free(struct dir_entry *e)
 	for (size_t i = 0; i < e->nitems; i++)
 		free(e->items[i]);
 	free(e->items);
-	free(e->addr);
-	free(e->name);
-	free(e->password);
 	free(e);
 }
 
@@ -111,6 +108,32 @@ dir_parse_items(struct dir_entry *e, json_t *arr)
 	return 0;
 }
 
+/* A new entry holding copies of its strings in one allocation. */
+static struct dir_entry *
+dir_entry_new(const char *addr, const char *name, const char *password)
+{
+	size_t la = strlen(addr) + 1, ln = strlen(name) + 1;
+	size_t lp = strlen(password) + 1;
+	struct dir_entry *e = rs_xcalloc(1, sizeof(*e) + la + ln + lp);
+	char *p = e->text;
+
+	memcpy(p, addr, la);
+	e->addr = p;
+	memcpy(p += la, name, ln);
+	e->name = p;
+	memcpy(p += ln, password, lp);
+	e->password = p;
+	return e;
+}
+
+static const char *
+dir_json_str(json_t *j, const char *key)
+{
+	const char *s = json_string_value(json_object_get(j, key));
+
+	return s != NULL ? s : "";
+}
+
 struct dir_entry *
 dir__entry_parse(enum dir_kind k, const char *addr, const uint8_t *val,
                  size_t len)
@@ -125,11 +148,12 @@ dir__entry_parse(enum dir_kind k, const char *addr, const uint8_t *val,
 		json_decref(j);
 		return NULL;
 	}
-	e = rs_xcalloc(1, sizeof(*e));
-	e->addr = rs_xstrdup(addr);
+	/* Only accounts keep a password; the tree is dropped before
+	 * returning, so loading holds one record's tree at a time. */
+	e = dir_entry_new(addr, dir_json_str(j, "name"),
+	                  k == DIR_KIND_ACCOUNT ? dir_json_str(j, "password")
+	                                        : "");
 	e->created = json_integer_value(json_object_get(j, "created"));
-	s = json_string_value(json_object_get(j, "name"));
-	e->name = rs_xstrdup(s != NULL ? s : "");
 	switch (k) {
 	case DIR_KIND_DOMAIN:
 		ok = 1;
@@ -142,8 +166,6 @@ dir__entry_parse(enum dir_kind k, const char *addr, const uint8_t *val,
 		ok = s != NULL && strlen(s) == 16;
 		if (ok)
 			e->acct.id = strtoull(s, NULL, 16);
-		s = json_string_value(json_object_get(j, "password"));
-		e->password = rs_xstrdup(s != NULL ? s : "");
 		break;
 	case DIR_KIND_ALIAS:
 		ok = dir_parse_items(e, json_object_get(j, "targets")) == 0;
@@ -387,6 +409,7 @@ dir_account_get(const struct dir *d, const char *addr, struct dir_account *r)
 	r->quota = e->quota;
 	snprintf(r->password, sizeof(r->password), "%s",
 	         e->password ? e->password : "");
+	r->rev = e->mod_rev;
 	return 0;
 }
 

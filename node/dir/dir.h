@@ -8,7 +8,9 @@
  *   dir/domains/<domain>   {"created":T}
  *   dir/accounts/<addr>    {"id":"<16 hex>","partition":P,"name":N,
  *                           "quota":BYTES,"password":"$scrypt$…",
- *                           "created":T}
+ *                           "created":T}   (an imported account's
+ *                           password may be in another scheme until its
+ *                           first login: "{SSHA512}…", "$6$…")
  *   dir/aliases/<addr>     {"targets":["a@d",…]}   (<addr> "@d" = catch-all)
  *   dir/groups/<addr>      {"name":N,"members":["a@d",…]}
  * Addresses are lookup keys: ASCII-lowercased (rs_addr_key). */
@@ -30,6 +32,7 @@ struct coord;
 #define DIR_TARGETS_MAX   1000    /* alias targets or group members */
 #define DIR_EXPAND_MAX    10000   /* accounts one address may expand to */
 #define DIR_DEPTH_MAX     16      /* nesting of aliases and groups */
+#define DIR_PASSWORD_MAX  255     /* stored password form octets */
 
 /* A snapshot of an account, copied out of the directory. */
 struct dir_account {
@@ -37,7 +40,11 @@ struct dir_account {
 	struct store_acct acct;
 	char              name[DIR_NAME_MAX + 1];
 	uint64_t          quota;       /* bytes; 0 = unlimited */
-	char              password[256]; /* "$scrypt$…" or "" (no login) */
+	char              password[DIR_PASSWORD_MAX + 1]; /* stored form, "" =
+	                                * no login (node/auth/passwd.h) */
+	int64_t           rev;         /* the record's revision: for a
+	                                * change that must not overwrite a
+	                                * newer one */
 };
 
 /* Never returns NULL. prefix is "/roost/<cluster>/"; npartitions is the
@@ -114,16 +121,51 @@ int dir_domain_add(struct dir *d, const char *domain, dir_done_fn *cb,
 /* Refuses (RS_ECONFLICT) while accounts, aliases or groups use it. */
 int dir_domain_del(struct dir *d, const char *domain, dir_done_fn *cb,
                    void *arg, struct rs_err *err) RS_MUST_CHECK;
-/* password_hash may be "" (account cannot log in until passwd). */
+/* password_hash may be "" (account cannot log in until passwd); at most
+ * DIR_PASSWORD_MAX octets; its scheme is the caller's business. */
 int dir_account_add(struct dir *d, const char *addr, const char *name,
                     uint64_t quota, const char *password_hash,
                     dir_done_fn *cb, void *arg, struct rs_err *err)
 	RS_MUST_CHECK;
 int dir_account_del(struct dir *d, const char *addr, dir_done_fn *cb,
                     void *arg, struct rs_err *err) RS_MUST_CHECK;
+/* Replaces the account's password. expect_rev 0: whatever the record
+ * holds now; else the revision of the record the caller read
+ * (dir_account.rev): a record changed since is left alone (RS_ECONFLICT,
+ * at once or from the store). */
 int dir_account_set_password(struct dir *d, const char *addr,
-                             const char *password_hash, dir_done_fn *cb,
-                             void *arg, struct rs_err *err) RS_MUST_CHECK;
+                             const char *password_hash, int64_t expect_rev,
+                             dir_done_fn *cb, void *arg, struct rs_err *err)
+	RS_MUST_CHECK;
+
+/* One account of a bulk import (dir_accounts_import). The inputs are
+ * borrowed (valid until the callback); the outcome is filled in. */
+struct dir_import {
+	const char   *addr;          /* any case */
+	const char   *name;          /* NULL: none */
+	uint64_t      quota;
+	const char   *password_hash; /* as dir_account_add */
+	/* out */
+	int           rc;            /* 0 created; RS_EINVAL, RS_ENOTFOUND (no
+	                              * domain), RS_ECONFLICT (address taken:
+	                              * skipped, never overwritten), other
+	                              * failures of the store */
+	struct rs_err err;           /* why, when rc != 0 */
+};
+/* Creates many accounts (dir_import.c): each is checked as
+ * dir_account_add checks one, then they are committed many to a
+ * transaction, with the same compares as one creation each (and the
+ * guard's, once per partition); a transaction that loses a compare is
+ * redone one account at a time, so one taken address fails only itself.
+ * create_domains: missing domains are created first (else such accounts
+ * fail with RS_ENOTFOUND). v[0..n) stays the caller's until cb, which
+ * runs once every account has its outcome, the copy holding the created
+ * ones (rc 0 always: the outcomes are in v); when nothing is left to
+ * commit it runs before this returns. Returns 0, or -1 with err (no
+ * callback) when n is 0. */
+int dir_accounts_import(struct dir *d, struct dir_import *v, size_t n,
+                        bool create_domains, dir_done_fn *cb, void *arg,
+                        struct rs_err *err) RS_MUST_CHECK;
 int dir_alias_add(struct dir *d, const char *addr, const char *const *targets,
                   size_t n, dir_done_fn *cb, void *arg, struct rs_err *err)
 	RS_MUST_CHECK;

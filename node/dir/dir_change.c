@@ -183,23 +183,36 @@ dir_domain_del(struct dir *d, const char *domain, dir_done_fn *cb, void *arg,
 	return rc;
 }
 
+size_t
+dir__free_cmps(const struct dir *d, const char *addr, struct coord_cmp *cmps,
+               char **keys)
+{
+	keys[0] = dir__key(d, DIR_KIND_ACCOUNT, addr);
+	keys[1] = dir__key(d, DIR_KIND_ALIAS, addr);
+	keys[2] = dir__key(d, DIR_KIND_GROUP, addr);
+	for (int i = 0; i < 3; i++)
+		cmps[i] = (struct coord_cmp){ keys[i], 0 };
+	return 3;
+}
+
+void
+dir__domain_cmp(const struct dir *d, const char *domain,
+                struct coord_cmp *cmp, char **key_r)
+{
+	*key_r = dir__key(d, DIR_KIND_DOMAIN, domain);
+	*cmp = (struct coord_cmp){ *key_r, dir_rev(d, DIR_KIND_DOMAIN, domain) };
+}
+
 /* Compares for creating addr as kind k: no entry of any kind holds the
  * address and its domain still exists. keys[] are owned by the caller. */
 static size_t
 dir_create_cmps(const struct dir *d, const char *addr, struct coord_cmp *cmps,
                 char **keys)
 {
-	const char *dom = dir__domain_of(addr);
+	size_t n = dir__free_cmps(d, addr, cmps, keys);
 
-	keys[0] = dir__key(d, DIR_KIND_ACCOUNT, addr);
-	keys[1] = dir__key(d, DIR_KIND_ALIAS, addr);
-	keys[2] = dir__key(d, DIR_KIND_GROUP, addr);
-	keys[3] = dir__key(d, DIR_KIND_DOMAIN, dom);
-	for (int i = 0; i < 3; i++)
-		cmps[i] = (struct coord_cmp){ keys[i], 0 };
-	cmps[3] = (struct coord_cmp){ keys[3],
-	                              dir_rev(d, DIR_KIND_DOMAIN, dom) };
-	return 4;
+	dir__domain_cmp(d, dir__domain_of(addr), &cmps[n], &keys[n]);
+	return n + 1;
 }
 
 static void
@@ -209,10 +222,9 @@ dir_free_keys(char **keys, size_t n)
 		free(keys[i]);
 }
 
-/* Validates a new address of any kind: syntax, local domain, free. */
-static int
-dir_check_new(const struct dir *d, const char *in, bool catch_all, char *key,
-              size_t size, struct rs_err *err)
+int
+dir__check_new(const struct dir *d, const char *in, bool catch_all, char *key,
+               size_t size, struct rs_err *err)
 {
 	if (dir__norm_addr(in, catch_all, key, size, err) != 0)
 		return -1;
@@ -224,6 +236,24 @@ dir_check_new(const struct dir *d, const char *in, bool catch_all, char *key,
 	return 0;
 }
 
+void
+dir__account_init(const struct dir *d, struct dir_entry *e, const char *key,
+                  const char *name, uint64_t quota, const char *password_hash)
+{
+	memset(e, 0, sizeof(*e));
+	e->addr = key;
+	e->name = name != NULL ? name : "";
+	e->quota = quota;
+	e->password = password_hash != NULL ? password_hash : "";
+	e->created = (int64_t)time(NULL);
+	/* Placement: a stable hash of the address picks the partition; the
+	 * id is random so a re-created address is a new mailbox. */
+	e->acct.part = (uint32_t)(rs_hash_str(key) % d->npartitions);
+	do
+		e->acct.id = rs_rand_u64();
+	while (e->acct.id == 0);
+}
+
 int
 dir_account_add(struct dir *d, const char *addr, const char *name,
                 uint64_t quota, const char *password_hash, dir_done_fn *cb,
@@ -232,25 +262,17 @@ dir_account_add(struct dir *d, const char *addr, const char *name,
 	char key[RS_ADDR_TEXT_MAX], *keys[4];
 	struct coord_cmp cmps[5];
 	struct coord_op guard_op;
-	struct dir_entry e = { 0 };
+	struct dir_entry e;
 	size_t ncmp;
 	int rc;
 
-	if (dir_check_new(d, addr, false, key, sizeof(key), err) != 0)
+	if (dir__check_new(d, addr, false, key, sizeof(key), err) != 0)
 		return -1;
 	if (name != NULL && strlen(name) > DIR_NAME_MAX)
 		return rs_err_set(err, RS_EINVAL, "name too long");
-	e.addr = key;
-	e.name = (char *)(name != NULL ? name : "");
-	e.quota = quota;
-	e.password = (char *)(password_hash != NULL ? password_hash : "");
-	e.created = (int64_t)time(NULL);
-	/* Placement: a stable hash of the address picks the partition; the
-	 * id is random so a re-created address is a new mailbox. */
-	e.acct.part = (uint32_t)(rs_hash_str(key) % d->npartitions);
-	do
-		e.acct.id = rs_rand_u64();
-	while (e.acct.id == 0);
+	if (password_hash != NULL && strlen(password_hash) > DIR_PASSWORD_MAX)
+		return rs_err_set(err, RS_EINVAL, "password hash too long");
+	dir__account_init(d, &e, key, name, quota, password_hash);
 	/* In a cluster the partition must have a primary, and must not move
 	 * while the account is created (dir.h, dir_set_guard). */
 	if (d->guard.part != NULL &&
@@ -310,8 +332,8 @@ dir_group_del(struct dir *d, const char *addr, dir_done_fn *cb, void *arg,
 
 int
 dir_account_set_password(struct dir *d, const char *addr,
-                         const char *password_hash, dir_done_fn *cb,
-                         void *arg, struct rs_err *err)
+                         const char *password_hash, int64_t expect_rev,
+                         dir_done_fn *cb, void *arg, struct rs_err *err)
 {
 	char key[RS_ADDR_TEXT_MAX], *ckey;
 	struct dir_entry *cur, e;
@@ -320,11 +342,17 @@ dir_account_set_password(struct dir *d, const char *addr,
 
 	if (dir__norm_addr(addr, false, key, sizeof(key), err) != 0)
 		return -1;
+	if (strlen(password_hash) > DIR_PASSWORD_MAX)
+		return rs_err_set(err, RS_EINVAL, "password hash too long");
 	cur = rs_map_get(d->maps[DIR_KIND_ACCOUNT], key);
 	if (cur == NULL)
 		return rs_err_set(err, RS_ENOTFOUND, "no account %s", key);
+	/* The copy is never ahead of the store: a record newer here is
+	 * newer there too. */
+	if (expect_rev != 0 && cur->mod_rev != expect_rev)
+		return rs_err_set(err, RS_ECONFLICT, "account %s changed", key);
 	e = *cur;
-	e.password = (char *)password_hash;
+	e.password = password_hash;
 	ckey = dir__key(d, DIR_KIND_ACCOUNT, key);
 	cmp = (struct coord_cmp){ ckey, cur->mod_rev };
 	rc = dir_commit(d, DIR_KIND_ACCOUNT, key, &e, &cmp, 1, cb, arg, err);
@@ -352,7 +380,7 @@ dir_list_add(struct dir *d, enum dir_kind k, const char *addr,
 	                   err) != 0)
 		return -1;
 	cur = rs_map_get(d->maps[k], key);
-	if (cur == NULL && dir_check_new(d, addr, k == DIR_KIND_ALIAS, key,
+	if (cur == NULL && dir__check_new(d, addr, k == DIR_KIND_ALIAS, key,
 	                                 sizeof(key), err) != 0)
 		return -1;
 	total = (cur != NULL ? cur->nitems : 0) + n;
@@ -360,7 +388,7 @@ dir_list_add(struct dir *d, enum dir_kind k, const char *addr,
 		return rs_err_set(err, RS_ETOOBIG, "too many members");
 	e.addr = key;
 	e.created = cur != NULL ? cur->created : (int64_t)time(NULL);
-	e.name = (char *)(name != NULL ? name : cur != NULL ? cur->name : "");
+	e.name = name != NULL ? name : cur != NULL ? cur->name : "";
 	e.items = rs_xcalloc(total, sizeof(char *));
 	for (size_t i = 0; cur != NULL && i < cur->nitems; i++)
 		e.items[e.nitems++] = rs_xstrdup(cur->items[i]);

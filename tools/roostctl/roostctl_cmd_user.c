@@ -1,5 +1,5 @@
 /* roostctl_cmd_user.c: "roostctl user add|del|list|show|passwd" over
- * /api/v1/users. Passwords come from stdin or the terminal, never from
+ * /api/v1/users ("user import" is in roostctl_cmd_user_import.c). Passwords come from stdin or the terminal, never from
  * argv, and are wiped once sent. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +24,10 @@ static const struct roostctl_optspec roostctl_user_list_opts[] = {
 };
 static const struct roostctl_optspec roostctl_user_show_opts[] = {
 	{ "json", ROOSTCTL_OPT_FLAG, false, false },
+};
+static const struct roostctl_optspec roostctl_user_import_opts[] = {
+	{ "create-domains", ROOSTCTL_OPT_FLAG, false, false },
+	{ "default-quota", ROOSTCTL_OPT_SIZE, false, false },
 };
 
 /* Adds "password" to body from stdin or the terminal. 0, or an exit code
@@ -198,6 +202,22 @@ roostctl_user_list(struct roostctl *ctl, const struct roostctl_args *a)
 	return rc;
 }
 
+/* The password's scheme for people: "scrypt", "none", or an imported
+ * scheme that the next login replaces. Returns buf. */
+static const char *
+roostctl_user_scheme(const json_t *u, char *buf, size_t size)
+{
+	const char *s = roostctl_out_str(u, "password_scheme");
+
+	if (s[0] == '\0')
+		snprintf(buf, size, "none");
+	else if (strcmp(s, "scrypt") == 0)
+		snprintf(buf, size, "scrypt");
+	else
+		snprintf(buf, size, "%s (scrypt at the next login)", s);
+	return buf;
+}
+
 static int
 roostctl_user_show(struct roostctl *ctl, const struct roostctl_args *a)
 {
@@ -236,6 +256,8 @@ roostctl_user_show(struct roostctl *ctl, const struct roostctl_args *a)
 	snprintf(buf[2], sizeof(buf[2]), "%llu",
 	         (unsigned long long)roostctl_out_u64(u, "partition"));
 	roostctl_out_table_add(t, (const char *[]){ "partition", buf[2] });
+	roostctl_out_table_add(t, (const char *[]){ "password",
+	                       roostctl_user_scheme(u, buf[1], sizeof(buf[1])) });
 	roostctl_out_table_print(t, false, stdout);
 	roostctl_out_table_free(&t);
 	json_decref(u);
@@ -252,6 +274,8 @@ static const struct roostctl_sub roostctl_user_subs[] = {
 	  ROOSTCTL_NELEM(roostctl_user_show_opts), 1, 1, "ADDR" },
 	{ "passwd", roostctl_user_passwd, roostctl_user_passwd_opts,
 	  ROOSTCTL_NELEM(roostctl_user_passwd_opts), 1, 1, "ADDR" },
+	{ "import", roostctl_cmd_user_import, roostctl_user_import_opts,
+	  ROOSTCTL_NELEM(roostctl_user_import_opts), 1, 1, "FILE" },
 };
 
 int

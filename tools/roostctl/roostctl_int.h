@@ -58,6 +58,9 @@ int roostctl_cmd_group(struct roostctl *ctl, int argc, char **argv);
 int roostctl_cmd_status(struct roostctl *ctl, int argc, char **argv);
 int roostctl_cmd_cluster(struct roostctl *ctl, int argc, char **argv);
 int roostctl_cmd_node(struct roostctl *ctl, int argc, char **argv);
+/* "user import FILE" (roostctl_cmd_user_import.c). */
+int roostctl_cmd_user_import(struct roostctl *ctl,
+                             const struct roostctl_args *a);
 
 /* Picks the subcommand named argv[1] among subs (argv[0] is cmd, "user")
  * and runs it as roostctl_cmd_run_sub does. "cmd --help" prints help. */

@@ -1,90 +1,9 @@
 /* test_dir.c: the directory on the embedded coordination backend and a
  * real store: changes, conflicts, recipient resolution, reload. */
-#include <event2/event.h>
-#include <event2/thread.h>
 #include <stdlib.h>
 
-#include "cluster/coord_local.h"
-#include "node/core/loop_exec.h"
-#include "node/dir/dir.h"
-#include "storage/store.h"
+#include "tests/unit/node/dir/dir_test_env.h"
 #include "tests/unit/test.h"
-
-struct dir_env {
-	struct event_base *base;
-	struct loop_exec  *le;
-	struct store      *st;
-	struct coord      *coord;
-	struct dir        *dir;
-	const char        *path;
-};
-
-struct dir_wait {
-	struct event_base *base;
-	int                done;
-	int                rc;
-};
-
-static void
-dir_wait_cb(void *arg, int rc, const struct rs_err *err)
-{
-	struct dir_wait *w = arg;
-
-	(void)err;
-	w->done = 1;
-	w->rc = rc;
-	event_base_loopbreak(w->base);
-}
-
-/* Runs the loop until the pending callback fired; returns its rc. */
-static int
-dir_wait_run(struct dir_env *e, struct dir_wait *w)
-{
-	while (!w->done)
-		event_base_loop(e->base, EVLOOP_ONCE);
-	return w->rc;
-}
-
-static void
-dir_env_open(struct dir_env *e, const char *path)
-{
-	struct store_opts so = { .path = path, .sync = false };
-	struct rs_err err;
-	struct dir_wait w = { 0 };
-
-	e->path = path;
-	evthread_use_pthreads();
-	e->base = event_base_new();
-	e->le = loop_exec_new(e->base);
-	if (store_open(&so, &e->st, &err) != 0) {
-		test_fail(__FILE__, __LINE__, "store_open: %s", err.msg);
-		abort();
-	}
-	e->coord = coord_local_new(e->st, loop_exec_exec(e->le));
-	e->dir = dir_new(e->coord, "/roost/t/", 8);
-	w.base = e->base;
-	TEST_ASSERT(dir_start(e->dir, dir_wait_cb, &w, &err) == 0);
-	TEST_ASSERT(dir_wait_run(e, &w) == 0);
-}
-
-static void
-dir_env_close(struct dir_env *e)
-{
-	dir_free(&e->dir);
-	coord_free(&e->coord);
-	store_close(&e->st);
-	event_base_loop(e->base, EVLOOP_NONBLOCK);
-	loop_exec_free(&e->le);
-	event_base_free(e->base);
-}
-
-/* Performs one change and returns its final rc (sync error or callback). */
-#define DIR_DO(e, call_with_cb) ({ \
-	struct dir_wait w_ = { (e)->base, 0, 0 }; \
-	struct rs_err err_; \
-	dir_done_fn *cb_ = dir_wait_cb; void *arg_ = &w_; \
-	int rc_ = (call_with_cb); \
-	rc_ == 0 ? dir_wait_run((e), &w_) : err_.code; })
 
 static int
 resolve(struct dir_env *e, const char *addr, const char *want)
@@ -166,7 +85,7 @@ test_dir_changes(void)
 	                   &err_)) == 0);
 	TEST_ASSERT(!dir_domain_exists(e.dir, "b.test"));
 	TEST_ASSERT(DIR_DO(&e, dir_account_set_password(e.dir, "carol@a.test",
-	                   "$scrypt$x", cb_, arg_, &err_)) == 0);
+	                   "$scrypt$x", 0, cb_, arg_, &err_)) == 0);
 	TEST_ASSERT(dir_account_get(e.dir, "carol@a.test", &a) == 0);
 	TEST_ASSERT_STREQ(a.password, "$scrypt$x");
 	TEST_ASSERT(DIR_DO(&e, dir_account_del(e.dir, "carol@a.test", cb_, arg_,
