@@ -37,6 +37,8 @@ enum rpc_method {
 	RPC_METHOD_IMAP_SESSION = 3,  /* stream: proto/session.proto */
 	RPC_METHOD_POP3_SESSION = 4,  /* stream: proto/session.proto */
 	RPC_METHOD_ACCOUNT_INFO = 5,  /* proto/deliver.proto */
+	RPC_METHOD_ACCOUNT_DELETE = 6, /* proto/deliver.proto (AccountInfo-
+	                                * Request; empty reply) */
 	RPC_METHOD_MAX = 64,
 };
 

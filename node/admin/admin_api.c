@@ -71,6 +71,7 @@ admin_req_free(struct admin_req *r)
 	for (size_t i = 0; i < r->nseg; i++)
 		free(r->seg[i]);
 	json_decref(r->body);
+	json_decref(r->out);
 	free(r->name);
 	if (r->password != NULL) {
 		OPENSSL_cleanse(r->password, r->passlen);

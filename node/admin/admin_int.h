@@ -37,6 +37,7 @@ struct admin_req {
 	char                  *seg[ADMIN_SEG_MAX]; /* owns: decoded path parts */
 	size_t                 nseg;
 	json_t                *body;     /* owns: the parsed JSON body */
+	json_t                *out;      /* owns: a reply being completed */
 	/* scratch for multi-step operations */
 	char                   addr[RS_ADDR_TEXT_MAX];
 	struct store_acct      acct;

@@ -13,6 +13,7 @@
 #include "lib/rs_mem.h"
 #include "node/admin/admin_int.h"
 #include "node/core/node_ctx.h"
+#include "node/deliver/deliver.h"
 #include "node/dir/dir.h"
 #include "storage/store.h"
 
@@ -89,6 +90,42 @@ admin_user_json(struct admin_req *r, const char *addr)
 	admin_user_usage(r, u);
 	admin_user_scheme(r, u);
 	return u;
+}
+
+static void
+admin_user_shown(void *arg, int rc, const struct store_account_info *info)
+{
+	struct admin_req *r = arg;
+	json_t *u = r->out;
+
+	r->out = NULL;
+	if (rc == 0) {
+		json_object_set_new(u, "used", json_integer((json_int_t)info->bytes));
+		json_object_set_new(u, "messages",
+		                    json_integer((json_int_t)info->messages));
+	}
+	admin__reply_json(r, 200, u);
+}
+
+/* One user: the usage comes from the account's primary when that is
+ * another node (it stays null when the primary cannot be reached). */
+static void
+admin_user_show(struct admin_req *r, json_t *u)
+{
+	struct dir_account a;
+	struct rs_err err;
+
+	if (!json_is_null(json_object_get(u, "used")) ||
+	    dir_account_get(r->adm->node->dir, r->seg[1], &a) != 0) {
+		admin__reply_json(r, 200, u);
+		return;
+	}
+	r->out = u;
+	if (deliver_account_info(r->adm->node->deliver, a.acct,
+	                         admin_user_shown, r, &err) != 0) {
+		r->out = NULL;
+		admin__reply_json(r, 200, u);
+	}
 }
 
 static void
@@ -231,8 +268,9 @@ admin_user_unlisted(void *arg, int rc, const struct rs_err *err)
 		admin__reply_rc(r, rc, err);
 		return;
 	}
-	if (store_account_delete(r->adm->node->store, r->acct, r->adm->node->exec,
-	                         admin_user_data_deleted, r, &serr) != 0)
+	/* The data lives on the account's primary (here, standalone). */
+	if (deliver_account_delete(r->adm->node->deliver, r->acct,
+	                           admin_user_data_deleted, r, &serr) != 0)
 		admin_user_data_deleted(r, serr.code);
 }
 
@@ -329,7 +367,7 @@ admin__users(struct admin_req *r)
 			admin__reply_error(r, 404, "no user %s", r->seg[1]);
 			return;
 		}
-		admin__reply_json(r, 200, u);
+		admin_user_show(r, u);
 		return;
 	}
 	if (r->nseg == 2 && r->method == EVHTTP_REQ_DELETE) {

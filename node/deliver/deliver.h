@@ -60,4 +60,11 @@ int deliver_account_info(struct deliver *d, struct store_acct a,
                          deliver_info_fn *cb, void *arg,
                          struct rs_err *err) RS_MUST_CHECK;
 
+/* Deletes every trace of account a where it lives (store_account_delete
+ * on its primary). cb(arg, rc): 0, or RS_EUNAVAIL when the primary could
+ * not be reached. 0 (cb runs later), or -1 with err. */
+int deliver_account_delete(struct deliver *d, struct store_acct a,
+                           store_done_fn *cb, void *arg, struct rs_err *err)
+	RS_MUST_CHECK;
+
 #endif

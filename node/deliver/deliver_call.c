@@ -131,6 +131,58 @@ deliver_info_done(void *arg, int rc, const struct rs_err *err,
 	free(di);
 }
 
+/* ---- account deletion ---- */
+
+struct deliver_del {
+	store_done_fn *cb;
+	void          *arg;
+};
+
+static void
+deliver_del_done(void *arg, int rc, const struct rs_err *err,
+                 const uint8_t *resp, size_t len)
+{
+	struct deliver_del *dd = arg;
+
+	(void)err;
+	(void)resp;
+	(void)len;
+	dd->cb(dd->arg, rc == 0 ? 0 : rc == RS_ETIMEDOUT ? RS_EUNAVAIL : rc);
+	free(dd);
+}
+
+int
+deliver_account_delete(struct deliver *d, struct store_acct a,
+                       store_done_fn *cb, void *arg, struct rs_err *err)
+{
+	struct node_ctx *n = d->node;
+	Roost__AccountInfoRequest req = ROOST__ACCOUNT_INFO_REQUEST__INIT;
+	struct deliver_del *dd;
+	const char *id, *host;
+	unsigned base;
+	uint8_t buf[32];
+	size_t len;
+
+	if (n->cluster == NULL || cluster_serves(n->cluster, a.part, NULL))
+		return store_account_delete(n->store, a, n->exec, cb, arg, err);
+	if (cluster_primary(n->cluster, a.part, &id, &host, &base) != 0)
+		return rs_err_set(err, RS_EUNAVAIL, "partition %u has no live "
+		                  "primary", a.part);
+	req.partition = a.part;
+	req.account = a.id;
+	len = roost__account_info_request__pack(&req, buf);
+	dd = rs_xcalloc(1, sizeof(*dd));
+	dd->cb = cb;
+	dd->arg = arg;
+	if (rpc_call(n->rpc, host, base + NODE_PORT_PEER,
+	             RPC_METHOD_ACCOUNT_DELETE, buf, len, d->timeout_ms,
+	             deliver_del_done, dd, err) != 0) {
+		free(dd);
+		return -1;
+	}
+	return 0;
+}
+
 int
 deliver_account_info(struct deliver *d, struct store_acct a,
                      deliver_info_fn *cb, void *arg, struct rs_err *err)

@@ -196,9 +196,49 @@ deliver_serve_info(void *arg, struct rpc_call *call, const uint8_t *p,
 	                                                              buf));
 }
 
+static void
+deliver_serve_deleted(void *arg, int rc)
+{
+	rpc_reply(arg, rc, rc != 0 ? "delete failed" : NULL, NULL, 0);
+}
+
+static void
+deliver_serve_delete(void *arg, struct rpc_call *call, const uint8_t *p,
+                     size_t len)
+{
+	struct deliver *d = arg;
+	struct node_ctx *n = d->node;
+	Roost__AccountInfoRequest *req;
+	struct store_acct a;
+	struct rs_err err;
+
+	req = roost__account_info_request__unpack(NULL, len, p);
+	if (req == NULL) {
+		rpc_reply(call, RS_EINVAL, "bad AccountDelete request", NULL, 0);
+		return;
+	}
+	a.part = req->partition;
+	a.id = req->account;
+	roost__account_info_request__free_unpacked(req, NULL);
+	if (a.part > STORE_PART_MAX || !cluster_serves(n->cluster, a.part,
+	                                               NULL)) {
+		rpc_reply(call, RS_EUNAVAIL, "not the partition's primary",
+		          NULL, 0);
+		return;
+	}
+	rs_log(RS_LOG_INFO, "deliver.account_delete", "partition=%u "
+	       "account=%016llx from=%s", a.part, (unsigned long long)a.id,
+	       rpc_call_peer(call));
+	if (store_account_delete(n->store, a, n->exec, deliver_serve_deleted,
+	                         call, &err) != 0)
+		rpc_reply(call, err.code, err.msg, NULL, 0);
+}
+
 void
 deliver__serve_init(struct deliver *d)
 {
+	rpc_handle(d->node->rpc, RPC_METHOD_ACCOUNT_DELETE, deliver_serve_delete,
+	           d);
 	rpc_handle(d->node->rpc, RPC_METHOD_DELIVER, deliver_serve_deliver, d);
 	rpc_handle(d->node->rpc, RPC_METHOD_ACCOUNT_INFO, deliver_serve_info,
 	           d);

@@ -38,7 +38,7 @@ def port_free(port, reuse=False):
 
 
 def run_quickstart(tmp_path, args, ports):
-    if not all(port_free(p) for p in ports):
+    if not all(port_free(p, reuse=True) for p in ports):
         pytest.skip("quickstart ports are in use")
     env = dict(os.environ, ROOST_DEMO_PASSWORD="demo-pw-42")
     log = open(tmp_path / "quickstart.out", "w+")
