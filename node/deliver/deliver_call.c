@@ -151,32 +151,41 @@ deliver_del_done(void *arg, int rc, const struct rs_err *err,
 	free(dd);
 }
 
-int
-deliver_account_delete(struct deliver *d, struct store_acct a,
-                       store_done_fn *cb, void *arg, struct rs_err *err)
+/* Calls method (an AccountInfoRequest for a) on a's primary. */
+static int
+deliver_account_call(struct deliver *d, struct store_acct a, uint32_t method,
+                     rpc_done_fn *done, void *ctx, struct rs_err *err)
 {
 	struct node_ctx *n = d->node;
 	Roost__AccountInfoRequest req = ROOST__ACCOUNT_INFO_REQUEST__INIT;
-	struct deliver_del *dd;
 	const char *id, *host;
 	unsigned base;
 	uint8_t buf[32];
-	size_t len;
 
-	if (n->cluster == NULL || cluster_serves(n->cluster, a.part, NULL))
-		return store_account_delete(n->store, a, n->exec, cb, arg, err);
 	if (cluster_primary(n->cluster, a.part, &id, &host, &base) != 0)
 		return rs_err_set(err, RS_EUNAVAIL, "partition %u has no live "
 		                  "primary", a.part);
 	req.partition = a.part;
 	req.account = a.id;
-	len = roost__account_info_request__pack(&req, buf);
+	return rpc_call(n->rpc, host, base + NODE_PORT_PEER, method, buf,
+	                roost__account_info_request__pack(&req, buf),
+	                d->timeout_ms, done, ctx, err);
+}
+
+int
+deliver_account_delete(struct deliver *d, struct store_acct a,
+                       store_done_fn *cb, void *arg, struct rs_err *err)
+{
+	struct node_ctx *n = d->node;
+	struct deliver_del *dd;
+
+	if (n->cluster == NULL || cluster_serves(n->cluster, a.part, NULL))
+		return store_account_delete(n->store, a, n->exec, cb, arg, err);
 	dd = rs_xcalloc(1, sizeof(*dd));
 	dd->cb = cb;
 	dd->arg = arg;
-	if (rpc_call(n->rpc, host, base + NODE_PORT_PEER,
-	             RPC_METHOD_ACCOUNT_DELETE, buf, len, d->timeout_ms,
-	             deliver_del_done, dd, err) != 0) {
+	if (deliver_account_call(d, a, RPC_METHOD_ACCOUNT_DELETE,
+	                         deliver_del_done, dd, err) != 0) {
 		free(dd);
 		return -1;
 	}
@@ -188,12 +197,7 @@ deliver_account_info(struct deliver *d, struct store_acct a,
                      deliver_info_fn *cb, void *arg, struct rs_err *err)
 {
 	struct node_ctx *n = d->node;
-	Roost__AccountInfoRequest req = ROOST__ACCOUNT_INFO_REQUEST__INIT;
 	struct deliver_info *di;
-	const char *id, *host;
-	unsigned base;
-	uint8_t buf[32];
-	size_t len;
 
 	if (n->cluster == NULL || cluster_serves(n->cluster, a.part, NULL)) {
 		struct store_account_info info;
@@ -203,18 +207,11 @@ deliver_account_info(struct deliver *d, struct store_acct a,
 		cb(arg, 0, &info);
 		return 0;
 	}
-	if (cluster_primary(n->cluster, a.part, &id, &host, &base) != 0)
-		return rs_err_set(err, RS_EUNAVAIL, "partition %u has no live "
-		                  "primary", a.part);
-	req.partition = a.part;
-	req.account = a.id;
-	len = roost__account_info_request__pack(&req, buf);
 	di = rs_xcalloc(1, sizeof(*di));
 	di->cb = cb;
 	di->arg = arg;
-	if (rpc_call(n->rpc, host, base + NODE_PORT_PEER,
-	             RPC_METHOD_ACCOUNT_INFO, buf, len, d->timeout_ms,
-	             deliver_info_done, di, err) != 0) {
+	if (deliver_account_call(d, a, RPC_METHOD_ACCOUNT_INFO,
+	                         deliver_info_done, di, err) != 0) {
 		free(di);
 		return -1;
 	}

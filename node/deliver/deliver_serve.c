@@ -158,34 +158,45 @@ deliver_serve_deliver(void *arg, struct rpc_call *call, const uint8_t *p,
 	}
 }
 
+/* The account an AccountInfoRequest names, if this node serves it; else
+ * the call is answered and -1 returned. */
+static int
+deliver_serve_acct(const struct node_ctx *n, struct rpc_call *call,
+                   const uint8_t *p, size_t len, struct store_acct *a)
+{
+	Roost__AccountInfoRequest *req;
+
+	req = roost__account_info_request__unpack(NULL, len, p);
+	if (req == NULL) {
+		rpc_reply(call, RS_EINVAL, "bad account request", NULL, 0);
+		return -1;
+	}
+	a->part = req->partition;
+	a->id = req->account;
+	roost__account_info_request__free_unpacked(req, NULL);
+	if (a->part > STORE_PART_MAX || !cluster_serves(n->cluster, a->part,
+	                                                NULL)) {
+		rpc_reply(call, RS_EUNAVAIL, "not the partition's primary",
+		          NULL, 0);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 deliver_serve_info(void *arg, struct rpc_call *call, const uint8_t *p,
                    size_t len)
 {
 	struct deliver *d = arg;
-	struct node_ctx *n = d->node;
-	Roost__AccountInfoRequest *req;
 	Roost__AccountInfoReply rep = ROOST__ACCOUNT_INFO_REPLY__INIT;
 	struct store_account_info info;
 	struct store_acct a;
 	struct rs_err err;
 	uint8_t buf[64];
 
-	req = roost__account_info_request__unpack(NULL, len, p);
-	if (req == NULL) {
-		rpc_reply(call, RS_EINVAL, "bad AccountInfo request", NULL, 0);
+	if (deliver_serve_acct(d->node, call, p, len, &a) != 0)
 		return;
-	}
-	a.part = req->partition;
-	a.id = req->account;
-	roost__account_info_request__free_unpacked(req, NULL);
-	if (a.part > STORE_PART_MAX || !cluster_serves(n->cluster, a.part,
-	                                               NULL)) {
-		rpc_reply(call, RS_EUNAVAIL, "not the partition's primary",
-		          NULL, 0);
-		return;
-	}
-	if (store_account_get(n->store, a, &info, &err) != 0) {
+	if (store_account_get(d->node->store, a, &info, &err) != 0) {
 		rpc_reply(call, err.code, err.msg, NULL, 0);
 		return;
 	}
@@ -208,24 +219,11 @@ deliver_serve_delete(void *arg, struct rpc_call *call, const uint8_t *p,
 {
 	struct deliver *d = arg;
 	struct node_ctx *n = d->node;
-	Roost__AccountInfoRequest *req;
 	struct store_acct a;
 	struct rs_err err;
 
-	req = roost__account_info_request__unpack(NULL, len, p);
-	if (req == NULL) {
-		rpc_reply(call, RS_EINVAL, "bad AccountDelete request", NULL, 0);
+	if (deliver_serve_acct(n, call, p, len, &a) != 0)
 		return;
-	}
-	a.part = req->partition;
-	a.id = req->account;
-	roost__account_info_request__free_unpacked(req, NULL);
-	if (a.part > STORE_PART_MAX || !cluster_serves(n->cluster, a.part,
-	                                               NULL)) {
-		rpc_reply(call, RS_EUNAVAIL, "not the partition's primary",
-		          NULL, 0);
-		return;
-	}
 	rs_log(RS_LOG_INFO, "deliver.account_delete", "partition=%u "
 	       "account=%016llx from=%s", a.part, (unsigned long long)a.id,
 	       rpc_call_peer(call));
