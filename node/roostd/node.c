@@ -60,7 +60,8 @@ static const char *const node_known_keys[] = {
 	"imap.timeout", "imap.max_errors", "imap.max_auth_failures",
 	"imap.max_connections", "imap.max_connections_per_ip",
 	"imap.max_line", "imap.max_literal", "imap.search_threads",
-	"etcd", "advertise", "cluster.lease_ttl", "etcd.timeout",
+	"etcd", "advertise", "cluster.lease_ttl", "cluster.rpc_timeout",
+	"etcd.timeout",
 	"etcd.ca_file", "etcd.cert_file", "etcd.key_file", "etcd.user",
 	"etcd.password_file",
 };
