@@ -28,6 +28,8 @@ struct cluster {
 	cluster_done_fn         *open_cb;
 	void                    *open_arg;
 	bool                     opening;     /* open_cb not yet called */
+	int64_t                 *served;      /* owns [partitions]: the epoch
+	                                       * this node serves p at, 0 */
 };
 
 static void
@@ -46,6 +48,31 @@ cluster_on_lease(void *arg, int64_t lease)
 
 	if (c->ctl != NULL)
 		controller_set_lease(c->ctl, lease);
+}
+
+/* Logs this node's role changes: a partition it starts or stops serving
+ * (the controller logs the assignment itself, on its node). */
+static void
+cluster_on_view_change(void *arg)
+{
+	struct cluster *c = arg;
+
+	for (uint32_t p = 0; p < c->config.partitions; p++) {
+		const struct cluster_part *rec =
+			&cluster_view_part(c->view, p)->rec;
+		int64_t now = strcmp(rec->primary, c->self) == 0 ? rec->epoch : 0;
+
+		if (now == c->served[p])
+			continue;
+		if (now != 0)
+			rs_log(RS_LOG_INFO, "cluster.serving", "partition=%u "
+			       "epoch=%lld", p, (long long)now);
+		else
+			rs_log(RS_LOG_INFO, "cluster.not_serving", "partition=%u "
+			       "epoch=%lld primary=%s", p, (long long)rec->epoch,
+			       rec->primary[0] ? rec->primary : "-");
+		c->served[p] = now;
+	}
 }
 
 static void
@@ -72,6 +99,9 @@ cluster_on_view(void *arg, int rc, const struct rs_err *err)
 		cluster_opened(c, rc, err);
 		return;
 	}
+	c->served = rs_xcalloc(c->config.partitions, sizeof(*c->served));
+	cluster_view_listen(c->view, cluster_on_view_change, c);
+	cluster_on_view_change(c);
 	c->ctl = controller_new(c->base, c->coord, c->view, c->self);
 	c->presence = cluster_presence_new(c->base, c->coord, c->prefix,
 	                                   &c->alive, c->ttl, cluster_on_lease,
@@ -174,6 +204,7 @@ cluster_free(struct cluster **pp)
 	controller_free(&c->ctl);
 	cluster_presence_free(&c->presence);
 	cluster_view_free(&c->view);
+	free(c->served);
 	free(c->prefix);
 	free(c);
 }
