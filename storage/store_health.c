@@ -136,6 +136,16 @@ store_space_measure(struct store_hstate *h, uint64_t *free_r)
 	return 0;
 }
 
+/* Under this much (more than twice the reserve) free, the writer's
+ * writes and the syncer's syncs stop overlapping (store__space_careful). */
+#define STORE_CAREFUL_BYTES ((uint64_t)64 << 20)
+
+bool
+store__space_careful(struct store *st)
+{
+	return __atomic_load_n(&st->health.careful, __ATOMIC_ACQUIRE);
+}
+
 /* Leaving low_space needs an eighth of the reserve more than entering
  * it, so that deliveries around the line do not flap it. */
 static bool
@@ -157,6 +167,8 @@ store__space_refresh(struct store *st)
 	enum store_state was, now;
 	char reason[STORE_REASON_MAX];
 
+	__atomic_store_n(&h->careful, !known || avail / 2 < h->min_free +
+	                 STORE_CAREFUL_BYTES / 2, __ATOMIC_RELEASE);
 	pthread_mutex_lock(&h->mu);
 	h->free_bytes = known ? avail : UINT64_MAX;
 	was = h->state;

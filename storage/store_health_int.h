@@ -21,6 +21,9 @@ struct store_hstate {
 	/* Set once, under mu, and read by the writer and the syncer
 	 * without it (atomically). */
 	bool             failed;
+	/* Set by the writer while the disk is near full: then the syncer
+	 * holds wal_mu through each sync (store_commit.c). Atomic. */
+	bool             careful;
 	uint64_t         min_free;
 	char            *path;           /* owns: what statvfs looks at */
 	bool             statvfs_warned; /* writer only */
@@ -50,5 +53,9 @@ uint64_t store__space_refresh(struct store *st);
  * which it then lowers. The WAL and the blob file each hold the body
  * until the memtable is flushed, so an op counts twice its cost. */
 bool store__space_take(struct store *st, uint64_t *budget, size_t cost);
+/* True while a WAL write may well fail for want of space: less than
+ * twice the reserve plus STORE_CAREFUL_BYTES free, or not measurable.
+ * Any thread. */
+bool store__space_careful(struct store *st);
 
 #endif
