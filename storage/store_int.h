@@ -17,6 +17,7 @@
 #include "lib/rs_err.h"
 #include "lib/rs_exec.h"
 #include "storage/store.h"
+#include "storage/store_health_int.h"
 #include "storage/store_keys.h"
 #include "storage/store_mailbox.h"
 #include "storage/store_raw.h"
@@ -38,6 +39,8 @@ struct store_op {
 	store_done_fn   *cb;
 	void            *cb_arg;
 	size_t           cost;        /* octets counted against group bytes */
+	bool             grows;       /* brings a body: refused under the
+	                               * free-space reserve */
 	uint64_t         t_submit;    /* rs_mono_us() when queued */
 	int              rc;          /* result, set by the writer */
 	struct store_op *next;
@@ -132,6 +135,11 @@ struct store {
 	void                               (*before_sync)(void *arg);
 	void                                *before_sync_arg;
 	pthread_t                            syncer;
+	/* Held by the writer around each write and by the syncer around
+	 * each sync, so that neither starts on a WAL that has seen an error
+	 * (RocksDB asserts on it): the failed flag is checked under it. */
+	pthread_mutex_t                      wal_mu;
+	struct store_hstate                  health;
 
 	pthread_mutex_t                      snap_mu;
 	struct store_snap                   *snap;      /* owns a reference:
@@ -182,11 +190,19 @@ void store__snap_put(struct store *st, struct store_snap *s);
 int store__enqueue(struct store *st, struct store_op *op, struct rs_err *err)
 	RS_MUST_CHECK;
 /* Builds and queues an internal op whose arg is freed with arg_free
- * after the completion (or right away if queuing fails). */
+ * after the completion (or right away if queuing fails). With grows (a
+ * delivery or append: cost is its body) the writer refuses it with
+ * RS_ENOSPC under the free-space reserve. */
 int store__submit_owned(struct store *st, store_apply_fn *apply, void *arg,
                         void (*arg_free)(void *arg), size_t cost,
                         struct rs_exec *ex, store_done_fn *cb, void *cb_arg,
                         struct rs_err *err) RS_MUST_CHECK;
+int store__submit_grow(struct store *st, store_apply_fn *apply, void *arg,
+                       void (*arg_free)(void *arg), size_t cost,
+                       struct rs_exec *ex, store_done_fn *cb, void *cb_arg,
+                       struct rs_err *err) RS_MUST_CHECK;
+/* The writer thread (store_writer.c). */
+void *store__writer_main(void *arg);
 
 /* Sets err and returns code: reads return the RS_E* code itself, so a
  * caller without an rs_err can still tell RS_ENOTFOUND from RS_EIO. */

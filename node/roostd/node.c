@@ -50,7 +50,7 @@ static const char *const node_known_keys[] = {
 	"admin_token_file", "password_scrypt_ln", "auth.cache_ttl",
 	"auth.failure_delay", "store.cache_size", "store.sync",
 	"store.write_buffer_size",
-	"store.changes_keep",
+	"store.changes_keep", "store.min_free",
 	"smtp.max_message_size", "smtp.max_recipients", "smtp.max_line",
 	"smtp.max_errors", "smtp.max_junk_commands", "smtp.timeout",
 	"smtp.data_timeout",
@@ -264,7 +264,7 @@ node_open_store(struct node *n, struct rs_err *err)
 {
 	struct store_opts so = { 0 };
 	char *path = rs_xasprintf("%s/store", n->data_dir);
-	uint64_t cache, wbuf, keep;
+	uint64_t cache, wbuf, keep, minfree;
 	bool sync;
 	int rc;
 
@@ -274,7 +274,11 @@ node_open_store(struct node *n, struct rs_err *err)
 	                      256 << 10, (uint64_t)1 << 30, &wbuf, err) != 0 ||
 	    rs_config_get_bool(n->cfg, "store.sync", true, &sync, err) != 0 ||
 	    rs_config_get_u64(n->cfg, "store.changes_keep", STORE_CHANGES_KEEP,
-	                      8, UINT64_MAX, &keep, err) != 0) {
+	                      8, UINT64_MAX, &keep, err) != 0 ||
+	    /* The reserve RocksDB needs once deliveries stop: flushing
+	     * the memtables and starting a new WAL. */
+	    rs_config_get_u64(n->cfg, "store.min_free", 3 * wbuf, 0,
+	                      UINT64_MAX, &minfree, err) != 0) {
 		free(path);
 		return -1;
 	}
@@ -283,6 +287,7 @@ node_open_store(struct node *n, struct rs_err *err)
 	so.sync = sync;
 	so.write_buffer_bytes = (size_t)wbuf;
 	so.changes_keep = keep;
+	so.min_free = minfree;
 	rc = store_open(&so, &n->ctx.store, err);
 	free(path);
 	return rc;
