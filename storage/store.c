@@ -4,6 +4,7 @@
  * store_modify.c and store_raw.c; reads in store_read.c and
  * store_blob.c. */
 #include "storage/store_int.h"
+#include "storage/store_repl_int.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -292,6 +293,8 @@ store_close(struct store **pp)
 	 * then the syncer completes what the writer handed it. */
 	pthread_join(st->writer, NULL);
 	store__syncer_stop(st);
+	/* Answers still waiting for followers get "unknown" now. */
+	store__repl_free(st);
 	store_free_sync(st);
 }
 

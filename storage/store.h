@@ -413,5 +413,6 @@ const char *store_state_name(enum store_state s);
 
 #include "storage/store_mailbox.h"
 #include "storage/store_message.h"
+#include "storage/store_repl.h"
 
 #endif

@@ -7,6 +7,7 @@
  * shown to a client survives a crash, and its UID is never reused. It
  * also keeps the commit counters of store_stats_get. */
 #include "storage/store_int.h"
+#include "storage/store_repl_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,31 @@ store__snap_get(struct store *st)
 	s->refs++;
 	pthread_mutex_unlock(&st->snap_mu);
 	return s;
+}
+
+struct store_snap *
+store__snap_ref(struct store *st, struct store_snap *s)
+{
+	pthread_mutex_lock(&st->snap_mu);
+	s->refs++;
+	pthread_mutex_unlock(&st->snap_mu);
+	return s;
+}
+
+struct store_snap *
+store__snap_get_part(struct store *st, uint32_t part)
+{
+	if (st->repl == NULL || part > STORE_PART_MAX)
+		return store__snap_get(st);
+	return store__repl_snap_get(st, part);
+}
+
+struct store_snap *
+store__snap_get_key(struct store *st, const void *key, size_t klen)
+{
+	if (st->repl == NULL || klen < 4)
+		return store__snap_get(st);
+	return store__snap_get_part(st, store_keys_get32(key));
 }
 
 void
@@ -83,8 +109,8 @@ store_touch_cmp(const void *x, const void *y)
 
 /* Calls the hook once per changed account with its last modseq of the
  * group (the last touch wins: a delete after a delivery reports 0). */
-static void
-store_run_hook(struct store *st, struct store_touch *touched, size_t n)
+void
+store__run_hook(struct store *st, struct store_touch *touched, size_t n)
 {
 	store_commit_hook_fn *hook;
 	void *arg;
@@ -114,6 +140,8 @@ store_op_done(void *arg)
 	op->cb(op->cb_arg, op->rc);
 	if (op->arg_free != NULL)
 		op->arg_free(op->apply_arg);
+	free(op->rparts);
+	free(op->reqs);
 	free(op);
 }
 
@@ -176,29 +204,54 @@ store_commit_finish(struct store *st, struct store_commit *list, bool synced)
 
 	for (c = list; c != NULL; c = cnext) {
 		struct store_stats d = { .groups = 1 };
+		struct store_op *now_ops = NULL, **tail = &now_ops;
 
 		cnext = c->next;
 		if (synced && c->snap != NULL) {
+			/* Replicated partitions first: shipped, and held back
+			 * from readers where followers must have them. */
+			store__repl_synced(st, c);
 			store_snap_publish(st, c->snap);
-			store_run_hook(st, c->touched, c->ntouched);
+			store__run_hook(st, c->touched, c->ntouched);
 		} else {
 			store__snap_put(st, c->snap);
 		}
-		/* Counted before any answer goes out, so that a caller who
-		 * has its answer also finds it in the counters. */
-		for (op = c->ops; op != NULL; op = op->next) {
+		for (op = c->ops; op != NULL; op = next) {
+			next = op->next;
 			if (!synced && op->rc == 0)
 				op->rc = RS_EIO;
-			store_stats_op(&d, op, now);
+			/* An answer that waits for followers is held. */
+			if (synced && store__repl_hold_if_waiting(st, op))
+				continue;
+			*tail = op;
+			tail = &op->next;
 		}
+		*tail = NULL;
+		/* Counted before any answer goes out, so that a caller who
+		 * has its answer also finds it in the counters. */
+		for (op = now_ops; op != NULL; op = op->next)
+			store_stats_op(&d, op, now);
 		store_stats_add(st, &d);
-		for (op = c->ops; op != NULL; op = next) {
+		for (op = now_ops; op != NULL; op = next) {
 			next = op->next;
 			rs_exec_post(op->ex, store_op_done, op);
 		}
+		for (size_t i = 0; i < c->nentries; i++)
+			free(c->entries[i].data);
+		free(c->entries);
 		free(c->touched);
 		free(c);
 	}
+}
+
+void
+store__op_complete(struct store *st, struct store_op *op)
+{
+	struct store_stats d = { 0 };
+
+	store_stats_op(&d, op, rs_mono_us());
+	store_stats_add(st, &d);
+	rs_exec_post(op->ex, store_op_done, op);
 }
 
 void

@@ -43,8 +43,20 @@ struct store_op {
 	                               * free-space reserve */
 	uint64_t         t_submit;    /* rs_mono_us() when queued */
 	int              rc;          /* result, set by the writer */
+	/* Replication (store_repl_int.h): the partitions the op wrote,
+	 * then the entries its answer waits for. */
+	uint32_t        *rparts;      /* owns */
+	size_t           nrparts;
+	bool             rall;        /* wrote more: waits for every entry */
+	struct store_rreq *reqs;      /* owns */
+	size_t           nreqs;
 	struct store_op *next;
 };
+
+struct store_rreq;
+struct store_rtxn;
+struct store_rentry;
+struct store_repl;
 
 /* An account changed by the group, for the commit hook. */
 struct store_touch {
@@ -75,6 +87,7 @@ struct store_txn {
 	size_t                   nidx, idxcap;
 	bool                     idx_failed;   /* a chunk was unreadable */
 	struct store_cache      *cache;        /* owns (store_cache.c) */
+	struct store_rtxn       *repl;         /* owns; NULL: standalone */
 };
 
 /* A state of the store that readers may see: one whose WAL is synced,
@@ -94,6 +107,8 @@ struct store_commit {
 	                                 * group wrote nothing */
 	struct store_touch  *touched;   /* owns; accounts for the hook */
 	size_t               ntouched;
+	struct store_rentry *entries;   /* owns: replicated partitions' */
+	size_t               nentries;
 	struct store_commit *next;
 };
 
@@ -109,6 +124,8 @@ struct store {
 	rocksdb_writeoptions_t              *wopts_group; /* owns; writer:
 	                                                   * no sync */
 	bool                                 sync;
+	struct store_repl                   *repl;      /* owns; NULL:
+	                                                 * standalone */
 	unsigned                             group_max_ops;
 	size_t                               group_max_bytes;
 	uint64_t                             changes_keep;
@@ -183,7 +200,21 @@ struct store_snap *store__snap_new(struct store *st);
 /* The durable state for a read, held until store__snap_put. Never
  * NULL. Any thread. */
 struct store_snap *store__snap_get(struct store *st);
+/* The state readers of part may see: the durable one, or on a primary
+ * that waits for its followers, the last one they all hold
+ * (store_repl.h). store__snap_get_key reads the partition off a key or
+ * prefix (the node-local range: the durable state). */
+struct store_snap *store__snap_get_part(struct store *st, uint32_t part);
+struct store_snap *store__snap_get_key(struct store *st, const void *key,
+                                       size_t klen);
+/* One more reference to s. */
+struct store_snap *store__snap_ref(struct store *st, struct store_snap *s);
 void store__snap_put(struct store *st, struct store_snap *s);
+/* Calls the commit hook for touched accounts (store_commit.c). */
+void store__run_hook(struct store *st, struct store_touch *touched,
+                     size_t n);
+/* Counts op and posts its completion (store_commit.c). */
+void store__op_complete(struct store *st, struct store_op *op);
 
 /* Queues op (taking it) or returns -1 with RS_EUNAVAIL when closing, the
  * op untouched and still the caller's. */

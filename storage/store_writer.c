@@ -5,6 +5,7 @@
  * applied or written any more) and the free-space reserve (bodies are
  * refused before they are written, so RocksDB never runs out of disk). */
 #include "storage/store_int.h"
+#include "storage/store_repl_int.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -57,12 +58,16 @@ store_apply_one(struct store_txn *t, struct store_op *op)
 
 	rs_err_clear(&err);
 	rocksdb_writebatch_wi_set_save_point(t->wb);
+	store__repl_op_begin(t);
 	if (op->apply(t, op->apply_arg, &err) == 0 &&
-	    store__idx_flush(t, &err) == 0) {
+	    store__idx_flush(t, &err) == 0 &&
+	    store__repl_op_end(t, op, true, &err) == 0) {
 		op->rc = 0;
 		store__cache_op_done(t->cache, true);
 		return true;
 	}
+	/* (A refusal by repl_op_end has already taken its captures back.) */
+	(void)store__repl_op_end(t, op, false, NULL);
 	store__idx_discard(t);
 	store__cache_op_done(t->cache, false);
 	op->rc = err.code < 0 ? err.code : RS_EIO;
@@ -154,9 +159,12 @@ store_commit_group(struct store *st, struct store_op *group)
 	unsigned n;
 	bool ok = store_apply_group(st, group, &n);
 
-	/* XXX(storage): replication will need this batch's bytes
-	 * (rocksdb_writebatch_wi_data) and a per-partition LSN written in
-	 * the same batch; neither exists yet. */
+	/* Replicated partitions get their positions into the batch, and
+	 * their parts of it become the group's entries (store_repl.c). */
+	if (ok)
+		store__repl_group_end(t, group, c);
+	else
+		store__repl_group_drop(t);
 	if (ok && rocksdb_writebatch_wi_count(t->wb) > 0) {
 		ok = store_write(st, t, n);
 		if (ok) {
