@@ -102,7 +102,8 @@ cluster_on_view(void *arg, int rc, const struct rs_err *err)
 	c->served = rs_xcalloc(c->config.partitions, sizeof(*c->served));
 	cluster_view_listen(c->view, cluster_on_view_change, c);
 	cluster_on_view_change(c);
-	c->ctl = controller_new(c->base, c->coord, c->view, c->self);
+	c->ctl = controller_new(c->base, c->coord, c->view, c->self,
+	                        c->config.replicas);
 	c->presence = cluster_presence_new(c->base, c->coord, c->prefix,
 	                                   &c->alive, c->ttl, cluster_on_lease,
 	                                   c);

@@ -124,7 +124,8 @@ admin__cluster_status(struct admin *adm, json_t *st)
 		struct controller_move m;
 
 		json_object_set_new(st, "settled",
-		                    json_boolean(controller_plan(v, &m, 1) == 0));
+		                    json_boolean(controller_plan(v,
+		                        cluster_config(c)->replicas, &m, 1) == 0));
 	}
 	json_object_set_new(st, "partitions", admin_parts_json(v));
 }

@@ -61,6 +61,7 @@ static const char *const node_known_keys[] = {
 	"imap.max_connections", "imap.max_connections_per_ip",
 	"imap.max_line", "imap.max_literal", "imap.search_threads",
 	"etcd", "advertise", "cluster.lease_ttl", "cluster.rpc_timeout",
+	"replication.timeout",
 	"etcd.timeout",
 	"etcd.ca_file", "etcd.cert_file", "etcd.key_file", "etcd.user",
 	"etcd.password_file",
@@ -491,6 +492,7 @@ node_free(struct node **pp)
 	if (n->ctx.base != NULL)
 		event_base_loop(n->ctx.base, EVLOOP_NONBLOCK);
 	auth_free(&n->ctx.auth);
+	node_cluster_stop(n);           /* replication lets go of the store */
 	store_close(&n->ctx.store);     /* every queued write completes */
 	if (n->ctx.base != NULL)
 		event_base_loop(n->ctx.base, EVLOOP_NONBLOCK);

@@ -10,6 +10,7 @@
 
 #include "cluster/cluster.h"
 #include "cluster/coord_etcd.h"
+#include "cluster/repl.h"
 #include "cluster/rpc.h"
 #include "lib/rs_log.h"
 #include "lib/rs_mem.h"
@@ -146,6 +147,26 @@ node_rpc_start(struct node *n, const struct cluster_config *cc,
 	return rpc_new(&o, &n->ctx.rpc, err);
 }
 
+/* Synchronous replication of the partitions this node holds. */
+static void
+node_repl_start(struct node *n)
+{
+	uint64_t ms;
+	struct repl_opts o = {
+		.base = n->ctx.base,
+		.rpc = n->ctx.rpc,
+		.cluster = n->cluster,
+		.store = n->ctx.store,
+		.exec = n->ctx.exec,
+	};
+
+	if (rs_config_get_ms(n->cfg, "replication.timeout", 2000, &ms,
+	                     NULL) != 0)
+		ms = 2000;
+	o.timeout_ms = (unsigned)ms;
+	n->repl = repl_new(&o);
+}
+
 static void
 node_cluster_opened(void *arg, int rc, const struct rs_err *err)
 {
@@ -180,6 +201,7 @@ node_cluster_opened(void *arg, int rc, const struct rs_err *err)
 		return;
 	}
 	n->ctx.deliver = deliver_new(&n->ctx);
+	node_repl_start(n);
 	s->ready(n);
 	free(s);
 }
@@ -264,11 +286,18 @@ node_cluster_leave(struct node *n, void (*done)(struct node *n))
 }
 
 void
+node_cluster_stop(struct node *n)
+{
+	repl_stop(n->repl);
+}
+
+void
 node_cluster_free(struct node *n)
 {
 	/* Deliveries still waiting on a peer fail, then the peers go. */
 	deliver_free(&n->ctx.deliver);
 	rpc_free(&n->ctx.rpc);
+	repl_free(&n->repl);
 	coord_free(&n->coord);          /* first: drops callbacks in flight */
 	n->ctx.cluster = NULL;
 	cluster_free(&n->cluster);
