@@ -30,6 +30,8 @@ struct cluster {
 	bool                     opening;     /* open_cb not yet called */
 	int64_t                 *served;      /* owns [partitions]: the epoch
 	                                       * this node serves p at, 0 */
+	cluster_lost_fn         *lost_fn;
+	void                    *lost_arg;
 };
 
 static void
@@ -71,6 +73,8 @@ cluster_on_view_change(void *arg)
 			rs_log(RS_LOG_INFO, "cluster.not_serving", "partition=%u "
 			       "epoch=%lld primary=%s", p, (long long)rec->epoch,
 			       rec->primary[0] ? rec->primary : "-");
+		if (c->served[p] != 0 && c->lost_fn != NULL)
+			c->lost_fn(c->lost_arg, p);
 		c->served[p] = now;
 	}
 }
@@ -208,6 +212,13 @@ cluster_free(struct cluster **pp)
 	free(c->served);
 	free(c->prefix);
 	free(c);
+}
+
+void
+cluster_on_lost(struct cluster *c, cluster_lost_fn *fn, void *arg)
+{
+	c->lost_fn = fn;
+	c->lost_arg = arg;
 }
 
 const struct cluster_config *

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cluster/cluster.h"
 #include "cluster/coord_local.h"
 #include "lib/rs_log.h"
 #include "lib/rs_mem.h"
@@ -410,6 +411,18 @@ node_on_signal(evutil_socket_t sig, short what, void *arg)
 	node_server_stopped(n);
 }
 
+/* A failover or move took a partition from this node: its sessions go. */
+static void
+node_partition_lost(void *arg, uint32_t part)
+{
+	struct node *n = arg;
+
+	if (n->imap != NULL)
+		imap_server_partition_lost(n->imap, part);
+	if (n->pop3 != NULL)
+		pop3_server_partition_lost(n->pop3, part);
+}
+
 static void
 node_on_dir_loaded(void *arg, int rc, const struct rs_err *err)
 {
@@ -432,6 +445,8 @@ node_on_dir_loaded(void *arg, int rc, const struct rs_err *err)
 		return;
 	}
 	http_server_set_serving(n->http, true);
+	if (n->cluster != NULL)
+		cluster_on_lost(n->cluster, node_partition_lost, n);
 	rs_log(RS_LOG_INFO, "node.serving", "host=%s bind=%s port_base=%u "
 	       "data_dir=%s", n->hostname, n->bind, n->ctx.port_base,
 	       n->data_dir);

@@ -165,6 +165,7 @@ node_repl_start(struct node *n)
 		ms = 2000;
 	o.timeout_ms = (unsigned)ms;
 	n->repl = repl_new(&o);
+	n->ctx.repl = n->repl;
 }
 
 static void
@@ -297,6 +298,7 @@ node_cluster_free(struct node *n)
 	/* Deliveries still waiting on a peer fail, then the peers go. */
 	deliver_free(&n->ctx.deliver);
 	rpc_free(&n->ctx.rpc);
+	n->ctx.repl = NULL;
 	repl_free(&n->repl);
 	coord_free(&n->coord);          /* first: drops callbacks in flight */
 	n->ctx.cluster = NULL;
