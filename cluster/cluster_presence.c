@@ -31,6 +31,7 @@ struct cluster_presence {
 	bool                     busy;       /* a request in flight */
 	bool                     stopped;
 	bool                     lost_logged;
+	bool                     dirty;      /* value changed: put again */
 };
 
 static void cp_tick(evutil_socket_t fd, short what, void *arg);
@@ -227,6 +228,11 @@ cp_tick(evutil_socket_t fd, short what, void *arg)
 			cp_on_grant(p, err.code, &err, 0, 0);
 		return;
 	}
+	if (p->dirty) {
+		p->dirty = false;
+		cp_put(p);              /* on the same lease */
+		return;
+	}
 	if (coord_lease_keepalive(p->coord, p->lease, cp_on_keepalive, p,
 	                          &err) != 0)
 		cp_on_keepalive(p, err.code, &err, 0, 0);
@@ -279,6 +285,16 @@ cluster_presence_stop(struct cluster_presence *p,
 	}
 	p->lease = 0;
 	p->fresh_until = 0;
+}
+
+void
+cluster_presence_update(struct cluster_presence *p,
+                        const struct cluster_alive *self)
+{
+	free(p->value);
+	p->value = cluster_alive_json(self);
+	p->dirty = true;
+	cp_schedule(p, 0);
 }
 
 int64_t

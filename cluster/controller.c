@@ -122,12 +122,15 @@ ct_eligible(const struct cluster_view *v, struct ct_node **nodes_r)
 	size_t nm = cluster_view_members(v, &m), n = 0;
 	struct ct_node *nodes = rs_xcalloc(nm + 1, sizeof(*nodes));
 
-	for (size_t i = 0; i < nm; i++)
-		if (m[i]->state == CLUSTER_MEMBER_ACTIVE &&
-		    cluster_view_alive(v, m[i]->id) != NULL) {
+	for (size_t i = 0; i < nm; i++) {
+		const struct cluster_alive *a = cluster_view_alive(v, m[i]->id);
+
+		if (m[i]->state == CLUSTER_MEMBER_ACTIVE && a != NULL &&
+		    !a->store_failed) {
 			nodes[n].id = m[i]->id;
 			nodes[n++].zone = m[i]->zone;
 		}
+	}
 	*nodes_r = nodes;
 	return n;
 }
