@@ -17,7 +17,7 @@ struct cluster_presence {
 	struct event_base       *base;
 	struct coord            *coord;
 	char                    *key;        /* owns: alive/<id> */
-	char                    *value;      /* owns: its JSON */
+	struct cluster_alive     self;       /* what the key says */
 	char                     id[CLUSTER_ID_MAX + 1];
 	int64_t                  ttl;        /* seconds */
 	int64_t                  lease;      /* 0: none */
@@ -46,7 +46,7 @@ cluster_presence_new(struct event_base *base, struct coord *c,
 	p->base = base;
 	p->coord = c;
 	p->key = cluster_rec_key(prefix, "alive", self->id);
-	p->value = cluster_alive_json(self);
+	p->self = *self;
 	snprintf(p->id, sizeof(p->id), "%s", self->id);
 	p->ttl = ttl < 2 ? 2 : ttl;
 	p->fn = fn;
@@ -60,7 +60,6 @@ cp_destroy(struct cluster_presence *p)
 {
 	event_free(p->tick);
 	free(p->key);
-	free(p->value);
 	free(p);
 }
 
@@ -143,18 +142,24 @@ cp_on_put(void *arg, int rc, const struct rs_err *err, int64_t rev)
 static void
 cp_put(struct cluster_presence *p)
 {
+	char *json;
 	struct coord_op op = {
 		.type = COORD_OP_PUT,
 		.key = p->key,
-		.value = p->value,
-		.len = strlen(p->value),
 		.lease = p->lease,
 	};
 	struct rs_err err;
 
+	/* The key names its lease: the controller revokes it when the
+	 * process is found gone (controller.c). */
+	p->self.lease = p->lease;
+	json = cluster_alive_json(&p->self);
+	op.value = json;
+	op.len = strlen(json);
 	p->busy = true;
 	if (coord_txn(p->coord, NULL, 0, &op, 1, cp_on_put, p, &err) != 0)
 		cp_on_put(p, err.code, &err, 0);
+	free(json);
 }
 
 static void
@@ -291,8 +296,7 @@ void
 cluster_presence_update(struct cluster_presence *p,
                         const struct cluster_alive *self)
 {
-	free(p->value);
-	p->value = cluster_alive_json(self);
+	p->self = *self;
 	p->dirty = true;
 	cp_schedule(p, 0);
 }

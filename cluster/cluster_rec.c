@@ -245,10 +245,10 @@ out:
 char *
 cluster_alive_json(const struct cluster_alive *a)
 {
-	return cluster_rec_dump(json_pack("{s:s,s:i,s:I,s:s,s:s}", "host",
+	return cluster_rec_dump(json_pack("{s:s,s:i,s:I,s:s,s:s,s:I}", "host",
 	    a->host, "port_base", (int)a->port_base, "started",
 	    (json_int_t)a->started, "version", a->version, "store",
-	    a->store_failed ? "failed" : "ok"));
+	    a->store_failed ? "failed" : "ok", "lease", (json_int_t)a->lease));
 }
 
 int
@@ -273,7 +273,8 @@ cluster_alive_parse(const char *id, const uint8_t *v, size_t len,
 	    cluster_rec_str(o, "version", "", r->version,
 	                    sizeof(r->version) - 1, err) != 0 ||
 	    cluster_rec_str(o, "store", "ok", store, sizeof(store) - 1,
-	                    err) != 0)
+	                    err) != 0 ||
+	    cluster_rec_int(o, "lease", 0, 0, INT64_MAX, &r->lease, err) != 0)
 		goto out;
 	r->store_failed = strcmp(store, "failed") == 0;
 	if (r->host[0] == '\0') {

@@ -7,7 +7,7 @@
  *                       "peer_key":B64,"created":T}   cluster init
  *   members/<id>       {"zone":Z,"state":"active","added":T}  node add
  *   alive/<id>         {"host":H,"port_base":B,"started":T,
- *                       "version":V,"store":"ok"|"failed"}
+ *                       "version":V,"store":"ok"|"failed","lease":L}
  *                                          the node, on its lease
  *   controller         {"id":ID}           the elected node, on its lease
  *   partitions/<p>     {"epoch":E,"primary":ID,"replicas":[ID…],
@@ -59,6 +59,8 @@ struct cluster_alive {
 	char     version[32];
 	bool     store_failed;    /* its store stopped (fail-stop): it leads
 	                           * nothing and follows nothing */
+	int64_t  lease;           /* the lease the key is on (what the
+	                           * controller revokes for a dead process) */
 };
 
 struct cluster_part {
