@@ -106,6 +106,9 @@ void repl__primary_entry(struct repl_part *rp, const struct repl_entry *e);
 void repl__primary_ack(struct repl_part *rp);
 /* Asks the follower's position, then streams or copies. */
 void repl__fol_probe(struct repl_fol *f);
+/* Takes f out of the in-sync set when writes wait for it and it lags
+ * past the timeout or its calls failed; puts it back once caught up. */
+void repl__fol_check(struct repl_fol *f, uint64_t now);
 /* Periodic work: timeouts, retries, in-sync changes. */
 void repl__primary_tick(struct repl_part *rp, uint64_t now);
 

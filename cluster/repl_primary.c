@@ -72,6 +72,7 @@ repl_fol_fail(struct repl_fol *f, const char *what, int rc)
 	if (f->backoff_ms > 5000)
 		f->backoff_ms = 5000;
 	f->retry_at = rs_mono_ms() + f->backoff_ms;
+	repl__fol_check(f, rs_mono_ms());
 }
 
 static bool
@@ -181,9 +182,14 @@ repl_stream(struct repl_fol *f)
 void
 repl__primary_entry(struct repl_part *rp, const struct repl_entry *e)
 {
+	uint64_t now = rs_mono_ms();
+
 	(void)e;
-	for (size_t i = 0; i < rp->nfols; i++)
+	for (size_t i = 0; i < rp->nfols; i++) {
 		repl_stream(&rp->fols[i]);
+		if (rp->fols[i].state == REPL_F_WAIT)
+			repl__fol_check(&rp->fols[i], now);
+	}
 }
 
 /* ---- the whole partition ---- */
@@ -218,6 +224,9 @@ repl_copy_done(void *arg, int rc, const struct rs_err *err,
 	       f->rp->id, f->id, (unsigned long long)pos.lsn);
 	f->matched = f->sent = pos.lsn;
 	f->state = REPL_F_STREAM;
+	/* The copy may hold writes that wait for this follower: they are
+	 * answered now, not when the next write comes. */
+	repl__primary_ack(f->rp);
 	repl_stream(f);
 }
 
