@@ -122,7 +122,6 @@ repl__primary_start(struct repl_part *rp)
 {
 	rp->fols = NULL;
 	rp->nfols = 0;
-	repl__log_clear(rp);
 	repl__primary_sync_members(rp);
 }
 
@@ -227,13 +226,13 @@ repl__fol_check(struct repl_fol *f, uint64_t now)
 	/* Out when writes wait for it and it lags past the timeout, or at
 	 * once when its calls failed (its process or link is gone: waiting
 	 * would hold every write of the partition for the timeout). */
-	if (in && e != NULL && (f->state == REPL_F_WAIT ||
+	if (in && e != NULL && (f->failed ||
 	                        e->at_ms + rp->r->o.timeout_ms <= now)) {
 		rs_log(RS_LOG_WARN, "repl.follower_lagging", "partition=%u "
 		       "node=%s lsn=%llu behind=%llu failed=%s", rp->id, f->id,
 		       (unsigned long long)f->matched,
 		       (unsigned long long)(rp->lsn - f->matched),
-		       f->state == REPL_F_WAIT ? "yes" : "no");
+		       f->failed ? "yes" : "no");
 		repl_cas(rp, f, false);
 	} else if (!in && f->state == REPL_F_STREAM && f->matched == rp->lsn) {
 		repl_cas(rp, f, true);
