@@ -268,6 +268,9 @@ int imap_session__new(struct imap_server *srv, evutil_socket_t fd,
 /* A session on a peer stream (bev, taken) for a client another node
  * admitted at client_ip; peer names it in the log. Returns the session,
  * not authenticated yet, or NULL (bev freed). */
+/* A command started outside the parser (a proxied login) runs: no input
+ * is read until imap_cmd_finish. */
+void imap_session__hold(struct imap_session *s);
 struct imap_session *imap_session__adopt(struct imap_server *srv,
                                          struct bufferevent *bev,
                                          const char *client_ip,
@@ -297,9 +300,11 @@ imap_run_fn imap_misc__namespace;
 imap_run_fn imap_auth__login;
 imap_run_fn imap_auth__authenticate;
 /* The account is in: AUTH state, its quota from the directory, and the
- * current command's tagged OK with the capabilities. */
-void imap_auth__enter(struct imap_session *s, const char *addr,
-                      struct store_acct acct, const char *method);
+ * current command's tagged OK with the capabilities. IMAP_RUN_DONE, or
+ * IMAP_RUN_ASYNC while a never-used account's state is created first
+ * (the command then ends by itself, imap_cmd_finish). */
+int imap_auth__enter(struct imap_session *s, const char *addr,
+                     struct store_acct acct, const char *method);
 
 /* ---- imap_proxy.c: sessions served on the account's primary ---- */
 struct auth_result;

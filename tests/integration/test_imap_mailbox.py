@@ -406,3 +406,27 @@ def test_view_refresh_log_trimmed(node_factory):
     ok(t)
     assert u == [b"* SEARCH 1 3 4 6 7 8 9 10\r\n"], u
     a.close()
+
+
+def test_new_account_has_a_uidvalidity_that_stays(node, user):
+    """RFC 9051 2.3.1.1: UIDVALIDITY is a non-zero number that does not
+    change while UIDs stay valid. A never-used account's INBOX gets its
+    state at login, so the first delivery does not change it under a
+    client that already selected (or asked STATUS of) the mailbox."""
+    r = session(node, user)
+    untagged, t = r.cmd(b"STATUS INBOX (UIDVALIDITY)")
+    ok(t)
+    m = re.search(rb"UIDVALIDITY (\d+)", b"".join(untagged))
+    assert m and int(m.group(1)) > 0, untagged
+    uidv = m.group(1)
+    untagged, t = r.cmd(b"SELECT INBOX")
+    ok(t)
+    assert b"[UIDVALIDITY %s]" % uidv in b"".join(untagged), untagged
+    deliver(node, user)
+    untagged, t = r.cmd(b"NOOP")
+    assert any(ln.strip().endswith(b"1 EXISTS") for ln in untagged), untagged
+    r.close()
+    r = session(node, user)
+    untagged, t = r.cmd(b"SELECT INBOX")
+    assert b"[UIDVALIDITY %s]" % uidv in b"".join(untagged), untagged
+    r.close()
