@@ -28,6 +28,8 @@ struct imap_list_entry {
 	bool   subscribed;
 	bool   children;              /* has inferiors */
 	bool   sub_children;          /* has subscribed inferiors */
+	bool   sub_hidden;            /* ... one of which no pattern
+	                               * matches (RFC 5258 3.5 CHILDINFO) */
 };
 
 struct imap_list_req {
@@ -71,6 +73,7 @@ imap_list_add(struct imap_list_req *r, const char *name,
 	r->v[r->n].subscribed = subscribed;
 	r->v[r->n].children = false;
 	r->v[r->n].sub_children = false;
+	r->v[r->n].sub_hidden = false;
 	r->n++;
 }
 
@@ -132,9 +135,14 @@ imap_list_add_superiors(struct imap_list_req *r)
 	}
 }
 
-/* Calls mark(parent entry) for every superior of name. */
+static int imap_list_matches(const struct imap_list_req *r,
+                             const char *name);
+
+/* Marks every superior of name: as having inferiors, or (sub) subscribed
+ * ones, and (hidden) subscribed ones the patterns do not list. */
 static void
-imap_list_mark_up(struct imap_list_req *r, const char *name, bool sub)
+imap_list_mark_up(struct imap_list_req *r, const char *name, bool sub,
+                  bool hidden)
 {
 	char *buf = rs_xstrdup(name);
 
@@ -149,6 +157,8 @@ imap_list_mark_up(struct imap_list_req *r, const char *name, bool sub)
 			e->sub_children = true;
 		else
 			e->children = true;
+		if (hidden)
+			e->sub_hidden = true;
 	}
 	free(buf);
 }
@@ -172,9 +182,10 @@ imap_list_finish(struct imap_list_req *r)
 	r->n = w;
 	for (size_t i = 0; i < r->n; i++) {
 		if (r->v[i].mb != NULL)
-			imap_list_mark_up(r, r->v[i].name, false);
+			imap_list_mark_up(r, r->v[i].name, false, false);
 		if (r->v[i].subscribed)
-			imap_list_mark_up(r, r->v[i].name, true);
+			imap_list_mark_up(r, r->v[i].name, true,
+			                  imap_list_matches(r, r->v[i].name) == 0);
 	}
 }
 
@@ -254,14 +265,13 @@ imap_list_wanted(const struct imap_list_req *r,
 	if ((r->sel & IMAP_LIST_SEL_SPECIAL) != 0)
 		return e->mb != NULL && imap_list_use_attr(e->mb->use) != NULL;
 	if ((r->sel & IMAP_LIST_SEL_SUBSCRIBED) != 0) {
-		if (e->subscribed)
-			return true;
-		if ((r->sel & IMAP_LIST_SEL_RECURSIVE) != 0 &&
-		    e->sub_children) {
-			*childinfo_r = true;
-			return true;
-		}
-		return false;
+		/* RFC 5258 3.5: CHILDINFO tells of subscribed inferiors
+		 * the client would not see otherwise: those no pattern
+		 * matches ("%" one level up). One that is listed itself
+		 * needs no CHILDINFO, and lists no unsubscribed superior. */
+		*childinfo_r = (r->sel & IMAP_LIST_SEL_RECURSIVE) != 0 &&
+		               e->sub_hidden;
+		return e->subscribed || *childinfo_r;
 	}
 	return e->mb != NULL || (e->children && m == 2);
 }
@@ -394,9 +404,15 @@ imap_list_pattern(struct imap_session *s, struct imap_list_req *r,
 		ref.len = 0;
 	joined = rs_xasprintf("%.*s%s", (int)ref.len, ref.p, p->str.p);
 	both = rs_str_cstr(joined);
+	/* RFC 9051 9: any astring is a list-mailbox. One that is not
+	 * modified UTF-7 is matched as it came: it names nothing here, but
+	 * the answer is an empty list, not an error. */
 	if (imap_mailbox__decode(s, both, buf, sizeof(buf)) != 0) {
-		free(joined);
-		return -1;
+		if (both.len + 1 > sizeof(buf)) {
+			free(joined);
+			return -1;
+		}
+		memcpy(buf, both.p, both.len + 1);
 	}
 	free(joined);
 	r->patterns[r->npatterns++] = rs_xstrdup(buf);
