@@ -19,7 +19,8 @@
 /* A keyword is an IMAP atom (RFC 9051 9: ATOM-CHAR, so not "\\..."), at
  * most STORE_KEYWORD_MAX octets. Keywords compare case-insensitively
  * (ASCII); the first spelling stored is kept. $Junk, $NotJunk and
- * $Forwarded are plain keywords. */
+ * $Forwarded are plain keywords. "NIL" (any case) is not one: it is the
+ * nil token of the grammar. */
 bool store_keyword_valid(const char *kw);
 
 /* ---- STORE ---- */

@@ -279,6 +279,9 @@ imap_fetch_next_msg(struct imap_session *s, struct imap_fetch *f)
 	if (f->req.changedsince_set && f->cur.modseq <= f->req.changedsince)
 		return 0;
 	f->cur.seq = seq;
+	/* A keyword the client has not seen in FLAGS: the new list first
+	 * (RFC 3501 7.2.6). */
+	imap_flags__check(s, f->cur.kw, f->cur.nkw);
 	evbuffer_add_printf(imap_out(s), "* %" PRIu32 " FETCH (", seq);
 	f->in_msg = true;
 	f->item = 0;
@@ -467,8 +470,10 @@ imap_fetch__run(struct imap_session *s, const struct imap_cmd *cmd)
 		imap_reply(s, IMAP_BAD, "VANISHED needs UID FETCH and QRESYNC");
 		goto fail;
 	}
-	if (f->req.changedsince_set)
-		s->enabled |= IMAP_EXT_CONDSTORE;  /* RFC 7162 3.1 */
+	/* RFC 7162 3.1: FETCH MODSEQ (CHANGEDSINCE implies it) enables
+	 * CONDSTORE. */
+	if (imap_fetch_has(f, IMAP_FETCH_MODSEQ))
+		imap_misc__condstore_on(s);
 	if (imap_fetch_util_set(s, &cmd->args[0], cmd->uid, &f->uids,
 	                        &f->n) != 0)
 		goto fail;

@@ -23,9 +23,12 @@ imap_fetch_mem_literal(struct evbuffer *out, const struct imap_fetch_item *it,
 		                        &len);
 	else
 		off = 0, len = b->len;
+	/* An empty section is "{0}" like any other (a buffer that never
+	 * grew has no data to point into). */
 	evbuffer_add_printf(out, "%s %s{%" PRIu64 "}\r\n", it->name,
 	                    lit8 ? "~" : "", len);
-	evbuffer_add(out, b->data + off, (size_t)len);
+	if (len > 0)
+		evbuffer_add(out, b->data + off, (size_t)len);
 }
 
 /* BODY[HEADER.FIELDS (names)]: mime_header_fields with it's names. */
@@ -257,8 +260,9 @@ imap_fetch_body__section(struct imap_session *s, struct imap_fetch *f,
 			return;
 		}
 		imap_fetch_mem_literal(out, it, &f->scratch,
-		                       it->binary && memchr(f->scratch.data, 0,
-		                       f->scratch.len) != NULL);
+		                       it->binary && f->scratch.len > 0 &&
+		                       memchr(f->scratch.data, 0,
+		                              f->scratch.len) != NULL);
 		rs_buf_reset(&f->scratch);
 		return;
 	}

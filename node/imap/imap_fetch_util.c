@@ -102,7 +102,9 @@ imap_fetch_util_flag1(const struct imap_arg *a, struct imap_fetch_util_flags *f,
 		return RS_EINVAL;
 	}
 	if (!store_keyword_valid(a->str.p)) {
-		*why_r = "Invalid keyword";
+		/* "NIL" too: RFC 9051 9 makes it the nil token. */
+		*why_r = imap_arg_is_nil(a) ? "NIL is not a keyword"
+		                            : "Invalid keyword";
 		return RS_EINVAL;
 	}
 	for (i = 0; i < f->nkw; i++) {

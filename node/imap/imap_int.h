@@ -292,6 +292,11 @@ imap_run_fn imap_misc__logout;
 imap_run_fn imap_misc__enable;
 imap_run_fn imap_misc__id;
 imap_run_fn imap_misc__namespace;
+/* RFC 7162 3.1: a CONDSTORE enabling command (FETCH or SEARCH with
+ * MODSEQ, STORE UNCHANGEDSINCE) turns CONDSTORE on; the first one in the
+ * selected state also sends "* OK [HIGHESTMODSEQ n]" so that the client
+ * knows where its modseqs start. Call before the command's output. */
+void imap_misc__condstore_on(struct imap_session *s);
 
 /* ---- imap_auth.c: LOGIN, AUTHENTICATE (not authenticated state) ---- */
 imap_run_fn imap_auth__login;
@@ -353,14 +358,37 @@ void imap_view_sync(struct imap_session *s, bool allow_expunge);
 /* Closes the selected mailbox: SELECTED -> AUTH, view freed. */
 void imap_select__close(struct imap_session *s);
 
+/* ---- imap_flags.c: FLAGS and PERMANENTFLAGS of the selected mailbox ----
+ * Sends "* FLAGS (...)" and "* OK [PERMANENTFLAGS (...)]" with the
+ * mailbox's keywords now (SELECT, and whenever the set grew), and
+ * remembers them in the view. */
+void imap_flags__announce(struct imap_session *s);
+/* Before a FETCH response shows keywords kw: announces the list again
+ * if one of them is not in what the client was told. No-op unless
+ * SELECTED. */
+void imap_flags__check(struct imap_session *s, const char *const *kw,
+                       size_t n);
+
 /* ---- imap_mailbox.c: names ---- */
 /* Reads a mailbox name argument (astring) into out (UTF-8, '/'
  * separated, no trailing '/'; "INBOX" in any case becomes "INBOX"),
  * decoding modified UTF-7 (RFC 3501 5.1.3) unless UTF-8 names are on.
- * 0, or -1 after nothing was sent: the caller answers BAD/NO. */
+ * Nothing is sent. 0; IMAP_NAME_NOT_ASTRING when a is not an astring
+ * (a syntax error: BAD); IMAP_NAME_INVALID for an astring that names no
+ * mailbox this server can have (not modified UTF-7, a wildcard or
+ * control character, "a//b", too long): RFC 9051 9 makes any astring a
+ * mailbox, so that is a NO (imap_mailbox__name_refuse). */
+#define IMAP_NAME_NOT_ASTRING (-1)
+#define IMAP_NAME_INVALID     (-2)
 int imap_mailbox_name_in(const struct imap_session *s,
                          const struct imap_arg *a, char *out, size_t outsz)
 	RS_MUST_CHECK;
+/* The tagged answer to a name imap_mailbox_name_in refused with rc:
+ * BAD what for IMAP_NAME_NOT_ASTRING; for IMAP_NAME_INVALID NO
+ * [NONEXISTENT] where the name is looked up (no such mailbox can
+ * exist), or NO [CANNOT] where it would be created (create true). */
+void imap_mailbox__name_refuse(struct imap_session *s, int rc, bool create,
+                               const char *what);
 /* Decodes a name or LIST pattern as sent (modified UTF-7 unless UTF-8
  * names are on) into out, INBOX spelled upper case; no other checks.
  * 0, or -1 (malformed, too long). */

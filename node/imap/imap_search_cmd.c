@@ -518,7 +518,7 @@ imap_search_cmd__run(struct imap_session *s, const struct imap_cmd *cmd)
 		return IMAP_RUN_DONE;
 	}
 	if (prog->uses_modseq)
-		s->enabled |= IMAP_EXT_CONDSTORE;     /* RFC 7162 3.1 */
+		imap_misc__condstore_on(s);           /* RFC 7162 3.1 */
 	if ((imap_search_needs(prog) & (IMAP_SEARCH_NEED_HEADER |
 	                                IMAP_SEARCH_NEED_BODY)) != 0) {
 		struct imap_search_async *a = rs_xcalloc(1, sizeof(*a));

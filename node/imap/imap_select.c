@@ -26,9 +26,11 @@ imap_select_keywords(void *arg, uint32_t uid, struct evbuffer *out)
 	struct rs_err err;
 
 	if (store_msg_get(imap_store(s), s->acct, s->view->mailbox, uid, &m,
-	                  &buf, &err) == 0)
+	                  &buf, &err) == 0) {
+		imap_flags__check(s, m.keywords, m.nkeywords);
 		for (size_t i = 0; i < m.nkeywords; i++)
 			evbuffer_add_printf(out, " %s", m.keywords[i]);
+	}
 	store_msg_buf_free(&buf);
 }
 
@@ -216,53 +218,6 @@ imap_select__close(struct imap_session *s)
 	imap_seqset_free(&s->saved);
 	if (s->state == IMAP_STATE_SELECTED)
 		s->state = IMAP_STATE_AUTH;
-}
-
-/* Keywords every mailbox offers in FLAGS (RFC 9051 2.3.2, RFC 5788). */
-static const char *const imap_select_std_keywords[] = {
-	"$Forwarded", "$MDNSent", "$Junk", "$NotJunk", "$Phishing",
-};
-
-static void
-imap_select_flags(struct imap_session *s, uint32_t mailbox, bool readonly)
-{
-	struct evbuffer *kw = evbuffer_new();
-	char **names = NULL;
-	size_t n = 0;
-	struct rs_err err;
-
-	if (kw == NULL)
-		return;
-	for (size_t i = 0; i < sizeof(imap_select_std_keywords) /
-	     sizeof(imap_select_std_keywords[0]); i++)
-		evbuffer_add_printf(kw, " %s", imap_select_std_keywords[i]);
-	if (store_mailbox_keywords(imap_store(s), s->acct, mailbox, &names, &n,
-	                           &err) == 0) {
-		for (size_t i = 0; i < n; i++) {
-			size_t k;
-
-			for (k = 0; k < sizeof(imap_select_std_keywords) /
-			     sizeof(imap_select_std_keywords[0]); k++)
-				if (strcasecmp(names[i],
-				               imap_select_std_keywords[k]) == 0)
-					break;
-			if (k == sizeof(imap_select_std_keywords) /
-			    sizeof(imap_select_std_keywords[0]))
-				evbuffer_add_printf(kw, " %s", names[i]);
-		}
-		free(names);
-	}
-	evbuffer_add(kw, "", 1);
-	imap_untagged(s, "FLAGS (\\Answered \\Flagged \\Deleted \\Seen "
-	              "\\Draft%s)", (const char *)evbuffer_pullup(kw, -1));
-	/* RFC 9051 7.1: \* means clients may create keywords. */
-	if (readonly)
-		imap_untagged(s, "OK [PERMANENTFLAGS ()] Read-only mailbox");
-	else
-		imap_untagged(s, "OK [PERMANENTFLAGS (\\Answered \\Flagged "
-		              "\\Deleted \\Seen \\Draft%s \\*)] Flags permitted",
-		              (const char *)evbuffer_pullup(kw, -1));
-	evbuffer_free(kw);
 }
 
 /* QRESYNC's parameter (RFC 7162 3.2.5): (uidvalidity modseq
@@ -552,7 +507,7 @@ imap_select_untagged(struct imap_session *s, const struct store_mailbox *mb)
 	bool rev2 = (s->enabled & IMAP_EXT_REV2) != 0;
 	uint32_t unseen;
 
-	imap_select_flags(s, v->mailbox, v->readonly);
+	imap_flags__announce(s);
 	imap_untagged(s, "%" PRIu32 " EXISTS", v->n);
 	if (!rev2)
 		imap_untagged(s, "0 RECENT");
@@ -582,9 +537,11 @@ imap_select_run(struct imap_session *s, const struct imap_cmd *cmd,
 	struct store_mailbox mb;
 	char name[STORE_MAILBOX_NAME_MAX + 1];
 	const struct imap_arg *a = cmd->args;
+	int rc;
 
 	if (cmd->nargs < 1 || cmd->nargs > 2 ||
-	    imap_mailbox_name_in(s, a, name, sizeof(name)) != 0 ||
+	    (rc = imap_mailbox_name_in(s, a, name, sizeof(name))) ==
+	    IMAP_NAME_NOT_ASTRING ||
 	    (cmd->nargs == 2 && imap_arg_next(a)->type != IMAP_ARG_LIST)) {
 		imap_reply(s, IMAP_BAD, "Invalid mailbox name or parameters");
 		return IMAP_RUN_DONE;
@@ -594,6 +551,11 @@ imap_select_run(struct imap_session *s, const struct imap_cmd *cmd,
 		 * without expunging, and says so. */
 		imap_select__close(s);
 		imap_untagged(s, "OK [CLOSED] Previous mailbox closed");
+	}
+	if (rc != 0) {
+		/* An astring that no mailbox can be named. */
+		imap_reply(s, IMAP_NO, "[NONEXISTENT] No such mailbox");
+		return IMAP_RUN_DONE;
 	}
 	if ((cmd->nargs == 2 &&
 	     imap_select_params(s, imap_arg_next(a), &q) != 0) ||

@@ -78,6 +78,9 @@ imap_store_results(struct imap_store_op *op)
 		if (seq == 0)
 			continue;       /* not numbered yet: the view tells */
 		imap_fetch_util_view_note(s, it->uid, it->flags, it->modseq);
+		/* A keyword new to the mailbox: FLAGS first, .SILENT or
+		 * not (RFC 3501 7.2.6). */
+		imap_flags__check(s, op->f.kw + it->kw_first, it->nkw);
 		if (!op->silent)
 			imap_store_fetch(op, it, seq, true);
 		else if (condstore && it->status == STORE_FLAGS_CHANGED)
@@ -137,7 +140,7 @@ imap_store_modifiers(struct imap_session *s, const struct imap_arg *list,
 		a = imap_arg_next(v);
 	}
 	if (f->conditional)
-		s->enabled |= IMAP_EXT_CONDSTORE; /* RFC 7162 3.1 */
+		imap_misc__condstore_on(s);       /* RFC 7162 3.1 */
 	return 0;
 }
 

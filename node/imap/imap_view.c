@@ -37,6 +37,7 @@ imap_view_free(struct imap_view **pp)
 	if (v == NULL)
 		return;
 	notify_unsubscribe(&v->sub);
+	free(v->kw);
 	free(v->uids);
 	free(v->flags);
 	free(v->modseqs);
@@ -241,7 +242,12 @@ imap_view_write_flags(const struct imap_view *v, uint32_t i,
 		{ STORE_FLAG_DRAFT, "\\Draft" },
 	};
 	const char *sep = "";
+	struct evbuffer *kw = NULL;
 
+	/* The keywords first: the callback may have to send a new FLAGS
+	 * list, which must come before this FETCH (RFC 3501 7.2.6). */
+	if (o->keywords != NULL && (kw = evbuffer_new()) != NULL)
+		o->keywords(o->keywords_arg, v->uids[i], kw);
 	evbuffer_add_printf(out, "* %" PRIu32 " FETCH (", i + 1);
 	if (o->vanished)
 		evbuffer_add_printf(out, "UID %" PRIu32 " ", v->uids[i]);
@@ -251,18 +257,13 @@ imap_view_write_flags(const struct imap_view *v, uint32_t i,
 			evbuffer_add_printf(out, "%s%s", sep, sys[k].name);
 			sep = " ";
 		}
-	if (o->keywords != NULL) {
-		struct evbuffer *kw = evbuffer_new();
-
+	if (kw != NULL) {
 		/* The callback writes " kw" each; without system flags the
 		 * first space goes. */
-		if (kw != NULL) {
-			o->keywords(o->keywords_arg, v->uids[i], kw);
-			if (sep[0] == '\0' && evbuffer_get_length(kw) > 0)
-				evbuffer_drain(kw, 1);
-			evbuffer_add_buffer(out, kw);
-			evbuffer_free(kw);
-		}
+		if (sep[0] == '\0' && evbuffer_get_length(kw) > 0)
+			evbuffer_drain(kw, 1);
+		evbuffer_add_buffer(out, kw);
+		evbuffer_free(kw);
 	}
 	evbuffer_add_printf(out, ")");
 	if (o->modseq)

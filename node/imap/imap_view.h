@@ -51,6 +51,10 @@ struct imap_view {
 	                                  * imap_view_refresh has work */
 	bool               gone;         /* the mailbox was deleted */
 	struct notify_sub *sub;          /* owns: commits on acct */
+	/* The keywords the client was told in FLAGS (imap_flags.c): one
+	 * allocation from store_mailbox_keywords. */
+	char             **kw;           /* owns */
+	size_t             nkw;
 };
 
 /* One message's state after a change, for imap_view_update. */
@@ -70,7 +74,9 @@ struct imap_view_range {
 
 /* How imap_view_emit writes a FETCH FLAGS response's keywords: append
  * " kw1 kw2" (each with its leading space) for message uid to out.
- * NULL: system flags only. */
+ * Called before the response's first octet is written, so it may send
+ * responses of its own first (a new FLAGS list). NULL: system flags
+ * only. */
 typedef void imap_view_keywords_fn(void *arg, uint32_t uid,
                                    struct evbuffer *out);
 

@@ -126,6 +126,12 @@ def test_flags_and_expunge_from_other_session(node, user):
     idle(a)
     _, t = b.cmd(b"STORE 2 +FLAGS.SILENT \\Flagged $Work")
     assert b" OK " in t
+    # $Work is new to the mailbox: FLAGS and PERMANENTFLAGS come first
+    # (RFC 3501 7.2.6).
+    ln = a.line()
+    assert ln.startswith(b"* FLAGS (") and b" $Work)" in ln, ln
+    ln = a.line()
+    assert ln.startswith(b"* OK [PERMANENTFLAGS (") and b"$Work" in ln, ln
     ln = a.line()
     assert re.match(rb"\* 2 FETCH \(FLAGS \(\\Flagged \$Work\) MODSEQ", ln), ln
     # B expunges message 2 (via CLOSE of \Deleted).
