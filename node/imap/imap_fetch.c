@@ -158,7 +158,9 @@ imap_fetch_item(struct imap_session *s, struct imap_fetch *f,
 	switch (it->kind) {
 	case IMAP_FETCH_FLAGS:
 		evbuffer_add(out, "FLAGS ", 6);
-		imap_fetch_util_flags_out(out, c->flags, c->kw, c->nkw);
+		imap_fetch_util_flags_out(out, c->flags,
+		                          imap_recent__is(s, c->seq), c->kw,
+		                          c->nkw);
 		break;
 	case IMAP_FETCH_UID:
 		evbuffer_add_printf(out, "UID %" PRIu32, c->uid);
@@ -212,8 +214,9 @@ imap_fetch_seen_out(struct imap_session *s, struct imap_fetch *f)
 
 	if (!f->req.has_flags) {
 		evbuffer_add(out, " FLAGS ", 7);
-		imap_fetch_util_flags_out(out, f->cur.flags, f->cur.kw,
-		                          f->cur.nkw);
+		imap_fetch_util_flags_out(out, f->cur.flags,
+		                          imap_recent__is(s, f->cur.seq),
+		                          f->cur.kw, f->cur.nkw);
 	}
 	if ((s->enabled & IMAP_EXT_QRESYNC) != 0 &&
 	    !imap_fetch_has(f, IMAP_FETCH_UID))

@@ -141,7 +141,7 @@ imap_fetch_util_flags_parse(const struct imap_arg *a,
 }
 
 void
-imap_fetch_util_flags_out(struct evbuffer *out, uint32_t flags,
+imap_fetch_util_flags_out(struct evbuffer *out, uint32_t flags, bool recent,
                           const char *const *kw, size_t nkw)
 {
 	bool sp = false;
@@ -156,6 +156,10 @@ imap_fetch_util_flags_out(struct evbuffer *out, uint32_t flags,
 		if (sp)
 			evbuffer_add(out, " ", 1);
 		evbuffer_add(out, name, strlen(name));
+		sp = true;
+	}
+	if (recent) {
+		evbuffer_add_printf(out, "%s\\Recent", sp ? " " : "");
 		sp = true;
 	}
 	for (i = 0; i < nkw; i++) {

@@ -62,9 +62,11 @@ int imap_fetch_util_flags_parse(const struct imap_arg *a,
                                 struct imap_fetch_util_flags *f,
                                 const char **why_r) RS_MUST_CHECK;
 
-/* Writes "(\Seen \Flagged kw...)". */
+/* Writes "(\Seen \Flagged kw...)", with \Recent after the system flags
+ * when recent (IMAP4rev1, RFC 3501 2.3.2). */
 void imap_fetch_util_flags_out(struct evbuffer *out, uint32_t flags,
-                               const char *const *kw, size_t nkw);
+                               bool recent, const char *const *kw,
+                               size_t nkw);
 
 /* Writes uids (ascending) compactly: "1:3,5,9:10". Nothing if n is 0. */
 void imap_fetch_util_uidset(struct evbuffer *out, const uint32_t *uids,

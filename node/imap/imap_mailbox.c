@@ -416,10 +416,15 @@ imap_mailbox__status_write(struct imap_session *s,
 			evbuffer_add_printf(items, "%sHIGHESTMODSEQ %" PRIu64, sp,
 			                    mb->highestmodseq > 0 ?
 			                    mb->highestmodseq : 1);
-		else if (imap_arg_is_atom(a, "RECENT"))
-			/* IMAP4rev1 only; nothing is \Recent here. */
-			evbuffer_add_printf(items, "%sRECENT 0", sp);
-		else {
+		else if (imap_arg_is_atom(a, "RECENT")) {
+			uint32_t n = 0;
+
+			/* RFC 3501 6.3.10 (IMAP4rev1): what the next
+			 * session to select the mailbox gets. */
+			if (imap_recent__count(s, mb, &n) != 0)
+				n = 0;
+			evbuffer_add_printf(items, "%sRECENT %" PRIu32, sp, n);
+		} else {
 			evbuffer_free(items);
 			return -1;
 		}

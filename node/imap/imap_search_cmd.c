@@ -118,7 +118,7 @@ imap_search_body(void *arg, bool text, const char *needle, size_t nlen)
 static int
 imap_search_one(struct store *st, uint32_t part,
                 const struct imap_search *prog, unsigned needs,
-                const struct store_msg *m, uint32_t seq,
+                const struct store_msg *m, uint32_t seq, bool recent,
                 struct imap_fetch_meta *fm, bool want_meta)
 {
 	struct imap_search_cur c = { .st = st, .part = part, .m = m,
@@ -130,6 +130,7 @@ imap_search_one(struct store *st, uint32_t part,
 	sm.seq = seq;
 	sm.uid = m->uid;
 	sm.flags = m->flags;
+	sm.recent = recent;             /* RFC 3501 2.3.2: this session's */
 	sm.keywords = m->keywords;
 	sm.nkeywords = m->nkeywords;
 	sm.modseq = m->modseq;
@@ -180,7 +181,8 @@ imap_search_walk__run(struct imap_session *s, struct imap_search *prog,
 		if (seq == 0)
 			continue;
 		r = imap_search_one(imap_store(s), s->acct.part, prog, needs,
-		                    &m, seq, &fm, want_meta);
+		                    &m, seq, imap_recent__is(s, seq), &fm,
+		                    want_meta);
 		if (r < 0) {
 			rc = rs_err_set(err, RS_EIO, "message %" PRIu32
 			                " unreadable", m.uid);
@@ -352,8 +354,9 @@ struct imap_search_job {
 	struct store *st;              /* borrowed */
 	struct store_acct acct;
 	uint32_t mailbox;
-	struct imap_view snap;         /* uids (owned) and n only: the
-	                                * view's numbering when it started */
+	struct imap_view snap;         /* uids and flags (owned) and n
+	                                * only: the view's numbering and
+	                                * \Recent bits when it started */
 	struct imap_seqset saved;      /* owns: a copy of "$" */
 	struct imap_search *prog;      /* owns */
 	bool want_meta;
@@ -389,7 +392,9 @@ imap_search_job_work(void *arg)
 		if (seq == 0)
 			continue;
 		r = imap_search_one(j->st, j->acct.part, j->prog, needs, &m,
-		                    seq, &fm, j->want_meta);
+		                    seq, (j->snap.flags[seq - 1] &
+		                          IMAP_VIEW_F_RECENT) != 0, &fm,
+		                    j->want_meta);
 		if (r < 0) {
 			rc = rs_err_set(&j->err, RS_EIO, "message %" PRIu32
 			                " unreadable", m.uid);
@@ -418,6 +423,7 @@ imap_search_job_done(void *arg)
 	}
 	j->free_fn(j->arg);
 	free(j->snap.uids);
+	free(j->snap.flags);
 	imap_seqset_free(&j->saved);
 	imap_search_free(&j->prog);
 	free(j);
@@ -441,8 +447,14 @@ imap_search_job_start(struct imap_session *s, struct imap_search *prog,
 	j->snap.n = v->n;
 	j->snap.uids = rs_xreallocarray(NULL, v->n > 0 ? v->n : 1,
 	                                sizeof(*j->snap.uids));
-	if (v->n > 0)
+	j->snap.flags = rs_xcalloc(v->n > 0 ? v->n : 1,
+	                           sizeof(*j->snap.flags));
+	if (v->n > 0) {
 		memcpy(j->snap.uids, v->uids, v->n * sizeof(*v->uids));
+		if (v->recent_on)
+			memcpy(j->snap.flags, v->flags,
+			       v->n * sizeof(*v->flags));
+	}
 	if (s->saved.n > 0) {
 		j->saved.r = rs_xreallocarray(NULL, s->saved.n,
 		                              sizeof(*j->saved.r));

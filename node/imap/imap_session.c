@@ -98,10 +98,31 @@ imap_reply(struct imap_session *s, enum imap_status st, const char *fmt, ...)
 	const char *tag = s->cmd.tag[0] != '\0' ? s->cmd.tag : "*";
 	va_list ap;
 
-	if (st != IMAP_BAD && s->state == IMAP_STATE_SELECTED &&
-	    (s->cmd.def == NULL ||
-	     (s->cmd.def->flags & IMAP_CMD_F_NO_SYNC) == 0))
-		imap_view_sync(s, imap_session_expunge_ok(s));
+	if (st != IMAP_BAD && s->state == IMAP_STATE_SELECTED) {
+		bool exp = imap_session_expunge_ok(s);
+		bool sync = s->cmd.def == NULL ||
+		            (s->cmd.def->flags & IMAP_CMD_F_NO_SYNC) == 0;
+
+		/* A command that sends its own updates (SELECT) still
+		 * waits for the claim it started. */
+		if (sync ? imap_view_sync(s, exp) :
+		    s->view != NULL && s->view->claiming) {
+			/* A \Recent claim is on its way: its updates
+			 * come first, then this line. */
+			if (s->held.line == NULL &&
+			    (s->held.line = evbuffer_new()) == NULL)
+				abort();        /* libevent out of memory */
+			evbuffer_add_printf(s->held.line, "%s %s ", tag,
+			                    imap_status_names[st]);
+			va_start(ap, fmt);
+			evbuffer_add_vprintf(s->held.line, fmt, ap);
+			va_end(ap);
+			evbuffer_add(s->held.line, "\r\n", 2);
+			s->held.on = true;
+			s->held.expunge = exp;
+			return;
+		}
+	}
 	evbuffer_add_printf(out, "%s %s ", tag, imap_status_names[st]);
 	va_start(ap, fmt);
 	evbuffer_add_vprintf(out, fmt, ap);
@@ -153,11 +174,44 @@ imap_session_resume(struct imap_session *s)
 		imap_session_on_read(s->bev, s);
 }
 
+/* The reply is held: the command's end waits for it, and no command is
+ * read meanwhile. */
+static void
+imap_session_held_wait(struct imap_session *s)
+{
+	s->held.finish = true;
+	imap_session_set_io(s, IMAP_IO_CMD);
+}
+
+void
+imap_session__held_resume(struct imap_session *s)
+{
+	if (imap_session_closed(s))
+		return;
+	if (!s->held.on) {
+		if (s->io == IMAP_IO_IDLE)
+			(void)imap_view_sync(s, true);
+		return;
+	}
+	if (imap_view_sync(s, s->held.expunge))
+		return;                 /* more came: another claim */
+	s->held.on = false;
+	evbuffer_add_buffer(imap_out(s), s->held.line);
+	if (s->held.finish) {
+		s->held.finish = false;
+		imap_cmd_finish(s);
+	}
+}
+
 void
 imap_cmd_finish(struct imap_session *s)
 {
 	if (imap_session_closed(s))
 		return;
+	if (s->held.on) {
+		imap_session_held_wait(s);
+		return;
+	}
 	imap_session__cmd_reset(s);
 	if (s->io == IMAP_IO_CMD || s->io == IMAP_IO_IDLE)
 		imap_session_set_io(s, IMAP_IO_READ);
@@ -185,6 +239,7 @@ imap_session_pump(struct imap_session *s)
 		if (rc == IMAP_PUMP_WAIT)
 			return;
 		if (rc == IMAP_PUMP_DONE) {
+			s->cmd.pump = NULL;
 			imap_cmd_finish(s);
 			return;
 		}
@@ -264,6 +319,9 @@ imap_session_release(void *arg)
 	imap_session__cmd_reset(s);
 	imap_view_free(&s->view);
 	imap_seqset_free(&s->saved);
+	if (s->held.line != NULL)
+		evbuffer_free(s->held.line);
+	s->held.line = NULL;
 	imap_session_unref(s);
 }
 
@@ -479,9 +537,14 @@ imap_session_event(struct imap_session *s, const struct imap_event *ev)
 	switch (ev->type) {
 	case IMAP_EV_COMMAND:
 		imap_session_dispatch(s, &ev->cmd);
+		/* A command that ended with its reply held. */
+		if (s->held.on && s->cmd.def == NULL && !imap_session_closed(s))
+			imap_session_held_wait(s);
 		return;
 	case IMAP_EV_LITERAL:
 		imap_session_literal(s, ev);
+		if (s->held.on && s->cmd.def == NULL && !imap_session_closed(s))
+			imap_session_held_wait(s);
 		return;
 	case IMAP_EV_DATA:
 		if (s->cmd.def != NULL && s->cmd.def->data != NULL)
