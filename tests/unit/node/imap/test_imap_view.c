@@ -252,3 +252,43 @@ test_imap_view_empty(void)
 	TEST_ASSERT_INTEQ(imap_view_seq(v, 777), 777);
 	imap_view_free(&v);
 }
+
+/* RFC 3501 2.3.2, 7.3.2: \Recent bits survive flag changes, show in
+ * FETCH FLAGS, and RECENT goes out when first asked, with every EXISTS
+ * and whenever the count changed. */
+void
+test_imap_view_recent(void)
+{
+	struct imap_view_emit_opts o = { .allow_expunge = true,
+	                                 .recent = true };
+	struct imap_view_update flag = { 40, false, STORE_FLAG_SEEN, 120 };
+	struct imap_view_update gone = { 50, true, 0, 121 };
+	struct imap_view_update add = { 60, false, 0, 122 };
+	struct imap_view *v = view_five();
+	struct evbuffer *out = evbuffer_new();
+	char buf[256];
+	size_t n;
+
+#define T_EMIT(want) do {                                             \
+		(void)imap_view_emit(v, &o, out);                     \
+		n = evbuffer_remove(out, buf, sizeof(buf) - 1);       \
+		buf[n] = '\0';                                        \
+		TEST_ASSERT_STREQ(buf, want);                         \
+	} while (0)
+
+	imap_view_set_recent(v, 35, 60);
+	TEST_ASSERT_INTEQ(imap_view_recent_count(v), 2);
+	T_EMIT("* 2 RECENT\r\n");
+	T_EMIT("");
+	imap_view_update(v, &flag, 1, 120);
+	T_EMIT("* 4 FETCH (FLAGS (\\Seen \\Recent))\r\n");
+	imap_view_update(v, &gone, 1, 121);
+	T_EMIT("* 5 EXPUNGE\r\n* 1 RECENT\r\n");
+	imap_view_update(v, &add, 1, 122);
+	T_EMIT("* 5 EXISTS\r\n* 1 RECENT\r\n");
+	imap_view_set_recent(v, 60, 61);
+	T_EMIT("* 2 RECENT\r\n");
+#undef T_EMIT
+	evbuffer_free(out);
+	imap_view_free(&v);
+}
