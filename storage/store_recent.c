@@ -30,12 +30,11 @@ store_recent_read(const struct store_view *v, struct store_acct a,
 	size_t len = 0;
 	int rc;
 
+	*uid_r = 1;
 	rc = store__get(v, key, store_keys_mbox_tag(key, a, STORE_KEYS_RECENT,
 	                                            mailbox), &val, &len, err);
-	if (rc == RS_ENOTFOUND) {
-		*uid_r = 1;
+	if (rc == RS_ENOTFOUND)
 		return 0;
-	}
 	if (rc != 0)
 		return rc;
 	if (len != 4) {
@@ -56,7 +55,7 @@ store_recent_apply(struct store_txn *t, void *arg, struct rs_err *err)
 	struct store_view v = store__view_txn(t);
 	struct store_mailbox mb;
 	uint8_t key[STORE_KEYS_MBOX_LEN], val[4];
-	uint32_t first;
+	uint32_t first = 1;
 	int rc;
 
 	/* A deleted mailbox keeps no mark (its keys went with it). */
