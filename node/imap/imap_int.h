@@ -295,6 +295,21 @@ void imap_session__cmd_reset(struct imap_session *s);
  * reaches the client, then the session closes. */
 void imap_session__flush_close(struct imap_session *s, const char *reason);
 
+/* Reads (READ, IDLE, a command's line) or not, per io and output. */
+void imap_session__set_io(struct imap_session *s, enum imap_io io);
+/* The reply is held: the command's end waits for it, and no command is
+ * read meanwhile. */
+void imap_session__held_wait(struct imap_session *s);
+
+/* ---- imap_session_dispatch.c: the parser's events ---- */
+/* Handles one event (a command, a literal's announcement, streamed
+ * literal data, a line); ev borrowed for the call. */
+void imap_session__event(struct imap_session *s, const struct imap_event *ev);
+/* The parser refused the command (err says why): BAD, unless its
+ * literal was refused already or a command's line was too long. */
+void imap_session__bad(struct imap_session *s, const struct imap_event *ev,
+                       const struct rs_err *err);
+
 /* A \Recent claim landed: sends the updates and the held reply, and
  * ends the command if it had ended meanwhile; in IDLE, sends the
  * updates. */
