@@ -67,6 +67,7 @@ imap_recent__sync(struct imap_session *s)
 	struct imap_view *v = s->view;
 	struct imap_recent_op *op;
 	struct rs_err err;
+	uint32_t first;
 
 	if (v == NULL || !v->recent_on)
 		return false;
@@ -76,6 +77,14 @@ imap_recent__sync(struct imap_session *s)
 		return false;
 	if (v->readonly) {
 		imap_recent_peek(s, v);
+		return false;
+	}
+	/* Marks only go up: when another session claimed all of them
+	 * already, no write is needed (most SELECTs: no new mail). */
+	rs_err_clear(&err);
+	if (store_recent_first(imap_store(s), s->acct, v->mailbox, &first,
+	                       &err) == 0 && first >= v->uidnext) {
+		v->recent_upto = v->uidnext;
 		return false;
 	}
 	op = rs_xcalloc(1, sizeof(*op));

@@ -282,15 +282,17 @@ size_t
 imap_view_emit(struct imap_view *v, const struct imap_view_emit_opts *o,
                struct evbuffer *out)
 {
-	size_t lines = 0;
+	size_t lines = 0, gone = 0;
 	bool grew;
 
 	/* Messages that came and went unseen never existed for the
 	 * client: no EXPUNGE for them, and no shift of numbers it knows. */
 	if (v->nexpunged > 0 && v->n > v->exists)
 		imap_view_compact(v, v->exists, false);
-	if (o->allow_expunge && v->nexpunged > 0)
-		lines += imap_view_emit_expunges(v, o->vanished, out);
+	if (o->allow_expunge && v->nexpunged > 0) {
+		gone = imap_view_emit_expunges(v, o->vanished, out);
+		lines += gone;
+	}
 	grew = v->n > v->exists;
 	if (grew) {
 		/* RFC 9051 7.4.1: EXISTS never decreases without EXPUNGE. */
@@ -298,9 +300,13 @@ imap_view_emit(struct imap_view *v, const struct imap_view_emit_opts *o,
 		v->exists = v->n;
 		lines++;
 	}
-	if (o->recent) {
+	/* Counted only when it may have changed: a big mailbox is not
+	 * scanned at every command. */
+	if (o->recent && (grew || gone > 0 || v->recent_changed ||
+	                  v->recent_told == UINT32_MAX)) {
 		uint32_t r = imap_view_recent_count(v);
 
+		v->recent_changed = false;
 		/* RFC 3501 7.3.2: the client records every RECENT; it
 		 * comes with each EXISTS, as clients expect it there. */
 		if (r != v->recent_told || grew) {
@@ -328,6 +334,7 @@ imap_view_set_recent(struct imap_view *v, uint32_t lo, uint32_t hi)
 	for (uint32_t i = imap_view_lower(v, lo); i < v->n && v->uids[i] < hi;
 	     i++)
 		v->flags[i] |= IMAP_VIEW_F_RECENT;
+	v->recent_changed = true;
 }
 
 uint32_t

@@ -58,6 +58,8 @@ struct imap_view {
 	 * and the count the client was last told (UINT32_MAX: never). */
 	bool               recent_on;
 	bool               claiming;
+	bool               recent_changed; /* bits set since the last
+	                                    * RECENT: count again */
 	uint32_t           recent_upto;
 	uint32_t           recent_told;
 	struct notify_sub *sub;          /* owns: commits on acct */
