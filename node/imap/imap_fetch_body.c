@@ -31,6 +31,16 @@ imap_fetch_mem_literal(struct evbuffer *out, const struct imap_fetch_item *it,
 		evbuffer_add(out, b->data + off, (size_t)len);
 }
 
+/* An item with nothing to show: a section that is not there, or could
+ * not be read or decoded, is NIL (nstring); BINARY.SIZE is a number in
+ * the grammar (RFC 9051 7.5.2), and 0 is the size of that nothing. */
+static void
+imap_fetch_none(struct evbuffer *out, const struct imap_fetch_item *it)
+{
+	evbuffer_add_printf(out, "%s %s", it->name,
+	                    it->kind == IMAP_FETCH_BINARY_SIZE ? "0" : "NIL");
+}
+
 /* BODY[HEADER.FIELDS (names)]: mime_header_fields with it's names. */
 static int
 imap_fetch_filter(const struct imap_fetch_item *it, const uint8_t *hdr,
@@ -143,7 +153,7 @@ imap_fetch_dec_start(struct imap_session *s, struct imap_fetch *f,
 	uint64_t size, off, len;
 
 	if (imap_fetch_dec_size(s, f, r, &size) != 0) {
-		evbuffer_add_printf(out, "%s NIL", it->name);
+		imap_fetch_none(out, it);
 		return;
 	}
 	if (it->kind == IMAP_FETCH_BINARY_SIZE) {
@@ -230,7 +240,7 @@ imap_fetch_body__section(struct imap_session *s, struct imap_fetch *f,
 	} else if (imap_fetch__meta(s, f) != 0 ||
 	    imap_fetch_meta_find(&f->cur.fm, it->section, it->spec, &r) != 0 ||
 	    !r.found) {
-		evbuffer_add_printf(out, "%s NIL", it->name);
+		imap_fetch_none(out, it);
 		return;
 	}
 	decode = it->binary && (r.cte == MIME_CTE_BASE64 ||
@@ -238,7 +248,7 @@ imap_fetch_body__section(struct imap_session *s, struct imap_fetch *f,
 	if (it->binary && r.cte == MIME_CTE_UNKNOWN) {
 		/* RFC 3516 4.2: the tagged NO [UNKNOWN-CTE] follows. */
 		f->unknown_cte = true;
-		evbuffer_add_printf(out, "%s NIL", it->name);
+		imap_fetch_none(out, it);
 		return;
 	}
 	if (decode && r.len > IMAP_FETCH_DEC_INLINE) {
@@ -247,7 +257,7 @@ imap_fetch_body__section(struct imap_session *s, struct imap_fetch *f,
 	}
 	if (it->kind == IMAP_FETCH_BINARY_SIZE) {
 		if (decode && imap_fetch_load_part(s, f, it, &r) != 0) {
-			evbuffer_add_printf(out, "%s NIL", it->name);
+			imap_fetch_none(out, it);
 			return;
 		}
 		evbuffer_add_printf(out, "%s %" PRIu64, it->name,
@@ -256,7 +266,7 @@ imap_fetch_body__section(struct imap_session *s, struct imap_fetch *f,
 	}
 	if (r.filter || decode) {
 		if (imap_fetch_load_part(s, f, it, &r) != 0) {
-			evbuffer_add_printf(out, "%s NIL", it->name);
+			imap_fetch_none(out, it);
 			return;
 		}
 		imap_fetch_mem_literal(out, it, &f->scratch,
