@@ -205,8 +205,8 @@ imap_fetch_has(const struct imap_fetch *f, enum imap_fetch_kind k)
 	return false;
 }
 
-/* The flags this FETCH changed, with the modseq under CONDSTORE and the
- * UID under QRESYNC (RFC 7162 3.1.4, 3.2.4) unless already sent. */
+/* The flags this FETCH changed (RFC 9051 6.4.5), with the UID under
+ * CONDSTORE (RFC 7162 3.1) unless already sent. */
 static void
 imap_fetch_seen_out(struct imap_session *s, struct imap_fetch *f)
 {
@@ -218,13 +218,9 @@ imap_fetch_seen_out(struct imap_session *s, struct imap_fetch *f)
 		                          imap_recent__is(s, f->cur.seq),
 		                          f->cur.kw, f->cur.nkw);
 	}
-	if ((s->enabled & IMAP_EXT_QRESYNC) != 0 &&
+	if ((s->enabled & IMAP_EXT_CONDSTORE) != 0 &&
 	    !imap_fetch_has(f, IMAP_FETCH_UID))
 		evbuffer_add_printf(out, " UID %" PRIu32, f->cur.uid);
-	if ((s->enabled & IMAP_EXT_CONDSTORE) != 0 &&
-	    !imap_fetch_has(f, IMAP_FETCH_MODSEQ))
-		evbuffer_add_printf(out, " MODSEQ (%" PRIu64 ")",
-		                    f->cur.modseq);
 }
 
 /* Writes the current message's items from f->item on; stops after an
@@ -247,6 +243,14 @@ imap_fetch_items_out(struct imap_session *s, struct imap_fetch *f)
 	if (f->nseen > 0 &&
 	    imap_fetch_util_has(f->seen, f->nseen, f->cur.uid))
 		imap_fetch_seen_out(s, f);
+	/* Once CONDSTORE is on, every FETCH response carries MODSEQ, so
+	 * that a client's cache never holds flags without their modseq
+	 * (RFC 7162 3.1 asks it for flag changes; the rest is allowed
+	 * and costs nothing: the view or the record has it). */
+	if ((s->enabled & IMAP_EXT_CONDSTORE) != 0 &&
+	    !imap_fetch_has(f, IMAP_FETCH_MODSEQ))
+		evbuffer_add_printf(out, " MODSEQ (%" PRIu64 ")",
+		                    f->cur.modseq);
 	evbuffer_add(out, ")\r\n", 3);
 	f->in_msg = false;
 }

@@ -417,11 +417,13 @@ imap_mailbox__status_write(struct imap_session *s,
 		else if (imap_arg_is_atom(a, "DELETED-STORAGE"))
 			evbuffer_add_printf(items, "%sDELETED-STORAGE %" PRIu64,
 			                    sp, mb->deleted_bytes);
-		else if (imap_arg_is_atom(a, "HIGHESTMODSEQ"))
+		else if (imap_arg_is_atom(a, "HIGHESTMODSEQ")) {
+			/* RFC 7162 3.1: a CONDSTORE enabling command. */
+			imap_misc__condstore_on(s);
 			evbuffer_add_printf(items, "%sHIGHESTMODSEQ %" PRIu64, sp,
 			                    mb->highestmodseq > 0 ?
 			                    mb->highestmodseq : 1);
-		else if (imap_arg_is_atom(a, "RECENT")) {
+		} else if (imap_arg_is_atom(a, "RECENT")) {
 			uint32_t n = 0;
 
 			/* RFC 3501 6.3.10 (IMAP4rev1): what the next

@@ -202,8 +202,8 @@ struct imap_search_res {
 	bool      uid;
 	uint32_t *v;                   /* owns: seqs or UIDs, ascending */
 	uint32_t *u;                   /* owns: their UIDs (for SAVE) */
+	uint64_t *m;                   /* owns: their modseqs */
 	size_t    n, cap;
-	uint64_t  maxmodseq;
 };
 
 static void
@@ -217,11 +217,35 @@ imap_search_hit(void *arg, const struct store_msg *m, uint32_t seq,
 		r->cap = r->cap ? r->cap * 2 : 256;
 		r->v = rs_xreallocarray(r->v, r->cap, sizeof(*r->v));
 		r->u = rs_xreallocarray(r->u, r->cap, sizeof(*r->u));
+		r->m = rs_xreallocarray(r->m, r->cap, sizeof(*r->m));
 	}
 	r->u[r->n] = m->uid;
+	r->m[r->n] = m->modseq;
 	r->v[r->n++] = r->uid ? m->uid : seq;
-	if (m->modseq > r->maxmodseq)
-		r->maxmodseq = m->modseq;
+}
+
+/* The MODSEQ a result reports: the highest of the messages it returns
+ * (RFC 7162 3.1.5), which with MIN and/or MAX but neither ALL nor COUNT
+ * are those one or two alone (RFC 4731 3.2). */
+static uint64_t
+imap_search_res_modseq(unsigned ret, const struct imap_search_res *r)
+{
+	uint64_t hi = 0;
+
+	if (r->n == 0)
+		return 0;
+	if ((ret & (IMAP_SEARCH_RET_ALL | IMAP_SEARCH_RET_COUNT)) == 0 &&
+	    (ret & (IMAP_SEARCH_RET_MIN | IMAP_SEARCH_RET_MAX)) != 0) {
+		if ((ret & IMAP_SEARCH_RET_MIN) != 0)
+			hi = r->m[0];
+		if ((ret & IMAP_SEARCH_RET_MAX) != 0 && r->m[r->n - 1] > hi)
+			hi = r->m[r->n - 1];
+		return hi;
+	}
+	for (size_t i = 0; i < r->n; i++)
+		if (r->m[i] > hi)
+			hi = r->m[i];
+	return hi;
 }
 
 /* "* ESEARCH (TAG "t") UID MIN 1 MAX 9 COUNT 3 ALL 1,5,9" (RFC 4731). */
@@ -245,7 +269,8 @@ imap_search_esearch(struct imap_session *s, const struct imap_search *prog,
 		imap_fetch_util_uidset(out, r->v, r->n);
 	}
 	if (prog->uses_modseq && r->n > 0)
-		evbuffer_add_printf(out, " MODSEQ %" PRIu64, r->maxmodseq);
+		evbuffer_add_printf(out, " MODSEQ %" PRIu64,
+		                    imap_search_res_modseq(ret, r));
 	evbuffer_add(out, "\r\n", 2);
 }
 
@@ -260,7 +285,9 @@ imap_search_plain(struct imap_session *s, const struct imap_search *prog,
 		evbuffer_add_printf(out, " %" PRIu32, r->v[i]);
 	/* RFC 7162 3.1.5: the highest modseq of the messages found. */
 	if (prog->uses_modseq && r->n > 0)
-		evbuffer_add_printf(out, " (MODSEQ %" PRIu64 ")", r->maxmodseq);
+		evbuffer_add_printf(out, " (MODSEQ %" PRIu64 ")",
+		                    imap_search_res_modseq(IMAP_SEARCH_RET_ALL,
+		                                           r));
 	evbuffer_add(out, "\r\n", 2);
 }
 
@@ -499,6 +526,7 @@ imap_search_async_done(struct imap_session *s, void *arg, int rc,
 		if (seq == 0)
 			continue;
 		r->u[k] = r->u[i];
+		r->m[k] = r->m[i];
 		r->v[k++] = a->uid ? r->u[i] : seq;
 	}
 	r->n = k;
@@ -512,6 +540,7 @@ imap_search_async_free(void *arg)
 
 	free(a->r.v);
 	free(a->r.u);
+	free(a->r.m);
 	free(a);
 }
 
@@ -546,6 +575,7 @@ imap_search_cmd__run(struct imap_session *s, const struct imap_cmd *cmd)
 	imap_search_answer(s, cmd->uid, prog, &r, rc, &err);
 	free(r.v);
 	free(r.u);
+	free(r.m);
 	imap_search_free(&prog);
 	return IMAP_RUN_DONE;
 }

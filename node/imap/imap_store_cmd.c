@@ -43,7 +43,9 @@ imap_store_fetch(struct imap_store_op *op, const struct store_flags_item *it,
 		                          op->f.kw + it->kw_first, it->nkw);
 		sp = true;
 	}
-	if (op->uid || (s->enabled & IMAP_EXT_QRESYNC) != 0) {
+	/* RFC 7162 3.1: once CONDSTORE is on, every FETCH a flag change
+	 * causes carries the UID and the modseq, STORE's own included. */
+	if (op->uid || (s->enabled & IMAP_EXT_CONDSTORE) != 0) {
 		evbuffer_add_printf(out, "%sUID %" PRIu32, sp ? " " : "",
 		                    it->uid);
 		sp = true;

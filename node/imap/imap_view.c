@@ -252,7 +252,9 @@ imap_view_write_flags(const struct imap_view *v, uint32_t i,
 	if (o->keywords != NULL && (kw = evbuffer_new()) != NULL)
 		o->keywords(o->keywords_arg, v->uids[i], kw);
 	evbuffer_add_printf(out, "* %" PRIu32 " FETCH (", i + 1);
-	if (o->vanished)
+	/* RFC 7162 3.1: under CONDSTORE a flag change another session
+	 * made comes with the UID and the modseq. */
+	if (o->vanished || o->modseq)
 		evbuffer_add_printf(out, "UID %" PRIu32 " ", v->uids[i]);
 	evbuffer_add_printf(out, "FLAGS (");
 	for (size_t k = 0; k < sizeof(sys) / sizeof(sys[0]); k++)

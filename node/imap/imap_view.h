@@ -99,8 +99,8 @@ struct imap_view_emit_opts {
 	bool vanished;                   /* QRESYNC enabled: VANISHED uid-set
 	                                  * instead of EXPUNGE (RFC 7162
 	                                  * 3.2.10), and UID in FETCH */
-	bool modseq;                     /* CONDSTORE enabled: MODSEQ in
-	                                  * FETCH (RFC 7162 3.2.4) */
+	bool modseq;                     /* CONDSTORE enabled: UID and
+	                                  * MODSEQ in FETCH (RFC 7162 3.1) */
 	bool recent;                     /* IMAP4rev1: \Recent in FETCH
 	                                  * FLAGS, "* n RECENT" when the
 	                                  * count changed (RFC 3501 7.3.2) */

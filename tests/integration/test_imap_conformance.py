@@ -220,16 +220,28 @@ def test_condstore_implicit_and_modseq_everywhere(node, user):
     # FETCH MODSEQ enables it, with HIGHESTMODSEQ first.
     u = ok(a, b"FETCH 1 (FLAGS MODSEQ)")
     assert re.match(rb"\* OK \[HIGHESTMODSEQ \d+\]", u[0]), u
+    # RFC 7162 3.1: a flag change now comes with UID and MODSEQ, a
+    # plain STORE's too; a FETCH response carries MODSEQ as well.
     u = ok(a, b"STORE 2 +FLAGS (\\Seen)")
-    assert re.match(rb"\* 2 FETCH \(FLAGS \(\\Seen\) MODSEQ \(\d+\)\)",
+    assert re.match(rb"\* 2 FETCH \(FLAGS \(\\Seen\) UID 2 MODSEQ \(\d+\)\)",
                     u[0]), u
-    # Another session's change reaches it with MODSEQ too.
+    u = ok(a, b"FETCH 2 (FLAGS)")
+    assert re.match(rb"\* 2 FETCH \(FLAGS \(\\Seen\) MODSEQ \(\d+\)\)$",
+                    u[0].rstrip()), u
+    u = ok(a, b"FETCH 1 (UID)")
+    assert re.match(rb"\* 1 FETCH \(UID 1 MODSEQ \(\d+\)\)$", u[0].rstrip())
+    # Another session's change reaches it with UID and MODSEQ too.
     ok(b, b"STORE 1 -FLAGS (\\Flagged)")
     u = ok(a, b"NOOP")
     if not u:                   # notify had not reached a yet
         time.sleep(0.2)
         u = ok(a, b"NOOP")
-    assert re.match(rb"\* 1 FETCH \(FLAGS \(\) MODSEQ \(\d+\)\)", u[0]), u
+    assert re.match(rb"\* 1 FETCH \(UID 1 FLAGS \(\) MODSEQ \(\d+\)\)",
+                    u[0]), u
+    # The \Seen a FETCH sets: FLAGS, UID and MODSEQ.
+    u = ok(a, b"FETCH 1 BODY[HEADER.FIELDS (SUBJECT)]")
+    assert re.search(rb" FLAGS \(\\Seen\) UID 1 MODSEQ \(\d+\)\)\r\n$",
+                     b"".join(u)), u
     # SEARCH MODSEQ enables it in b, with an entry name and type.
     u = ok(b, b'SEARCH MODSEQ "/flags/\\\\seen" all 1')
     assert re.match(rb"\* OK \[HIGHESTMODSEQ \d+\]", u[0]), u
@@ -237,10 +249,47 @@ def test_condstore_implicit_and_modseq_everywhere(node, user):
     u = ok(b, b'SEARCH RETURN (ALL COUNT) MODSEQ "/flags/$kw" priv 1')
     assert re.match(rb'\* ESEARCH \(TAG "t\d+"\) COUNT 2 ALL 1:2 MODSEQ \d+',
                     u[0]), u
+    for bad in (b'SEARCH MODSEQ "/flags/$kw" 1',
+                b'SEARCH MODSEQ "/flags/$kw" nosuch 1'):
+        _, t = b.cmd(bad)
+        assert b" BAD " in t, (bad, t)
     u = ok(b, b"STORE 2 -FLAGS.SILENT (\\Seen)")
-    assert re.match(rb"\* 2 FETCH \(MODSEQ \(\d+\)\)", u[0]), u
+    assert re.match(rb"\* 2 FETCH \(UID 2 MODSEQ \(\d+\)\)", u[0]), u
     a.close()
     b.close()
+
+
+def test_condstore_result_modseqs(node, user):
+    """The MODSEQ of a result is that of the messages it returns: MIN or
+    MAX alone only theirs (RFC 4731 3.2); SORT too (RFC 7162 3.1.5);
+    STATUS (HIGHESTMODSEQ) is an enabling command."""
+    for i in range(3):
+        deliver(node, user, f"s{3 - i}")
+    r = session(node, user, enable=b"IMAP4rev2")
+    ok(r, b"SELECT INBOX")
+    ok(r, b"STORE 1 +FLAGS.SILENT (\\Flagged)")
+    ok(r, b"STORE 3 +FLAGS.SILENT (\\Flagged)")
+    ok(r, b"STORE 1 +FLAGS.SILENT (\\Answered)")
+    u = ok(r, b"STATUS INBOX (HIGHESTMODSEQ)")
+    assert re.match(rb"\* OK \[HIGHESTMODSEQ \d+\]", u[0]), u
+    mods = {int(m.group(1)): int(m.group(2)) for m in re.finditer(
+        rb"\* (\d+) FETCH \(MODSEQ \((\d+)\)\)",
+        b"".join(ok(r, b"FETCH 1:* (MODSEQ)")))}
+    assert mods[1] > mods[3] > mods[2], mods
+
+    def esearch(ret):
+        u = ok(r, b"SEARCH RETURN (%s) MODSEQ 1" % ret)
+        return int(re.search(rb" MODSEQ (\d+)\r\n$", u[0]).group(1))
+
+    assert esearch(b"MIN") == mods[1]
+    assert esearch(b"MAX") == mods[3]
+    assert esearch(b"MIN MAX") == mods[1]
+    assert esearch(b"COUNT") == mods[1]
+    u = ok(r, b"SEARCH RETURN (MAX) MODSEQ 1 2:3")
+    assert u[0].endswith(b" MAX 3 MODSEQ %d\r\n" % mods[3]), u
+    u = ok(r, b"SORT (SUBJECT) UTF-8 MODSEQ 1 2:3")
+    assert u[0] == b"* SORT 3 2 (MODSEQ %d)\r\n" % mods[3], u
+    r.close()
 
 
 # ---- 4. mailbox names ----
@@ -393,6 +442,15 @@ def test_empty_sections(node, user):
     for item in (b"BINARY.PEEK[2]", b"BODY.PEEK[1]", b"BINARY.SIZE[2]"):
         u = ok(r, b"FETCH 1 (" + item + b")")
         assert b"NIL" not in b"".join(u), (item, u)
+    # A part past the end is NIL, but BINARY.SIZE is a number in the
+    # grammar (RFC 9051 7.5.2); an empty range and absent fields are
+    # empty literals too.
+    u = ok(r, b"FETCH 1 (BODY.PEEK[9] BINARY.SIZE[9] BODY.PEEK[3]<5.10> "
+              b"BODY.PEEK[1.MIME] BODY.PEEK[HEADER.FIELDS (X-None)])")
+    wire = b"".join(u)
+    assert wire.startswith(b"* 1 FETCH (BODY[9] NIL BINARY.SIZE[9] 0 "
+                           b"BODY[3]<5> {0}\r\n BODY[1.MIME] {"), u
+    assert wire.endswith(b" BODY[HEADER.FIELDS (X-None)] {2}\r\n\r\n)\r\n")
     u = ok(r, b"FETCH 2 (BODY.PEEK[TEXT] BINARY.PEEK[1] BINARY.SIZE[1])")
     assert b"BODY[TEXT] {0}\r\n BINARY[1] {0}\r\n BINARY.SIZE[1] 0)" in \
         b"".join(u), u

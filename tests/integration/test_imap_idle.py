@@ -124,8 +124,9 @@ def test_flags_and_expunge_from_other_session(node, user):
     b, _ = selected(node, user)
     store_available(b)                          # 1 \Seen
     u, _ = a.cmd(b"NOOP")
-    assert any(re.match(rb"\* 1 FETCH \(FLAGS \(\\Seen\) MODSEQ \(\d+\)\)",
-                        ln) for ln in u), u
+    # RFC 7162 3.1: under CONDSTORE, with the UID and the modseq.
+    assert any(re.match(rb"\* 1 FETCH \(UID 1 FLAGS \(\\Seen\) "
+                        rb"MODSEQ \(\d+\)\)", ln) for ln in u), u
     idle(a)
     _, t = b.cmd(b"STORE 2 +FLAGS.SILENT \\Flagged $Work")
     assert b" OK " in t
@@ -136,12 +137,13 @@ def test_flags_and_expunge_from_other_session(node, user):
     ln = a.line()
     assert ln.startswith(b"* OK [PERMANENTFLAGS (") and b"$Work" in ln, ln
     ln = a.line()
-    assert re.match(rb"\* 2 FETCH \(FLAGS \(\\Flagged \$Work\) MODSEQ", ln), ln
+    assert re.match(rb"\* 2 FETCH \(UID 2 FLAGS \(\\Flagged \$Work\) MODSEQ",
+                    ln), ln
     # B expunges message 2 (via CLOSE of \Deleted).
     _, t = b.cmd(b"STORE 2 +FLAGS.SILENT \\Deleted")
     assert b" OK " in t
     ln = a.line()
-    assert ln.startswith(b"* 2 FETCH (FLAGS (\\Flagged \\Deleted"), ln
+    assert ln.startswith(b"* 2 FETCH (UID 2 FLAGS (\\Flagged \\Deleted"), ln
     _, t = b.cmd(b"CLOSE")
     assert b" OK " in t
     assert a.line() == b"* 2 EXPUNGE\r\n"
