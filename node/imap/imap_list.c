@@ -278,7 +278,8 @@ imap_list_wanted(const struct imap_list_req *r,
 
 static void
 imap_list_attrs(struct imap_session *s, const struct imap_list_req *r,
-                const struct imap_list_entry *e, struct evbuffer *out)
+                const struct imap_list_entry *e, bool childinfo,
+                struct evbuffer *out)
 {
 	const char *sp = "";
 	const char *use;
@@ -298,8 +299,11 @@ imap_list_attrs(struct imap_session *s, const struct imap_list_req *r,
 		sp = " ";
 	}
 	if (!r->lsub) {
-		/* RFC 3348 / RFC 9051 7.3.1: always, it costs nothing. */
-		evbuffer_add_printf(out, "%s%s", sp, e->children ?
+		/* RFC 3348 / RFC 9051 7.3.1: always, it costs nothing.
+		 * CHILDINFO says an inferior is subscribed, which may not
+		 * exist: "\\HasNoChildren" would contradict it (RFC 5258
+		 * 3.5 pairs "\\NonExistent \\HasChildren" for this). */
+		evbuffer_add_printf(out, "%s%s", sp, e->children || childinfo ?
 		                    "\\HasChildren" : "\\HasNoChildren");
 		sp = " ";
 	}
@@ -326,7 +330,7 @@ imap_list_write(struct imap_session *s, const struct imap_list_req *r)
 		if (!imap_list_wanted(r, e, &childinfo))
 			continue;
 		evbuffer_add_printf(out, "* %s (", r->lsub ? "LSUB" : "LIST");
-		imap_list_attrs(s, r, e, out);
+		imap_list_attrs(s, r, e, childinfo, out);
 		evbuffer_add_printf(out, ") \"/\" ");
 		imap_mailbox_name_out(s, out, e->name);
 		if (childinfo)

@@ -419,6 +419,20 @@ def test_list_recursivematch_childinfo(node, user):
     assert listed(b'LIST (SUBSCRIBED RECURSIVEMATCH) "" "a/*"') == [
         b'* LIST (\\HasChildren \\Subscribed) "/" "a/test2"\r\n',
         b'* LIST (\\HasNoChildren \\Subscribed) "/" "a/test2/test1"\r\n']
+    # RFC 5258 examples 2, 6 and 11: a subscription that does not
+    # exist is \NonExistent, and its superior, listed for CHILDINFO
+    # only, has children (never \HasNoChildren beside CHILDINFO).
+    ok(r, b"SUBSCRIBE Fruit/Peach")
+    assert listed(b'LIST (SUBSCRIBED RECURSIVEMATCH) "" "Fruit%"') == [
+        b'* LIST (\\NonExistent \\HasChildren) "/" "Fruit" ("CHILDINFO" '
+        b'("SUBSCRIBED"))\r\n']
+    assert listed(b'LIST (SUBSCRIBED) "" "Fruit*"') == [
+        b'* LIST (\\NonExistent \\HasNoChildren \\Subscribed) "/" '
+        b'"Fruit/Peach"\r\n']
+    assert listed(b'LIST "" "Fruit*"') == []
+    # RECURSIVEMATCH needs a selection option to recurse on (RFC 5258 3).
+    _, t = r.cmd(b'LIST (RECURSIVEMATCH) "" "%"')
+    assert b" BAD " in t, t
     r.close()
 
 
