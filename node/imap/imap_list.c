@@ -399,7 +399,8 @@ imap_list_pattern(struct imap_session *s, struct imap_list_req *r,
 	struct rs_str both;
 	char *joined;
 
-	if (!imap_arg_is_string(p) || r->npatterns == IMAP_LIST_PATTERNS_MAX ||
+	if (!imap_arg_is_list_mailbox(p) ||
+	    r->npatterns == IMAP_LIST_PATTERNS_MAX ||
 	    ref.len + p->str.len > 2 * STORE_MAILBOX_NAME_MAX)
 		return -1;
 	/* RFC 9051 6.3.9: the reference is prefixed as is; a pattern that
@@ -438,7 +439,9 @@ imap_list_parse(struct imap_session *s, const struct imap_cmd *cmd,
 		a = imap_arg_next(a);
 		left--;
 	}
-	if (left < 2 || !imap_arg_is_string(a))
+	/* The reference is a mailbox (an astring) in RFC 9051 9; clients
+	 * that put a wildcard in it get what the joined pattern says. */
+	if (left < 2 || !imap_arg_is_list_mailbox(a))
 		return -1;
 	ref = a;
 	pat = imap_arg_next(a);

@@ -62,12 +62,8 @@ imap_mailbox_name_in(const struct imap_session *s, const struct imap_arg *a,
 {
 	size_t len;
 
-	/* RFC 9051 9: an atom astring is ASTRING-CHARs only; the lexer's
-	 * atoms also take list-wildcards, a leading "\\" (flags) and the
-	 * insides of a FETCH section. */
-	if (!imap_arg_is_string(a) ||
-	    (a->type == IMAP_ARG_ATOM &&
-	     (a->str.p[0] == '\\' || strpbrk(a->str.p, "%* \"()") != NULL)))
+	/* RFC 9051 9: the lexer's atoms are wider than an astring's. */
+	if (!imap_arg_is_astring(a))
 		return IMAP_NAME_NOT_ASTRING;
 	if (imap_mailbox__decode(s, a->str, out, outsz) != 0)
 		return IMAP_NAME_INVALID;

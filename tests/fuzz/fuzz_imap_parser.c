@@ -2,8 +2,10 @@
  * The first input byte picks chunk sizes and a literal policy (accept,
  * refuse, LITERAL-), so lines and literals split at arbitrary places; a
  * command named LINE switches to line mode as AUTHENTICATE does. Checks
- * the parser's promises: consumption, NUL-ended values, tree shape, and
- * atoms made of the astring and list-mailbox characters only. */
+ * the parser's promises: consumption, NUL-ended values, tree shape,
+ * atoms made of the astring and list-mailbox characters only, and the
+ * grammar's order among them (imap_arg.c: an astring is a list-mailbox,
+ * a string is both). test_imap_arg.c goes through every octet. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +14,7 @@
 
 /* RFC 9051 9: an atom outside a section is ASTRING-CHARs and
  * list-wildcards (a flag may start with one '\\'); nothing else may
- * come out of the lexer as an atom, and every one of them must. */
+ * come out of the lexer as an atom. */
 static void
 fuzz_check_atom(struct rs_str s)
 {
@@ -51,6 +53,11 @@ fuzz_check_args(const struct imap_arg *a, size_t n, unsigned depth)
 			abort();
 		if (a->type == IMAP_ARG_ATOM)
 			fuzz_check_atom(a->str);
+		if (imap_arg_is_astring(a) && !imap_arg_is_list_mailbox(a))
+			abort();
+		if (a->type != IMAP_ARG_ATOM && imap_arg_is_string(a) &&
+		    !imap_arg_is_astring(a))
+			abort();
 		if (a->type == IMAP_ARG_LITERAL &&
 		    (a->flags & IMAP_ARG_F_STREAMED) == 0 &&
 		    a->str.len != a->size)
