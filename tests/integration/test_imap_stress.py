@@ -5,7 +5,10 @@ Each client keeps the state the protocol told it (RFC 9051 7.5.1, RFC
 3501 7.2.6, 2.3.2) and checks every untagged response against it: EXISTS
 never shrinks, EXPUNGE and FETCH name a message the client has, UIDs
 ascend with sequence numbers and never change, every keyword a FETCH
-shows was in FLAGS first, RECENT never passes EXISTS. Once all stop, a
+shows was in FLAGS first, RECENT never passes EXISTS. Every other client
+has CONDSTORE on: each FETCH with FLAGS must then carry UID and MODSEQ
+(RFC 7162 3.1), and a message's modseq never goes back. COPY brings
+messages (and keywords) from one folder to the other. Once all stop, a
 NOOP and a FETCH 1:* must agree with what each client tracked: no flag
 change went unannounced. Bounded: a fixed number of operations each."""
 import random
@@ -16,10 +19,11 @@ import threading
 import roost
 
 CLIENTS = 20
-OPS = 150
+OPS = 300
 KEYWORDS = ["$Work", "$Junk", "todo", "later"]
 FLAGS_RE = re.compile(rb"FLAGS \(([^)]*)\)")
 UID_RE = re.compile(rb"UID (\d+)")
+MODSEQ_RE = re.compile(rb"MODSEQ \((\d+)\)")
 
 
 class Broken(AssertionError):
@@ -29,8 +33,9 @@ class Broken(AssertionError):
 class Tracker:
     """One IMAP connection and the mailbox state the server gave it."""
 
-    def __init__(self, node, addr, name):
+    def __init__(self, node, addr, name, condstore=False):
         self.name = name
+        self.condstore = condstore
         self.sock = socket.create_connection(("127.0.0.1", node.imap_port),
                                              timeout=60)
         self.f = self.sock.makefile("rb")
@@ -40,10 +45,13 @@ class Tracker:
         self.reset()
         self.cmd(b'LOGIN "%s" "%s"' % (addr.encode(),
                                        roost.PASSWORD.encode()))
+        if condstore:
+            self.cmd(b"ENABLE CONDSTORE")
 
     def reset(self):
         self.msgs = []            # [uid or None, set(flags) or None]
         self.known = set()        # keywords announced in FLAGS (lower)
+        self.modseqs = {}         # uid: the highest modseq told
         self.mailbox = None
 
     def fail(self, why, line=b""):
@@ -115,6 +123,15 @@ class Tracker:
             if (before and before[-1] >= uid) or (after and after[0] <= uid):
                 self.fail("UIDs do not ascend with sequence numbers", ln)
         f = FLAGS_RE.search(ln)
+        ms = MODSEQ_RE.search(ln)
+        if self.condstore and f and not (u and ms):
+            self.fail("FETCH FLAGS without UID and MODSEQ under CONDSTORE",
+                      ln)
+        if u and ms:
+            uid, modseq = int(u.group(1)), int(ms.group(1))
+            if modseq < self.modseqs.get(uid, 0):
+                self.fail("the modseq of a message went back", ln)
+            self.modseqs[uid] = modseq
         if f:
             flags = set(f.group(1).split())
             for w in flags:
@@ -177,6 +194,11 @@ def step(t, rnd, i):
         if t.msgs[seq - 1][1] is not None:
             t.msgs[seq - 1][1].add(b"\\deleted")
         t.cmd(b"EXPUNGE")
+    elif op < 0.7:
+        # Into the other folder, keywords and all (RFC 3501 7.2.6 for
+        # the sessions that have it selected).
+        other = b"Shared" if t.mailbox == b"INBOX" else b"INBOX"
+        t.cmd(b"COPY %d %s" % (rnd.randint(1, n), other))
     elif op < 0.85:
         lo = rnd.randint(1, n)
         t.cmd(b"FETCH %d:* (UID FLAGS BODY.PEEK[HEADER.FIELDS (Subject)])"
@@ -244,7 +266,8 @@ def test_concurrent_state_tracking(node):
             msg = b"Subject: seed %d\r\n\r\nx\r\n" % i
             setup.cmd(b"APPEND %s {%d+}\r\n%s" % (box, len(msg), msg))
     setup.close()
-    clients = [Tracker(node, addr, f"c{i}") for i in range(CLIENTS)]
+    clients = [Tracker(node, addr, f"c{i}", condstore=i % 2 == 1)
+               for i in range(CLIENTS)]
     errors = []
     threads = [threading.Thread(target=run_client, args=(t, 1000 + i,
                                                          errors))
