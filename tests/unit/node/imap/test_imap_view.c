@@ -83,13 +83,13 @@ test_imap_view_changes(void)
 		/* A delivery: EXISTS. */
 		{ { { 60, false, 0, 101 } }, 1, true, false, false,
 		  "* 6 EXISTS\r\n", 6 },
-		/* Flags: FETCH, with MODSEQ under CONDSTORE, UID under
-		 * QRESYNC. */
+		/* Flags: FETCH, with UID and MODSEQ under CONDSTORE (RFC
+		 * 7162 3.1), UID under QRESYNC. */
 		{ { { 20, false, STORE_FLAG_SEEN | STORE_FLAG_FLAGGED, 101 } },
 		  1, true, false, false,
 		  "* 2 FETCH (FLAGS (\\Seen \\Flagged))\r\n", 5 },
 		{ { { 20, false, 0, 101 } }, 1, true, false, true,
-		  "* 2 FETCH (FLAGS () MODSEQ (101))\r\n", 5 },
+		  "* 2 FETCH (UID 20 FLAGS () MODSEQ (101))\r\n", 5 },
 		{ { { 30, false, STORE_FLAG_DELETED, 101 } }, 1, true, true, true,
 		  "* 3 FETCH (UID 30 FLAGS (\\Deleted) MODSEQ (101))\r\n", 5 },
 		/* Expunges, descending so each number holds when read. */
