@@ -101,6 +101,15 @@ int imap_search_walk__run(struct imap_session *s, struct imap_search *prog,
                           bool want_meta, imap_search_walk_fn *fn, void *arg,
                           struct rs_err *err) RS_MUST_CHECK;
 
+/* Evaluates prog on record m (message seq, \Recent or not for this
+ * session); 1, 0 or -1. With want_meta a match leaves the summary
+ * loaded in fm. Touches no session: the search pool calls it too. */
+int imap_search_walk__one(struct store *st, uint32_t part,
+                          const struct imap_search *prog, unsigned needs,
+                          const struct store_msg *m, uint32_t seq,
+                          bool recent, struct imap_fetch_meta *fm,
+                          bool want_meta);
+
 /* The reply to a program that did not parse. */
 void imap_search_walk__bad(struct imap_session *s, const struct rs_err *err);
 
