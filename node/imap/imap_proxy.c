@@ -154,7 +154,8 @@ imap_proxy__serve(void *arg, struct rpc_call *call, const uint8_t *p,
 	snprintf(s->cmd.tag, sizeof(s->cmd.tag), "%s", bs.tag);
 	if (imap_auth__enter(s, bs.account.addr, bs.account.acct,
 	                     bs.method) == IMAP_RUN_ASYNC)
-		imap_session__hold(s);  /* imap_cmd_finish ends it */
+		/* No input until imap_cmd_finish ends the login. */
+		imap_session__set_io(s, IMAP_IO_CMD);
 	else
 		imap_session__cmd_reset(s);
 }
