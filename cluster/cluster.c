@@ -28,6 +28,10 @@ struct cluster {
 	cluster_done_fn         *open_cb;
 	void                    *open_arg;
 	bool                     opening;     /* open_cb not yet called */
+	int64_t                 *served;      /* owns [partitions]: the epoch
+	                                       * this node serves p at, 0 */
+	cluster_lost_fn         *lost_fn;
+	void                    *lost_arg;
 };
 
 static void
@@ -46,6 +50,33 @@ cluster_on_lease(void *arg, int64_t lease)
 
 	if (c->ctl != NULL)
 		controller_set_lease(c->ctl, lease);
+}
+
+/* Logs this node's role changes: a partition it starts or stops serving
+ * (the controller logs the assignment itself, on its node). */
+static void
+cluster_on_view_change(void *arg)
+{
+	struct cluster *c = arg;
+
+	for (uint32_t p = 0; p < c->config.partitions; p++) {
+		const struct cluster_part *rec =
+			&cluster_view_part(c->view, p)->rec;
+		int64_t now = strcmp(rec->primary, c->self) == 0 ? rec->epoch : 0;
+
+		if (now == c->served[p])
+			continue;
+		if (now != 0)
+			rs_log(RS_LOG_INFO, "cluster.serving", "partition=%u "
+			       "epoch=%lld", p, (long long)now);
+		else
+			rs_log(RS_LOG_INFO, "cluster.not_serving", "partition=%u "
+			       "epoch=%lld primary=%s", p, (long long)rec->epoch,
+			       rec->primary[0] ? rec->primary : "-");
+		if (c->served[p] != 0 && c->lost_fn != NULL)
+			c->lost_fn(c->lost_arg, p);
+		c->served[p] = now;
+	}
 }
 
 static void
@@ -72,7 +103,11 @@ cluster_on_view(void *arg, int rc, const struct rs_err *err)
 		cluster_opened(c, rc, err);
 		return;
 	}
-	c->ctl = controller_new(c->base, c->coord, c->view, c->self);
+	c->served = rs_xcalloc(c->config.partitions, sizeof(*c->served));
+	cluster_view_listen(c->view, cluster_on_view_change, c);
+	cluster_on_view_change(c);
+	c->ctl = controller_new(c->base, c->coord, c->view, c->self,
+	                        c->config.replicas);
 	c->presence = cluster_presence_new(c->base, c->coord, c->prefix,
 	                                   &c->alive, c->ttl, cluster_on_lease,
 	                                   c);
@@ -174,8 +209,16 @@ cluster_free(struct cluster **pp)
 	controller_free(&c->ctl);
 	cluster_presence_free(&c->presence);
 	cluster_view_free(&c->view);
+	free(c->served);
 	free(c->prefix);
 	free(c);
+}
+
+void
+cluster_on_lost(struct cluster *c, cluster_lost_fn *fn, void *arg)
+{
+	c->lost_fn = fn;
+	c->lost_arg = arg;
 }
 
 const struct cluster_config *
@@ -239,6 +282,16 @@ cluster_serves(const struct cluster *c, uint32_t part, int64_t *epoch_r)
 	if (epoch_r != NULL)
 		*epoch_r = vp->rec.epoch;
 	return true;
+}
+
+void
+cluster_report_store_failed(struct cluster *c)
+{
+	if (c->alive.store_failed || c->presence == NULL)
+		return;
+	c->alive.store_failed = true;
+	rs_log(RS_LOG_ERR, "cluster.store_failed_reported", "node=%s", c->self);
+	cluster_presence_update(c->presence, &c->alive);
 }
 
 bool

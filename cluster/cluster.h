@@ -52,6 +52,12 @@ const char *cluster_name(const struct cluster *c);
 /* "/roost/<name>/" */
 const char *cluster_prefix(const struct cluster *c);
 
+/* Called when this node stops serving partition part as its primary (it
+ * moved, or another node was promoted): sessions on its accounts must go
+ * (their clients reconnect and reach the new primary). */
+typedef void cluster_lost_fn(void *arg, uint32_t part);
+void cluster_on_lost(struct cluster *c, cluster_lost_fn *fn, void *arg);
+
 /* Where partition part is served: its primary's id, host and port base.
  * 0; RS_EUNAVAIL (no primary, or the primary is not alive); RS_EINVAL
  * (no such partition). */
@@ -61,6 +67,11 @@ int cluster_primary(const struct cluster *c, uint32_t part,
 /* Whether this node is part's primary now, and at which epoch. */
 bool cluster_serves(const struct cluster *c, uint32_t part,
                     int64_t *epoch_r);
+/* This node's store failed: alive/<id> says so, and the controller
+ * moves its partitions' leadership to other copies. Once; a restart
+ * clears it. */
+void cluster_report_store_failed(struct cluster *c);
+
 /* Whether this node's lease is fresh (see cluster_presence_fresh). */
 bool cluster_fresh(const struct cluster *c);
 bool cluster_is_controller(const struct cluster *c);

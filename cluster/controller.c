@@ -10,6 +10,7 @@
 
 #include "cluster/cluster_view.h"
 #include "cluster/coord.h"
+#include "cluster/liveness.h"
 #include "lib/rs_log.h"
 #include "lib/rs_mem.h"
 
@@ -21,12 +22,14 @@ struct controller {
 	struct coord        *coord;
 	struct cluster_view *view;
 	char                 self[CLUSTER_ID_MAX + 1];
+	uint32_t             replicas;   /* the cluster's R */
 	char                *key;        /* owns: the controller key */
 	int64_t              lease;
 	bool                 electing;   /* a campaign txn in flight */
 	bool                 was_elected;
 	struct event        *pass;       /* owns: the debounced pass */
 	bool                *inflight;   /* owns [npartitions] */
+	struct liveness     *lv;         /* owns */
 	unsigned             pending;    /* txns in flight */
 };
 
@@ -53,10 +56,11 @@ ct_on_view(void *arg)
 
 struct controller *
 controller_new(struct event_base *base, struct coord *c,
-               struct cluster_view *v, const char *self)
+               struct cluster_view *v, const char *self, uint32_t replicas)
 {
 	struct controller *ct = rs_xcalloc(1, sizeof(*ct));
 
+	ct->replicas = replicas > 0 ? replicas : 1;
 	ct->base = base;
 	ct->coord = c;
 	ct->view = v;
@@ -66,12 +70,14 @@ controller_new(struct event_base *base, struct coord *c,
 	ct->inflight = rs_xcalloc(cluster_view_npartitions(v) + 1,
 	                          sizeof(*ct->inflight));
 	cluster_view_listen(v, ct_on_view, ct);
+	ct->lv = liveness_new(base, c, v, self);
 	return ct;
 }
 
 static void
 ct_destroy(struct controller *ct)
 {
+	liveness_free(&ct->lv);
 	event_free(ct->pass);
 	free(ct->inflight);
 	free(ct->key);
@@ -93,6 +99,8 @@ void
 controller_set_lease(struct controller *ct, int64_t lease)
 {
 	ct->lease = lease;
+	if (lease == 0)
+		liveness_set_active(ct->lv, false);
 	ct_schedule(ct, 0);
 }
 
@@ -107,7 +115,9 @@ controller_elected(const struct controller *ct)
 
 struct ct_node {
 	const char *id;
-	size_t      count;            /* partitions it is primary of */
+	const char *zone;
+	size_t      primaries;        /* partitions it leads */
+	size_t      replicas;         /* partitions it holds a copy of */
 };
 
 /* Live active members, in id order. */
@@ -118,10 +128,15 @@ ct_eligible(const struct cluster_view *v, struct ct_node **nodes_r)
 	size_t nm = cluster_view_members(v, &m), n = 0;
 	struct ct_node *nodes = rs_xcalloc(nm + 1, sizeof(*nodes));
 
-	for (size_t i = 0; i < nm; i++)
-		if (m[i]->state == CLUSTER_MEMBER_ACTIVE &&
-		    cluster_view_alive(v, m[i]->id) != NULL)
-			nodes[n++].id = m[i]->id;
+	for (size_t i = 0; i < nm; i++) {
+		const struct cluster_alive *a = cluster_view_alive(v, m[i]->id);
+
+		if (m[i]->state == CLUSTER_MEMBER_ACTIVE && a != NULL &&
+		    !a->store_failed) {
+			nodes[n].id = m[i]->id;
+			nodes[n++].zone = m[i]->zone;
+		}
+	}
 	*nodes_r = nodes;
 	return n;
 }
@@ -141,14 +156,189 @@ ct_emptiest(struct ct_node *nodes, size_t n)
 	struct ct_node *best = &nodes[0];
 
 	for (size_t i = 1; i < n; i++)
-		if (nodes[i].count < best->count)
+		if (nodes[i].primaries < best->primaries)
 			best = &nodes[i];
 	return best;
 }
 
+static bool
+ct_has(const char ids[][CLUSTER_ID_MAX + 1], size_t n, const char *id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(ids[i], id) == 0)
+			return true;
+	return false;
+}
+
+/* A zone already among rec's replicas (members without a zone share
+ * none). */
+static bool
+ct_zone_taken(const struct cluster_view *v, const struct cluster_part *rec,
+              const char *zone)
+{
+	if (zone[0] == '\0')
+		return false;
+	for (size_t i = 0; i < rec->nreplicas; i++) {
+		const struct cluster_member *m =
+			cluster_view_member(v, rec->replicas[i]);
+
+		if (m != NULL && strcmp(m->zone, zone) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The best node to hold one more copy of rec: not holding one, in a zone
+ * not yet used if possible, with the fewest copies. NULL: none left. */
+static struct ct_node *
+ct_pick_follower(const struct cluster_view *v, struct ct_node *nodes,
+                 size_t n, const struct cluster_part *rec)
+{
+	struct ct_node *best = NULL;
+	bool best_new_zone = false;
+
+	for (size_t i = 0; i < n; i++) {
+		bool new_zone;
+
+		if (ct_has(rec->replicas, rec->nreplicas, nodes[i].id))
+			continue;
+		new_zone = !ct_zone_taken(v, rec, nodes[i].zone);
+		if (best == NULL || (new_zone && !best_new_zone) ||
+		    (new_zone == best_new_zone &&
+		     nodes[i].replicas < best->replicas)) {
+			best = &nodes[i];
+			best_new_zone = new_zone;
+		}
+	}
+	return best;
+}
+
+static void
+ct_add_replica(struct cluster_part *rec, const char *id, bool in_sync)
+{
+	if (rec->nreplicas == CLUSTER_REPLICAS_MAX)
+		return;
+	snprintf(rec->replicas[rec->nreplicas++], CLUSTER_ID_MAX + 1, "%s", id);
+	if (in_sync)
+		snprintf(rec->in_sync[rec->nin_sync++], CLUSTER_ID_MAX + 1, "%s",
+		         id);
+}
+
+/* A fresh record for a partition without data: primary to, and
+ * followers up to r, all in sync (there is nothing to copy). */
+static void
+ct_fresh(const struct cluster_view *v, struct ct_node *nodes, size_t n,
+         struct ct_node *to, uint32_t r, int64_t epoch,
+         struct cluster_part *rec)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->epoch = epoch;
+	snprintf(rec->primary, sizeof(rec->primary), "%s", to->id);
+	ct_add_replica(rec, to->id, true);
+	to->primaries++;
+	to->replicas++;
+	while (rec->nreplicas < r) {
+		struct ct_node *f = ct_pick_follower(v, nodes, n, rec);
+
+		if (f == NULL)
+			break;
+		ct_add_replica(rec, f->id, true);
+		f->replicas++;
+	}
+}
+
+/* A failover: the first live in-sync follower takes over at epoch + 1;
+ * the others stay in sync (every acknowledged entry is on each).
+ * XXX(cluster): promote the one with the highest log position (one
+ * Position call each) to spare the others a copy. */
+static bool
+ct_failover(struct ct_node *nodes, size_t n, struct cluster_part *rec)
+{
+	struct ct_node *to = NULL;
+	size_t k = 0;
+
+	for (size_t i = 0; i < rec->nin_sync && to == NULL; i++)
+		if (strcmp(rec->in_sync[i], rec->primary) != 0)
+			to = ct_find(nodes, n, rec->in_sync[i]);
+	if (to == NULL)
+		return false;
+	for (size_t i = 0; i < rec->nin_sync; i++)
+		if (strcmp(rec->in_sync[i], rec->primary) != 0)
+			memmove(rec->in_sync[k++], rec->in_sync[i],
+			        CLUSTER_ID_MAX + 1);
+	rec->nin_sync = k;
+	snprintf(rec->primary, sizeof(rec->primary), "%s", to->id);
+	rec->epoch++;
+	return true;
+}
+
+/* Replica upkeep of a partition led by a live member: copies on nodes
+ * that left are dropped, missing copies added (not in sync: they catch
+ * up first). True if rec changed. */
+static bool
+ct_upkeep(const struct cluster_view *v, struct ct_node *nodes, size_t n,
+          uint32_t r, struct cluster_part *rec)
+{
+	size_t k = 0, s = 0, want = r < n ? r : n;
+	bool changed = false;
+
+	for (size_t i = 0; i < rec->nreplicas; i++) {
+		const struct cluster_member *m =
+			cluster_view_member(v, rec->replicas[i]);
+
+		if (strcmp(rec->replicas[i], rec->primary) != 0 &&
+		    (m == NULL || m->state != CLUSTER_MEMBER_ACTIVE)) {
+			changed = true;
+			continue;
+		}
+		memmove(rec->replicas[k++], rec->replicas[i], CLUSTER_ID_MAX + 1);
+	}
+	rec->nreplicas = k;
+	for (size_t i = 0; i < rec->nin_sync; i++)
+		if (ct_has(rec->replicas, rec->nreplicas, rec->in_sync[i]))
+			memmove(rec->in_sync[s++], rec->in_sync[i],
+			        CLUSTER_ID_MAX + 1);
+	rec->nin_sync = s;
+	while (rec->nreplicas < want) {
+		struct ct_node *f = ct_pick_follower(v, nodes, n, rec);
+
+		if (f == NULL)
+			break;
+		ct_add_replica(rec, f->id, false);
+		f->replicas++;
+		changed = true;
+	}
+	return changed;
+}
+
+/* The change one partition needs, if any, into *m. */
+static bool
+ct_plan_part(const struct cluster_view *v, struct ct_node *nodes, size_t n,
+             uint32_t r, uint32_t p, struct controller_move *m)
+{
+	const struct cluster_view_part *vp = cluster_view_part(v, p);
+	struct ct_node *o = ct_find(nodes, n, vp->rec.primary);
+	struct ct_node *to = ct_emptiest(nodes, n);
+
+	m->part = p;
+	m->rec = vp->rec;
+	m->unused = vp->rec.primary[0] != '\0' && vp->used_rev == 0;
+	if (vp->rec.primary[0] == '\0' ||
+	    (m->unused && (o == NULL || o->primaries > to->primaries + 1))) {
+		/* Nothing to keep: place it afresh. */
+		if (o != NULL)
+			o->primaries--;
+		ct_fresh(v, nodes, n, to, r, vp->rec.epoch + 1, &m->rec);
+		return true;
+	}
+	if (o == NULL)
+		return ct_failover(nodes, n, &m->rec);
+	return ct_upkeep(v, nodes, n, r, &m->rec);
+}
+
 size_t
-controller_plan(const struct cluster_view *v, struct controller_move *moves,
-                size_t max)
+controller_plan(const struct cluster_view *v, uint32_t r,
+                struct controller_move *moves, size_t max)
 {
 	uint32_t np = cluster_view_npartitions(v);
 	struct ct_node *nodes;
@@ -159,31 +349,18 @@ controller_plan(const struct cluster_view *v, struct controller_move *moves,
 		return 0;
 	}
 	for (uint32_t p = 0; p < np; p++) {
-		struct ct_node *o = ct_find(nodes, n,
-		                            cluster_view_part(v, p)->rec.primary);
+		const struct cluster_part *rec = &cluster_view_part(v, p)->rec;
+		struct ct_node *o = ct_find(nodes, n, rec->primary);
 
 		if (o != NULL)
-			o->count++;
+			o->primaries++;
+		for (size_t i = 0; i < rec->nreplicas; i++)
+			if ((o = ct_find(nodes, n, rec->replicas[i])) != NULL)
+				o->replicas++;
 	}
-	for (uint32_t p = 0; p < np && nm < max; p++) {
-		const struct cluster_view_part *vp = cluster_view_part(v, p);
-		struct ct_node *o = NULL, *to = ct_emptiest(nodes, n);
-
-		if (vp->rec.primary[0] != '\0') {
-			if (vp->used_rev != 0)
-				continue;          /* its data lives there */
-			o = ct_find(nodes, n, vp->rec.primary);
-			/* Balanced enough, or already on the emptiest. */
-			if (o != NULL && o->count <= to->count + 1)
-				continue;
-		}
-		if (o != NULL)
-			o->count--;
-		to->count++;
-		moves[nm].part = p;
-		snprintf(moves[nm].to, sizeof(moves[nm].to), "%s", to->id);
-		nm++;
-	}
+	for (uint32_t p = 0; p < np && nm < max; p++)
+		if (ct_plan_part(v, nodes, n, r, p, &moves[nm]))
+			nm++;
 	free(nodes);
 	return nm;
 }
@@ -208,8 +385,8 @@ ct_on_moved(void *arg, int rc, const struct rs_err *err, int64_t rev)
 	ct->pending--;
 	ct->inflight[t->part] = false;
 	if (rc == 0)
-		rs_log(RS_LOG_INFO, "cluster.partition_assigned",
-		       "partition=%u epoch=%lld primary=%s from=%s", t->part,
+		rs_log(RS_LOG_INFO, "cluster.partition_changed",
+		       "partition=%u epoch=%lld primary=%s was=%s", t->part,
 		       (long long)t->epoch, t->to, t->from[0] ? t->from : "-");
 	else if (rc != RS_ECONFLICT)
 		rs_log(RS_LOG_WARN, "cluster.partition_assign_failed",
@@ -227,35 +404,26 @@ ct_move(struct controller *ct, const struct controller_move *m)
 {
 	const char *prefix = cluster_view_prefix(ct->view);
 	const struct cluster_view_part *vp = cluster_view_part(ct->view, m->part);
-	struct cluster_part rec = { 0 };
 	struct ct_txn *t = rs_xcalloc(1, sizeof(*t));
 	char *pkey = cluster_rec_part_key(prefix, m->part);
 	char *ukey = rs_xasprintf("%sused/%u", prefix, m->part);
-	char *json;
+	char *json = cluster_part_json(&m->rec);
 	struct coord_cmp cmps[2] = { { pkey, vp->mod_rev }, { ukey, 0 } };
-	struct coord_op op = { .type = COORD_OP_PUT, .key = pkey };
+	struct coord_op op = { .type = COORD_OP_PUT, .key = pkey,
+	                       .value = json, .len = strlen(json) };
 	struct rs_err err;
 
-	rec.id = m->part;
-	rec.epoch = vp->rec.epoch + 1;
-	snprintf(rec.primary, sizeof(rec.primary), "%s", m->to);
-	memcpy(rec.replicas[0], rec.primary, sizeof(rec.primary));
-	memcpy(rec.in_sync[0], rec.primary, sizeof(rec.primary));
-	rec.nreplicas = rec.nin_sync = 1;
-	json = cluster_part_json(&rec);
-	op.value = json;
-	op.len = strlen(json);
 	t->ct = ct;
 	t->part = m->part;
-	t->epoch = rec.epoch;
+	t->epoch = m->rec.epoch;
 	snprintf(t->from, sizeof(t->from), "%s", vp->rec.primary);
-	snprintf(t->to, sizeof(t->to), "%s", m->to);
-	/* Moving an assigned partition is only safe while it holds no
-	 * account: used/<p> must still be absent when the move commits (the
-	 * directory creates it in the account's own transaction). An
-	 * unassigned partition goes wherever it can. */
-	if (coord_txn(ct->coord, cmps, vp->rec.primary[0] ? 2 : 1, &op, 1,
-	              ct_on_moved, t, &err) != 0) {
+	snprintf(t->to, sizeof(t->to), "%s", m->rec.primary);
+	/* Placing afresh a partition that had a primary is only safe while
+	 * it holds no account: used/<p> must still be absent when the move
+	 * commits (the directory creates it in the account's own
+	 * transaction). Everything else compares the record alone. */
+	if (coord_txn(ct->coord, cmps, m->unused ? 2 : 1, &op, 1, ct_on_moved,
+	              t, &err) != 0) {
 		rs_log(RS_LOG_WARN, "cluster.partition_assign_failed",
 		       "partition=%u error=\"%s\"", m->part, err.msg);
 		free(t);
@@ -327,10 +495,13 @@ ct_on_pass(evutil_socket_t fd, short what, void *arg)
 			rs_log(RS_LOG_INFO, "cluster.controller_resigned",
 			       "node=%s", ct->self);
 		ct->was_elected = false;
+		liveness_set_active(ct->lv, false);
 		return;
 	}
 	ct->was_elected = true;
-	n = controller_plan(ct->view, moves, sizeof(moves) / sizeof(moves[0]));
+	liveness_set_active(ct->lv, true);
+	n = controller_plan(ct->view, ct->replicas, moves,
+	                    sizeof(moves) / sizeof(moves[0]));
 	for (size_t i = 0; i < n; i++)
 		if (!ct->inflight[moves[i].part])
 			ct_move(ct, &moves[i]);

@@ -20,13 +20,17 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cluster/cluster_rec.h"
+
 struct coord;
 struct cluster_view;
 struct controller;
 
-/* self is this node's id (copied). Watches the view from creation. */
+/* self is this node's id (copied); replicas the cluster's R. Watches the
+ * view from creation. */
 struct controller *controller_new(struct event_base *base, struct coord *c,
-                                  struct cluster_view *v, const char *self);
+                                  struct cluster_view *v, const char *self,
+                                  uint32_t replicas);
 /* NULL-safe. Free the coord first: it drops the callbacks of the
  * transactions in flight. */
 void controller_free(struct controller **pp);
@@ -36,13 +40,16 @@ void controller_set_lease(struct controller *ct, int64_t lease);
 /* Whether this node is the elected controller now. */
 bool controller_elected(const struct controller *ct);
 
-/* The plan, pure, for tests: which partitions change and to whom. */
+/* The plan, pure, for tests and status: which partitions change, and
+ * their new records. */
 struct controller_move {
-	uint32_t part;
-	char     to[64];
+	uint32_t            part;
+	struct cluster_part rec;
+	bool                unused;   /* placed afresh: compare used/<p> */
 };
-/* Fills up to max moves from the view's state; returns how many. */
-size_t controller_plan(const struct cluster_view *v,
+/* Fills up to max moves from the view's state for a cluster of r copies
+ * a partition; returns how many. */
+size_t controller_plan(const struct cluster_view *v, uint32_t r,
                        struct controller_move *moves, size_t max);
 
 #endif

@@ -145,7 +145,12 @@ ce_range_done(struct ce_call *k, int rc, const struct rs_err *err,
 		r->cb(r->arg, 0, NULL, r->kvs, r->n, r->rev);
 	else
 		r->cb(r->arg, rc, err, NULL, 0, 0);
-	coord_etcd__call_free(k);
+	{
+		size_t n = r->n;
+
+		coord_etcd__call_free(k);
+		rs_mem_trim_after(n);
+	}
 }
 
 int

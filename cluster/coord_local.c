@@ -9,7 +9,6 @@
  * an ordinary key. */
 #include "cluster/coord_local.h"
 
-#include <malloc.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +24,6 @@ static const uint8_t cl_key_prefix[CL_KEY_PREFIX_LEN] = {
 static const uint8_t cl_rev_key[CL_KEY_PREFIX_LEN] = {
 	0xff, 0xff, 0xff, 0xff, 'V' };
 #define CL_HDR 16                  /* create_rev + mod_rev */
-#define CL_RANGE_TRIM 10000        /* keys of a range worth malloc_trim */
 
 struct cl_watch {
 	char            *prefix;       /* owns */
@@ -144,14 +142,7 @@ cl_range_done(void *arg)
 		free((uint8_t *)r->kvs[i].value);
 	}
 	free(r->kvs);
-#ifdef __GLIBC__
-	/* A big range (the directory at start: 100,000 accounts are some
-	 * 40 MB of copies) was freed at once, below what the reader built
-	 * from it: give the pages back rather than keep them as the
-	 * process's high-water mark. */
-	if (r->n >= CL_RANGE_TRIM)
-		malloc_trim(0);
-#endif
+	rs_mem_trim_after(r->n);
 	free(r);
 	cl_maybe_free(cl);
 }

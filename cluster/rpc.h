@@ -39,6 +39,9 @@ enum rpc_method {
 	RPC_METHOD_ACCOUNT_INFO = 5,  /* proto/deliver.proto */
 	RPC_METHOD_ACCOUNT_DELETE = 6, /* proto/deliver.proto (AccountInfo-
 	                                * Request; empty reply) */
+	RPC_METHOD_REPL_APPEND = 7,   /* proto/repl.proto: ReplAppend -> ReplPos */
+	RPC_METHOD_REPL_POSITION = 8, /* ReplPositionRequest -> ReplPos */
+	RPC_METHOD_REPL_COPY = 9,     /* ReplCopy -> ReplPos */
 	RPC_METHOD_MAX = 64,
 };
 

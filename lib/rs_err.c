@@ -41,6 +41,7 @@ rs_err_name(int code)
 	case RS_EIO: return "EIO";
 	case RS_EPERM: return "EPERM";
 	case RS_EQUOTA: return "EQUOTA";
+	case RS_ENOSPC: return "ENOSPC";
 	}
 	return "EUNKNOWN";
 }

@@ -20,6 +20,7 @@ enum rs_errcode {
 	RS_EIO = -7,         /* disk or network failure */
 	RS_EPERM = -8,       /* authentication or authorisation refused */
 	RS_EQUOTA = -9,      /* over quota */
+	RS_ENOSPC = -10,     /* the disk's free-space reserve is reached */
 };
 
 struct rs_err {

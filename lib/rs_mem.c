@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,4 +98,15 @@ rs_xasprintf(const char *fmt, ...)
 	vsnprintf(p, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	return p;
+}
+
+void
+rs_mem_trim_after(size_t n)
+{
+#ifdef __GLIBC__
+	if (n >= RS_MEM_TRIM_ITEMS)
+		malloc_trim(0);
+#else
+	(void)n;
+#endif
 }

@@ -1,13 +1,16 @@
-/* store.c: opening and closing the store, the write queue and the single
- * writer thread that group-commits it. The operations themselves live in
- * store_deliver.c, store_modify.c and store_raw.c; reads in store_read.c
- * and store_blob.c. */
+/* store.c: opening and closing the store and its write queue; the
+ * writer thread that group-commits it is store_writer.c, the syncer
+ * store_commit.c. The operations themselves live in store_deliver.c,
+ * store_modify.c and store_raw.c; reads in store_read.c and
+ * store_blob.c. */
 #include "storage/store_int.h"
+#include "storage/store_repl_int.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/rs_log.h"
 #include "lib/rs_mem.h"
@@ -16,11 +19,6 @@
 #define STORE_DEFAULT_CACHE     ((size_t)64 << 20)
 #define STORE_DEFAULT_OPS       512u
 #define STORE_DEFAULT_BYTES     ((size_t)64 << 20)
-/* A batch that grew past this is freed rather than cleared, so one big
- * delivery does not pin its size in the writer for ever. */
-#define STORE_WB_KEEP           ((size_t)1 << 20)
-
-static void *store_writer_main(void *arg);
 static void store_free_sync(struct store *st);
 
 int
@@ -59,6 +57,7 @@ store_free_db(struct store *st)
 	free(st->txn.touched);
 	store__cache_free(&st->txn.cache);
 	free(st->txn.idx);
+	store__health_destroy(&st->health);
 }
 
 /* RocksDB settings: sized for a mail store, where most values are small
@@ -66,6 +65,28 @@ store_free_db(struct store *st)
 /* Values from this size up are stored in blob files. Records stay well
  * below it; bodies of real mail are above it. */
 #define STORE_BLOB_MIN 2048
+/* rocksdb::InfoLogLevel::HEADER_LEVEL */
+#define STORE_ROCKSDB_LOG_LEVEL 5
+
+/* Applies an option the C API has no setter for; returns the options
+ * to use from then on (opt itself if the string was refused). */
+static rocksdb_options_t *
+store_options_string(rocksdb_options_t *opt, const char *s)
+{
+	rocksdb_options_t *o2 = rocksdb_options_create();
+	char *e = NULL;
+
+	rocksdb_get_options_from_string(opt, s, o2, &e);
+	if (e == NULL) {
+		rocksdb_options_destroy(opt);
+		return o2;
+	}
+	rs_log(RS_LOG_WARN, "store.option_ignored", "option=\"%s\" "
+	       "error=\"%s\"", s, e);
+	free(e);
+	rocksdb_options_destroy(o2);
+	return opt;
+}
 
 static void
 store_set_options(struct store *st, const struct store_opts *o)
@@ -130,30 +151,29 @@ store_set_options(struct store *st, const struct store_opts *o)
 	rocksdb_options_set_enable_blob_files(opt, 1);
 	rocksdb_options_set_min_blob_size(opt, STORE_BLOB_MIN);
 	rocksdb_options_set_enable_blob_gc(opt, 1);
-	{
-		/* Most keys of a delivery follow the previous key of their
-		 * account and family (the next UID, the next modseq, a new
-		 * version of the state): with a hint per 14-octet prefix
-		 * (P 'a' acct tag) the memtable inserts them next to it
-		 * instead of searching its whole skip list. The C API has no
-		 * setter for this option. */
-		rocksdb_options_t *o2 = rocksdb_options_create();
-		char *e = NULL;
-
-		rocksdb_get_options_from_string(
-		    opt, "memtable_insert_with_hint_prefix_extractor="
-		         "rocksdb.FixedPrefix.14", o2, &e);
-		if (e == NULL) {
-			rocksdb_options_destroy(opt);
-			opt = o2;
-		} else {
-			rs_log(RS_LOG_WARN, "store.option_ignored",
-			       "option=memtable_insert_with_hint error=\"%s\"",
-			       e);
-			free(e);
-			rocksdb_options_destroy(o2);
-		}
-	}
+	/* Most keys of a delivery follow the previous key of their account
+	 * and family (the next UID, the next modseq, a new version of the
+	 * state): with a hint per 14-octet prefix (P 'a' acct tag) the
+	 * memtable inserts them next to it instead of searching its whole
+	 * skip list. */
+	opt = store_options_string(opt, "memtable_insert_with_hint_prefix_"
+	                           "extractor=rocksdb.FixedPrefix.14");
+	/* Recovery keeps what it replays from the WAL in the memtable
+	 * instead of writing it out at once: a store whose disk is full
+	 * still opens, and serves reads and expunges. */
+	opt = store_options_string(opt, "avoid_flush_during_recovery=true");
+	/* No preallocation: a new WAL (1.1 write buffers) or MANIFEST
+	 * (4 MiB) would take what is left of a nearly full disk, and ext4
+	 * keeps the blocks of a fallocate that failed; every other write
+	 * would then fail. Without it RocksDB takes what it writes, which
+	 * is what store_health measures. A WAL sync costs the same here
+	 * either way. */
+	opt = store_options_string(opt, "allow_fallocate=false");
+	/* RocksDB's LOG goes through the same file writer as its WAL,
+	 * which aborts (Debian builds it with assertions) on a write after
+	 * a failed one: at INFO, the second line logged on a full disk
+	 * would kill the node. Header lines only, at open. */
+	rocksdb_options_set_info_log_level(opt, STORE_ROCKSDB_LOG_LEVEL);
 	st->dbopts = opt;
 	st->tableopts = t;
 
@@ -189,6 +209,7 @@ store_open(const struct store_opts *o, struct store **st_r,
 	if (o == NULL || o->path == NULL || o->path[0] == '\0')
 		return rs_err_set(err, RS_EINVAL, "store: no path");
 	st = rs_xcalloc(1, sizeof(*st));
+	store__health_init(&st->health, o);
 	store_set_options(st, o);
 	st->db = rocksdb_open(st->dbopts, o->path, &e);
 	if (e != NULL) {
@@ -207,9 +228,21 @@ store_open(const struct store_opts *o, struct store **st_r,
 		free(st);
 		return -1;
 	}
+	/* Before the first write, so that a store opened on a full disk
+	 * says so at once. */
+	(void)store__space_refresh(st);
 	st->tail = &st->head;
 	pthread_mutex_init(&st->mu, NULL);
-	pthread_cond_init(&st->cv, NULL);
+	{
+		/* The writer's idle wake-up measures time, not the date. */
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&st->cv, &ca);
+		pthread_condattr_destroy(&ca);
+	}
+	pthread_mutex_init(&st->wal_mu, NULL);
 	pthread_mutex_init(&st->sync_mu, NULL);
 	pthread_cond_init(&st->sync_cv, NULL);
 	pthread_mutex_init(&st->snap_mu, NULL);
@@ -218,7 +251,7 @@ store_open(const struct store_opts *o, struct store **st_r,
 		store_free_sync(st);
 		return -1;
 	}
-	rc = pthread_create(&st->writer, NULL, store_writer_main, st);
+	rc = pthread_create(&st->writer, NULL, store__writer_main, st);
 	if (rc != 0) {
 		store__syncer_stop(st);
 		store_free_sync(st);
@@ -237,6 +270,7 @@ store_free_sync(struct store *st)
 	pthread_mutex_destroy(&st->snap_mu);
 	pthread_cond_destroy(&st->sync_cv);
 	pthread_mutex_destroy(&st->sync_mu);
+	pthread_mutex_destroy(&st->wal_mu);
 	pthread_cond_destroy(&st->cv);
 	pthread_mutex_destroy(&st->mu);
 	store_free_db(st);
@@ -259,6 +293,8 @@ store_close(struct store **pp)
 	 * then the syncer completes what the writer handed it. */
 	pthread_join(st->writer, NULL);
 	store__syncer_stop(st);
+	/* Answers still waiting for followers get "unknown" now. */
+	store__repl_free(st);
 	store_free_sync(st);
 }
 
@@ -289,14 +325,15 @@ store__enqueue(struct store *st, struct store_op *op, struct rs_err *err)
 	return 0;
 }
 
-int
-store__submit_owned(struct store *st, store_apply_fn *apply, void *arg,
-                    void (*arg_free)(void *arg), size_t cost,
-                    struct rs_exec *ex, store_done_fn *cb, void *cb_arg,
-                    struct rs_err *err)
+static int
+store_submit_op(struct store *st, store_apply_fn *apply, void *arg,
+                void (*arg_free)(void *arg), size_t cost, bool grows,
+                struct rs_exec *ex, store_done_fn *cb, void *cb_arg,
+                struct rs_err *err)
 {
 	struct store_op *op = rs_xcalloc(1, sizeof(*op));
 
+	op->grows = grows;
 	op->apply = apply;
 	op->apply_arg = arg;
 	op->arg_free = arg_free;
@@ -313,150 +350,22 @@ store__submit_owned(struct store *st, store_apply_fn *apply, void *arg,
 	return 0;
 }
 
-/* ---- the writer thread ---- */
-
-/* Detaches the next group from the queue: at least one op, then more
- * while they fit group_max_ops and group_max_bytes. Called locked. */
-static struct store_op *
-store_take_group(struct store *st)
+int
+store__submit_owned(struct store *st, store_apply_fn *apply, void *arg,
+                    void (*arg_free)(void *arg), size_t cost,
+                    struct rs_exec *ex, store_done_fn *cb, void *cb_arg,
+                    struct rs_err *err)
 {
-	struct store_op *first = st->head, *last = first, *op;
-	unsigned n = 1;
-	size_t bytes = first->cost;
-
-	for (op = first->next; op != NULL; op = op->next) {
-		if (n >= st->group_max_ops || op->cost > st->group_max_bytes ||
-		    bytes > st->group_max_bytes - op->cost)
-			break;
-		bytes += op->cost;
-		n++;
-		last = op;
-	}
-	st->head = last->next;
-	if (st->head == NULL)
-		st->tail = &st->head;
-	last->next = NULL;
-	st->nqueued -= n;
-	return first;
+	return store_submit_op(st, apply, arg, arg_free, cost, false, ex, cb,
+	                       cb_arg, err);
 }
 
-/* Runs one op inside the batch under its own save point, so a failing
- * op is rolled back alone. Returns false if the rollback itself failed
- * and the batch can no longer be trusted. */
-static bool
-store_apply_one(struct store_txn *t, struct store_op *op)
+int
+store__submit_grow(struct store *st, store_apply_fn *apply, void *arg,
+                   void (*arg_free)(void *arg), size_t cost,
+                   struct rs_exec *ex, store_done_fn *cb, void *cb_arg,
+                   struct rs_err *err)
 {
-	size_t mark = t->ntouched;
-	struct rs_err err;
-	char *e = NULL;
-
-	rs_err_clear(&err);
-	rocksdb_writebatch_wi_set_save_point(t->wb);
-	if (op->apply(t, op->apply_arg, &err) == 0 &&
-	    store__idx_flush(t, &err) == 0) {
-		op->rc = 0;
-		store__cache_op_done(t->cache, true);
-		return true;
-	}
-	store__idx_discard(t);
-	store__cache_op_done(t->cache, false);
-	op->rc = err.code < 0 ? err.code : RS_EIO;
-	t->ntouched = mark;
-	rocksdb_writebatch_wi_rollback_to_save_point(t->wb, &e);
-	if (e != NULL) {
-		rs_log(RS_LOG_ERR, "store.rollback_failed", "error=\"%s\"", e);
-		free(e);
-		return false;
-	}
-	return true;
-}
-
-/* Resets the batch for the next group, dropping it if it grew large. */
-static void
-store_reset_batch(struct store_txn *t)
-{
-	size_t size = 0;
-
-	(void)rocksdb_writebatch_wi_data(t->wb, &size);
-	if (size > STORE_WB_KEEP) {
-		rocksdb_writebatch_wi_destroy(t->wb);
-		t->wb = rocksdb_writebatch_wi_create(0, 1);
-	} else {
-		rocksdb_writebatch_wi_clear(t->wb);
-	}
-	t->ntouched = 0;
-}
-
-/* Applies a group into one batch and writes it without waiting for the
- * disk, then hands it to the syncer with its state and the accounts it
- * changed: the sync, the hook and the completions happen there. */
-static void
-store_commit_group(struct store *st, struct store_op *group)
-{
-	struct store_txn *t = &st->txn;
-	struct store_commit *c = rs_xcalloc(1, sizeof(*c));
-	struct store_op *op;
-	bool ok = true;
-	unsigned n = 0;
-
-	for (op = group; op != NULL; op = op->next, n++)
-		if (ok)
-			ok = store_apply_one(t, op);
-		else
-			op->rc = RS_EIO;
-	/* XXX(storage): replication will need this batch's bytes
-	 * (rocksdb_writebatch_wi_data) and a per-partition LSN written in
-	 * the same batch; neither exists yet. */
-	if (ok && rocksdb_writebatch_wi_count(t->wb) > 0) {
-		char *e = NULL;
-
-		rocksdb_write_writebatch_wi(st->db, st->wopts_group, t->wb, &e);
-		if (e != NULL) {
-			/* Nobody else sees this: each caller only gets EIO. */
-			rs_log(RS_LOG_ERR, "store.write_failed",
-			       "ops=%u error=\"%s\"", n, e);
-			free(e);
-			ok = false;
-		} else {
-			/* The writer is the only writer: this is exactly the
-			 * state after the group. */
-			c->snap = store__snap_new(st);
-			c->touched = t->touched;
-			c->ntouched = t->ntouched;
-			t->touched = NULL;
-			t->cap = 0;
-		}
-	}
-	for (op = group; op != NULL; op = op->next)
-		if (!ok)
-			op->rc = op->rc != 0 ? op->rc : RS_EIO;
-	store__cache_group_done(t->cache, ok);
-	store_reset_batch(t);
-	c->ops = group;
-	store__commit_queue(st, c);
-}
-
-static void *
-store_writer_main(void *arg)
-{
-	struct store *st = arg;
-
-	/* Named so that top -H and perf tell it from the loop. */
-	pthread_setname_np(pthread_self(), "store-writer");
-	for (;;) {
-		struct store_op *group;
-
-		pthread_mutex_lock(&st->mu);
-		while (st->head == NULL && !st->closing)
-			pthread_cond_wait(&st->cv, &st->mu);
-		if (st->head == NULL) {
-			/* Closing, and everything queued has committed. */
-			pthread_mutex_unlock(&st->mu);
-			break;
-		}
-		group = store_take_group(st);
-		pthread_mutex_unlock(&st->mu);
-		store_commit_group(st, group);
-	}
-	return NULL;
+	return store_submit_op(st, apply, arg, arg_free, cost, true, ex, cb,
+	                       cb_arg, err);
 }

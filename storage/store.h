@@ -69,7 +69,23 @@ struct store_opts {
 	 * look at the store between a write and its sync. */
 	void      (*before_sync)(void *arg);
 	void       *before_sync_arg;
+	/* Free-space reserve of the file system under path, in octets
+	 * (store_health): while less is free, deliveries and appends fail
+	 * with RS_ENOSPC before they are written, so that RocksDB keeps
+	 * room to flush, compact and take the writes that free space.
+	 * 0 = no reserve. */
+	uint64_t    min_free;
+	/* Test-only fault injection; NULL in production. Called on the
+	 * store's threads before each group's write (STORE_FAULT_WRITE)
+	 * and each WAL sync (STORE_FAULT_SYNC): non-zero makes that step
+	 * fail as if the disk had, without running it. */
+	int       (*test_fault)(void *arg, int fault);
+	/* Test-only: replaces statvfs; 0 with *free_r set, or -1. */
+	int       (*test_free)(void *arg, uint64_t *free_r);
+	void       *test_arg;     /* for test_fault and test_free */
 };
+#define STORE_FAULT_WRITE 1
+#define STORE_FAULT_SYNC  2
 
 /* Opens (creating if needed) and starts the writer and sync threads.
  * 0 or -1. */
@@ -359,7 +375,44 @@ struct store_stats {
 };
 void store_stats_get(struct store *st, struct store_stats *out);
 
+/* ---- health ----
+ * The store stops before it lies. A failed WAL write or sync puts it in
+ * STORE_STATE_FAILED for good: every write queued then or later
+ * completes with RS_EIO and nothing is written or synced any more, and
+ * readers keep the last state that was synced, so nothing written after
+ * the last good sync is ever shown or acknowledged. Only closing and
+ * opening the store again (a restart) leaves it. What RocksDB finds in
+ * its WAL at that open may include groups written but never synced,
+ * which were answered RS_EIO: never acknowledged, so not a lie, but a
+ * client that retries them stores them twice unless the write carries
+ * an idempotency key (store_message.idem, which SMTP sets).
+ *
+ * STORE_STATE_LOW_SPACE: the file system has less than min_free
+ * available; deliveries and appends get RS_ENOSPC, every other write
+ * goes on. Measured by the writer thread before each group and every
+ * second while idle, so it ends by itself once space is back. */
+enum store_state {
+	STORE_STATE_OK = 0,
+	STORE_STATE_LOW_SPACE,
+	STORE_STATE_FAILED,
+};
+#define STORE_REASON_MAX 200
+struct store_health {
+	enum store_state state;
+	char     reason[STORE_REASON_MAX]; /* "" when ok */
+	int64_t  since;         /* wall clock, ms: when the state began */
+	uint64_t free_bytes;    /* available at the last look; UINT64_MAX
+	                         * if it could not be measured */
+	uint64_t min_free;
+};
+/* Cheap (a lock, no system call): fit for the event loop. */
+void store_health_get(struct store *st, struct store_health *h);
+enum store_state store_health_state(struct store *st);
+/* "ok", "low_space" or "failed". */
+const char *store_state_name(enum store_state s);
+
 #include "storage/store_mailbox.h"
 #include "storage/store_message.h"
+#include "storage/store_repl.h"
 
 #endif

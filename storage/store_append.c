@@ -135,6 +135,6 @@ store_append(struct store *st, struct store_append *ap, struct rs_exec *ex,
 		if (store_append_check(&ap->msgs[i], &cost, err) != 0)
 			return -1;
 	/* The caller's struct is the op's argument: borrowed until cb. */
-	return store__submit_owned(st, store_append_apply, ap, NULL, cost, ex,
-	                           cb, arg, err);
+	return store__submit_grow(st, store_append_apply, ap, NULL, cost, ex,
+	                          cb, arg, err);
 }

@@ -243,7 +243,7 @@ store_blob_read(struct store *st, uint32_t part,
 {
 	/* One snapshot: the meta and every chunk come from the same state,
 	 * even if the last reference goes meanwhile. */
-	struct store_snap *sn = store__snap_get(st);
+	struct store_snap *sn = store__snap_get_part(st, part);
 	struct store_view v = store__view_db(st, sn->ro);
 	struct store_rec_blob r = { 0, 0 };
 	size_t got = 0, want = 0;

@@ -261,7 +261,7 @@ store_mailbox_vanished(struct store *st, struct store_acct a,
 		return 0;
 	/* The floor and the entries from one state: a trim in between
 	 * would otherwise pass for a complete answer. */
-	sn = store__snap_get(st);
+	sn = store__snap_get_part(st, a.part);
 	v = store__view_db(st, sn->ro);
 	rc = store__acct_load(&v, a, &acct, err);
 	if (rc == 0) {

@@ -196,6 +196,6 @@ store_deliver(struct store *st, const struct store_message *msg,
 	d->msg = *msg;
 	d->rcpts = rcpts;
 	d->n = n;
-	return store__submit_owned(st, store_deliver_apply, d, free,
-	                           msg->len + msg->meta_len, ex, cb, arg, err);
+	return store__submit_grow(st, store_deliver_apply, d, free,
+	                          msg->len + msg->meta_len, ex, cb, arg, err);
 }

@@ -17,6 +17,7 @@
 #include "lib/rs_err.h"
 #include "lib/rs_exec.h"
 #include "storage/store.h"
+#include "storage/store_health_int.h"
 #include "storage/store_keys.h"
 #include "storage/store_mailbox.h"
 #include "storage/store_raw.h"
@@ -38,10 +39,24 @@ struct store_op {
 	store_done_fn   *cb;
 	void            *cb_arg;
 	size_t           cost;        /* octets counted against group bytes */
+	bool             grows;       /* brings a body: refused under the
+	                               * free-space reserve */
 	uint64_t         t_submit;    /* rs_mono_us() when queued */
 	int              rc;          /* result, set by the writer */
+	/* Replication (store_repl_int.h): the partitions the op wrote,
+	 * then the entries its answer waits for. */
+	uint32_t        *rparts;      /* owns */
+	size_t           nrparts;
+	bool             rall;        /* wrote more: waits for every entry */
+	struct store_rreq *reqs;      /* owns */
+	size_t           nreqs;
 	struct store_op *next;
 };
+
+struct store_rreq;
+struct store_rtxn;
+struct store_rentry;
+struct store_repl;
 
 /* An account changed by the group, for the commit hook. */
 struct store_touch {
@@ -72,6 +87,7 @@ struct store_txn {
 	size_t                   nidx, idxcap;
 	bool                     idx_failed;   /* a chunk was unreadable */
 	struct store_cache      *cache;        /* owns (store_cache.c) */
+	struct store_rtxn       *repl;         /* owns; NULL: standalone */
 };
 
 /* A state of the store that readers may see: one whose WAL is synced,
@@ -91,6 +107,8 @@ struct store_commit {
 	                                 * group wrote nothing */
 	struct store_touch  *touched;   /* owns; accounts for the hook */
 	size_t               ntouched;
+	struct store_rentry *entries;   /* owns: replicated partitions' */
+	size_t               nentries;
 	struct store_commit *next;
 };
 
@@ -106,6 +124,8 @@ struct store {
 	rocksdb_writeoptions_t              *wopts_group; /* owns; writer:
 	                                                   * no sync */
 	bool                                 sync;
+	struct store_repl                   *repl;      /* owns; NULL:
+	                                                 * standalone */
 	unsigned                             group_max_ops;
 	size_t                               group_max_bytes;
 	uint64_t                             changes_keep;
@@ -132,6 +152,11 @@ struct store {
 	void                               (*before_sync)(void *arg);
 	void                                *before_sync_arg;
 	pthread_t                            syncer;
+	/* Held by the writer around each write and by the syncer around
+	 * each sync, so that neither starts on a WAL that has seen an error
+	 * (RocksDB asserts on it): the failed flag is checked under it. */
+	pthread_mutex_t                      wal_mu;
+	struct store_hstate                  health;
 
 	pthread_mutex_t                      snap_mu;
 	struct store_snap                   *snap;      /* owns a reference:
@@ -175,18 +200,40 @@ struct store_snap *store__snap_new(struct store *st);
 /* The durable state for a read, held until store__snap_put. Never
  * NULL. Any thread. */
 struct store_snap *store__snap_get(struct store *st);
+/* The state readers of part may see: the durable one, or on a primary
+ * that waits for its followers, the last one they all hold
+ * (store_repl.h). store__snap_get_key reads the partition off a key or
+ * prefix (the node-local range: the durable state). */
+struct store_snap *store__snap_get_part(struct store *st, uint32_t part);
+struct store_snap *store__snap_get_key(struct store *st, const void *key,
+                                       size_t klen);
+/* One more reference to s. */
+struct store_snap *store__snap_ref(struct store *st, struct store_snap *s);
 void store__snap_put(struct store *st, struct store_snap *s);
+/* Calls the commit hook for touched accounts (store_commit.c). */
+void store__run_hook(struct store *st, struct store_touch *touched,
+                     size_t n);
+/* Counts op and posts its completion (store_commit.c). */
+void store__op_complete(struct store *st, struct store_op *op);
 
 /* Queues op (taking it) or returns -1 with RS_EUNAVAIL when closing, the
  * op untouched and still the caller's. */
 int store__enqueue(struct store *st, struct store_op *op, struct rs_err *err)
 	RS_MUST_CHECK;
 /* Builds and queues an internal op whose arg is freed with arg_free
- * after the completion (or right away if queuing fails). */
+ * after the completion (or right away if queuing fails). With grows (a
+ * delivery or append: cost is its body) the writer refuses it with
+ * RS_ENOSPC under the free-space reserve. */
 int store__submit_owned(struct store *st, store_apply_fn *apply, void *arg,
                         void (*arg_free)(void *arg), size_t cost,
                         struct rs_exec *ex, store_done_fn *cb, void *cb_arg,
                         struct rs_err *err) RS_MUST_CHECK;
+int store__submit_grow(struct store *st, store_apply_fn *apply, void *arg,
+                       void (*arg_free)(void *arg), size_t cost,
+                       struct rs_exec *ex, store_done_fn *cb, void *cb_arg,
+                       struct rs_err *err) RS_MUST_CHECK;
+/* The writer thread (store_writer.c). */
+void *store__writer_main(void *arg);
 
 /* Sets err and returns code: reads return the RS_E* code itself, so a
  * caller without an rs_err can still tell RS_ENOTFOUND from RS_EIO. */

@@ -107,7 +107,7 @@ store_mailbox_subscriptions(struct store *st, struct store_acct a,
 	rs_buf_init(&b.pool, RS_BUF_UNLIMITED);
 	if (a.part > STORE_PART_MAX)
 		return store__fail(err, RS_EINVAL, "not an account partition");
-	sn = store__snap_get(st);
+	sn = store__snap_get_part(st, a.part);
 	v = store__view_db(st, sn->ro);
 	rc = store__acct_load(&v, a, &acct, err);
 	if (rc == RS_ENOTFOUND) {
@@ -254,7 +254,7 @@ store_mailbox_index(struct store *st, struct store_acct a, uint32_t mailbox,
 		return store__fail(err, RS_EINVAL, "not an account partition");
 	/* Record and messages from one state: uidnext is above every UID
 	 * listed and highestmodseq covers every modseq. */
-	sn = store__snap_get(st);
+	sn = store__snap_get_part(st, a.part);
 	rc = store_index_mbox(st, sn->ro, a, mailbox, &r->mb, err);
 	if (rc == 0)
 		rc = store_index_scan(st, a, mailbox, changedsince, sn->snap, r,

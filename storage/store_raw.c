@@ -4,6 +4,7 @@
  * iterators and walks over the batch. RocksDB's error strings become an
  * rs_err here and are freed at once. */
 #include "storage/store_int.h"
+#include "storage/store_repl_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +37,7 @@ store__get(const struct store_view *v, const uint8_t *key, size_t klen,
 		val = rocksdb_get(v->st->db, v->ro, (const char *)key, klen,
 		                  &len, &e);
 	} else {
-		struct store_snap *sn = store__snap_get(v->st);
+		struct store_snap *sn = store__snap_get_key(v->st, key, klen);
 
 		val = rocksdb_get(v->st->db, sn->ro, (const char *)key, klen,
 		                  &len, &e);
@@ -64,6 +65,7 @@ store__put(struct store_txn *t, const uint8_t *key, size_t klen,
 	rocksdb_writebatch_wi_put(t->wb, (const char *)key, klen,
 	                          (const char *)val, vlen);
 	store__cache_write(t->cache, key, klen, val, vlen);
+	store__repl_write(t, key, klen, val != NULL ? val : "", vlen);
 }
 
 void
@@ -71,6 +73,7 @@ store__del(struct store_txn *t, const uint8_t *key, size_t klen)
 {
 	rocksdb_writebatch_wi_delete(t->wb, (const char *)key, klen);
 	store__cache_write(t->cache, key, klen, NULL, 0);
+	store__repl_write(t, key, klen, NULL, 0);
 }
 
 int
@@ -102,7 +105,7 @@ store__range_open(struct store *st, struct store_range *r,
 	r->plen = plen;
 	if (snap == NULL) {
 		/* Readers see the durable state only (store_commit.c). */
-		r->hold = store__snap_get(st);
+		r->hold = store__snap_get_key(st, prefix, plen);
 		snap = r->hold->snap;
 	}
 	rocksdb_readoptions_set_snapshot(r->ro, snap);
@@ -310,7 +313,7 @@ int
 store_raw_get(struct store *st, const void *key, size_t klen,
               struct rs_buf *val, struct rs_err *err)
 {
-	struct store_snap *sn = store__snap_get(st);
+	struct store_snap *sn = store__snap_get_key(st, key, klen);
 	rocksdb_pinnableslice_t *ps;
 	const char *p;
 	char *e = NULL;
@@ -340,7 +343,7 @@ int
 store_raw_scan(struct store *st, const void *prefix, size_t plen,
                store_scan_fn *fn, void *arg, struct rs_err *err)
 {
-	struct store_snap *sn = store__snap_get(st);
+	struct store_snap *sn = store__snap_get_key(st, prefix, plen);
 	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
 	uint8_t *end = rs_xmalloc(plen + 1);
 	size_t elen = store_keys_prefix_end(prefix, plen, end);

@@ -128,7 +128,7 @@ int
 store_mailbox_find(struct store *st, struct store_acct a, const char *name,
                    struct store_mailbox *r, struct rs_err *err)
 {
-	struct store_snap *sn = store__snap_get(st);
+	struct store_snap *sn = store__snap_get_part(st, a.part);
 	struct store_view v = store__view_db(st, sn->ro);
 	struct store_rec_acct s;
 	uint32_t id;
@@ -187,7 +187,7 @@ store_msg_get_raw(struct store *st, const uint8_t *key, size_t klen,
                   uint32_t part, struct store_msg *m,
                   struct store_msg_buf *buf, struct rs_err *err)
 {
-	struct store_snap *sn = store__snap_get(st);
+	struct store_snap *sn = store__snap_get_part(st, part);
 	struct store_view v = store__view_db(st, sn->ro);
 	uint8_t *val = NULL, *meta = NULL;
 	size_t len = 0, mlen = 0;
@@ -275,7 +275,7 @@ store_msg_iter_open(struct store *st, struct store_acct a, uint32_t mailbox,
 	/* An explicit snapshot (not only the iterator's implicit one) so
 	 * that the view stays fixed however long the caller takes, and the
 	 * metas come from the same state as the records. */
-	it->sn = store__snap_get(st);
+	it->sn = store__snap_get_part(st, a.part);
 	store__range_open(st, &it->r, prefix, plen, seek,
 	                 store_keys_msg(seek, a, mailbox, from_uid), it->sn->snap);
 	return it;

@@ -9,6 +9,7 @@
 
 #include "cluster/cluster.h"
 #include "cluster/controller.h"
+#include "cluster/repl.h"
 #include "cluster/coord.h"
 #include "lib/rs_mem.h"
 #include "node/admin/admin_int.h"
@@ -83,22 +84,51 @@ admin_ids(const char ids[][CLUSTER_ID_MAX + 1], size_t n)
 	return a;
 }
 
+/* This node's replication of p: its log position and, when it leads p,
+ * how far behind each follower is (entries, and the age of the oldest
+ * entry it lacks). */
+static void
+admin_part_repl(struct repl *r, uint32_t p, json_t *o)
+{
+	struct repl_follower_stat fs[CLUSTER_REPLICAS_MAX];
+	uint64_t lsn;
+	size_t n;
+	json_t *lag;
+
+	if (r == NULL)
+		return;
+	n = repl_part_status(r, p, &lsn, fs, CLUSTER_REPLICAS_MAX);
+	json_object_set_new(o, "lsn", json_integer((json_int_t)lsn));
+	if (n == 0)
+		return;
+	lag = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(lag, json_pack("{s:s,s:I,s:I,s:f,s:b,s:s}",
+		    "node", fs[i].node, "lsn", (json_int_t)fs[i].lsn,
+		    "behind", (json_int_t)fs[i].behind, "behind_s",
+		    fs[i].behind_s, "in_sync", fs[i].in_sync, "state",
+		    fs[i].state));
+	json_object_set_new(o, "followers", lag);
+}
+
 static json_t *
-admin_parts_json(const struct cluster_view *v)
+admin_parts_json(const struct cluster_view *v, struct repl *r)
 {
 	json_t *arr = json_array();
 
 	for (uint32_t p = 0; p < cluster_view_npartitions(v); p++) {
 		const struct cluster_view_part *vp = cluster_view_part(v, p);
 		const char *pr = vp->rec.primary;
-
-		json_array_append_new(arr, json_pack("{s:I,s:I,s:o,s:o,s:o,s:b,s:b}",
+		json_t *o = json_pack("{s:I,s:I,s:o,s:o,s:o,s:b,s:b}",
 		    "id", (json_int_t)p, "epoch", (json_int_t)vp->rec.epoch,
 		    "primary", pr[0] ? json_string(pr) : json_null(),
 		    "replicas", admin_ids(vp->rec.replicas, vp->rec.nreplicas),
 		    "in_sync", admin_ids(vp->rec.in_sync, vp->rec.nin_sync),
 		    "primary_alive", pr[0] && cluster_view_alive(v, pr) != NULL,
-		    "used", vp->used_rev != 0));
+		    "used", vp->used_rev != 0);
+
+		admin_part_repl(r, p, o);
+		json_array_append_new(arr, o);
 	}
 	return arr;
 }
@@ -124,9 +154,11 @@ admin__cluster_status(struct admin *adm, json_t *st)
 		struct controller_move m;
 
 		json_object_set_new(st, "settled",
-		                    json_boolean(controller_plan(v, &m, 1) == 0));
+		                    json_boolean(controller_plan(v,
+		                        cluster_config(c)->replicas, &m, 1) == 0));
 	}
-	json_object_set_new(st, "partitions", admin_parts_json(v));
+	json_object_set_new(st, "partitions",
+	                    admin_parts_json(v, adm->node->repl));
 }
 
 /* ---- node add ---- */

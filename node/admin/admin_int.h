@@ -48,7 +48,11 @@ struct admin_req {
 	char                   hash[PASSWD_HASH_MAX];
 	int                    rc;
 	struct rs_err          err;
+	unsigned               retries;  /* creation tried again after a
+	                                  * lost compare */
 };
+
+#define ADMIN_ADD_RETRIES 5
 
 /* Answers with j (taken) and frees r. */
 void admin__reply_json(struct admin_req *r, int code, json_t *j);

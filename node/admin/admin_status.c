@@ -1,15 +1,39 @@
 /* admin_status.c: /api/v1/status, the node's view of itself. */
 #include <jansson.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "cluster/cluster.h"
 #include "node/admin/admin_int.h"
 #include "node/core/node_ctx.h"
 #include "node/dir/dir.h"
+#include "storage/store.h"
 
 #ifndef ROOST_VERSION
 #define ROOST_VERSION "0.1.0"
 #endif
+
+/* The store's health (storage/store.h): ok, low_space or failed, why,
+ * since when, and the free space against the reserve. */
+static void
+admin_status_store(struct admin *adm, json_t *st)
+{
+	struct store_health h;
+
+	if (adm->node->store == NULL)
+		return;
+	store_health_get(adm->node->store, &h);
+	json_object_set_new(st, "store_state",
+	                    json_string(store_state_name(h.state)));
+	json_object_set_new(st, "store_reason", json_string(h.reason));
+	json_object_set_new(st, "store_since",
+	                    json_integer((json_int_t)(h.since / 1000)));
+	if (h.free_bytes != UINT64_MAX)
+		json_object_set_new(st, "store_free",
+		                    json_integer((json_int_t)h.free_bytes));
+	json_object_set_new(st, "store_min_free",
+	                    json_integer((json_int_t)h.min_free));
+}
 
 void
 admin__status(struct admin_req *r)
@@ -37,6 +61,7 @@ admin__status(struct admin_req *r)
 	               "partitions", (json_int_t)parts,
 	               "domains", (json_int_t)dir_count_domains(adm->node->dir),
 	               "accounts", (json_int_t)dir_count_accounts(adm->node->dir));
+	admin_status_store(adm, st);
 	admin__cluster_status(adm, st);
 	if (adm->status != NULL)
 		adm->status(adm->status_arg, st);

@@ -2,6 +2,7 @@
  * usage. Creating hashes the password on a worker thread; deleting removes
  * the directory entry first (no new mail is accepted) and then the
  * mailbox data. */
+#include <event2/event.h>
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -150,12 +151,34 @@ admin_user_list(struct admin_req *r)
 	admin__reply_json(r, 200, json_pack("{s:o}", "users", arr));
 }
 
+static void admin_user_add_hashed(struct admin_req *r);
+
+static void
+admin_user_retry(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	admin_user_add_hashed(arg);
+}
+
 static void
 admin_user_created(void *arg, int rc, const struct rs_err *err)
 {
 	struct admin_req *r = arg;
 	json_t *u;
 
+	/* A compare lost: another writer got there first, or (in a cluster)
+	 * the controller moved the account's partition meanwhile. Try again
+	 * once this node's copy has caught up: the address being taken by
+	 * now is then reported as such. */
+	if (rc == RS_ECONFLICT && r->retries < ADMIN_ADD_RETRIES) {
+		struct timeval tv = { 0, 100 * 1000 };
+
+		r->retries++;
+		if (event_base_once(r->adm->node->base, -1, EV_TIMEOUT,
+		                    admin_user_retry, r, &tv) == 0)
+			return;
+	}
 	if (rc != 0) {
 		admin__reply_rc(r, rc, err);
 		return;

@@ -16,6 +16,7 @@ struct auth;
 struct notify;
 struct cluster;
 struct deliver;
+struct repl;
 struct rpc;
 struct cidr_list;
 
@@ -29,6 +30,7 @@ struct node_ctx {
 	struct cluster         *cluster;   /* NULL: standalone */
 	struct rpc             *rpc;       /* peer RPC; NULL: standalone */
 	struct deliver         *deliver;   /* copies to their primaries */
+	struct repl            *repl;      /* replication; NULL: standalone */
 	const char             *node_id;   /* this node (cluster or host name) */
 	const struct rs_config *cfg;       /* merged file + --set + flags */
 	const char             *hostname;  /* for banners and Received: */

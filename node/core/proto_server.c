@@ -242,6 +242,16 @@ proto_server_sessions(const struct proto_server *ps)
 	return ps->nsessions;
 }
 
+void
+proto_server_foreach(struct proto_server *ps,
+                     void (*fn)(void *sess, void *arg), void *arg)
+{
+	struct proto_conn *c;
+
+	LIST_FOREACH(c, &ps->sessions, link)
+		fn(c->sess, arg);
+}
+
 void *
 proto_server_newest(const struct proto_server *ps)
 {

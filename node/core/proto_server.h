@@ -110,6 +110,11 @@ void proto_server_shutdown(struct proto_server *ps, unsigned grace_ms,
 void proto_server_free(struct proto_server **pp);
 /* Sessions open now (not yet released). */
 unsigned proto_server_sessions(const struct proto_server *ps);
+/* Calls fn on every open session; fn may close it (a close releases
+ * later, from the loop). */
+void proto_server_foreach(struct proto_server *ps, void (*fn)(void *sess,
+                                                              void *arg),
+                          void *arg);
 /* The newest session, or NULL (unit tests). */
 void *proto_server_newest(const struct proto_server *ps);
 

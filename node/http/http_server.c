@@ -8,6 +8,7 @@
 
 #include <event2/buffer.h>
 #include <event2/http.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@
 #include "lib/rs_mem.h"
 #include "node/admin/admin_api.h"
 #include "node/core/node_ctx.h"
+#include "storage/store.h"
 
 struct http_server {
 	struct node_ctx *node;
@@ -36,6 +38,36 @@ http_reply_text(struct evhttp_request *req, int code, const char *reason,
 	evbuffer_free(b);
 }
 
+/* 200 once serving, unless the store failed: a node that can take no
+ * write is pulled out of a load balancer until it restarts. A store
+ * low on space still serves reads and deletes, so it stays 200 and
+ * says so. */
+static void
+http_healthz(struct http_server *h, struct evhttp_request *req)
+{
+	struct store_health sh = { .state = STORE_STATE_OK };
+	char text[STORE_REASON_MAX + 64];
+
+	if (!h->serving) {
+		http_reply_text(req, 503, "Service Unavailable",
+		                "not serving\n");
+		return;
+	}
+	if (h->node->store != NULL)
+		store_health_get(h->node->store, &sh);
+	if (sh.state == STORE_STATE_OK) {
+		http_reply_text(req, 200, "OK", "ok\n");
+		return;
+	}
+	snprintf(text, sizeof(text), "%s store %s: %s\n",
+	         sh.state == STORE_STATE_FAILED ? "not serving:" : "ok:",
+	         store_state_name(sh.state), sh.reason);
+	if (sh.state == STORE_STATE_FAILED)
+		http_reply_text(req, 503, "Service Unavailable", text);
+	else
+		http_reply_text(req, 200, "OK", text);
+}
+
 static void
 http_on_request(struct evhttp_request *req, void *arg)
 {
@@ -45,11 +77,7 @@ http_on_request(struct evhttp_request *req, void *arg)
 	if (path == NULL)
 		path = "/";
 	if (strcmp(path, "/healthz") == 0) {
-		if (h->serving)
-			http_reply_text(req, 200, "OK", "ok\n");
-		else
-			http_reply_text(req, 503, "Service Unavailable",
-			                "not serving\n");
+		http_healthz(h, req);
 		return;
 	}
 	if (strncmp(path, "/api/", 5) == 0 && h->admin != NULL) {

@@ -105,6 +105,8 @@ imap_append_literal(struct imap_session *s, const struct imap_event *ev)
 		imap_reply(s, IMAP_NO, "[OVERQUOTA] Over quota");
 		return false;
 	}
+	if (imap_fetch_util_store_full(s, "APPEND", STORE_STATE_OK))
+		return false;
 	a->held += ev->lit_size;
 	if (ev->lit_streamed) {
 		a->streamed = rs_xreallocarray(a->streamed, a->nstreamed + 1,

@@ -100,6 +100,10 @@ imap_copy_run(struct imap_session *s, const struct imap_cmd *cmd, bool move)
 		imap_reply(s, IMAP_NO, "[READ-ONLY] Mailbox is read-only");
 		return IMAP_RUN_DONE;
 	}
+	/* COPY adds messages; MOVE adds none and is how most clients
+	 * delete (to Trash), so it goes on while the disk is full. */
+	if (!move && imap_fetch_util_store_full(s, "COPY", STORE_STATE_OK))
+		return IMAP_RUN_DONE;
 	op = rs_xcalloc(1, sizeof(*op));
 	if (imap_mailbox_name_in(s, &cmd->args[1], op->dst,
 	                         sizeof(op->dst)) != 0) {

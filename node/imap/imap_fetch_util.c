@@ -1,6 +1,7 @@
 /* imap_fetch_util.c: sequence sets, flag lists and UID sets for the
  * message commands (RFC 9051 9: sequence-set, flag-list; RFC 4315
- * uid-set). Replies go through imap_int.h; no store access. */
+ * uid-set), and the replies for a store that refused a write. Replies
+ * go through imap_int.h; of the store only its health is read. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "node/imap/imap_fetch_util.h"
 #include "node/imap/imap_seqset.h"
 #include "node/imap/imap_string.h"
+#include "storage/store.h"
 
 int
 imap_fetch_util_set(struct imap_session *s, const struct imap_arg *a,
@@ -218,8 +220,33 @@ imap_fetch_util_store_failed(struct imap_session *s, int rc, const char *what)
 		imap_reply(s, IMAP_NO, "[UNAVAILABLE] %s: try again later",
 		           what);
 		break;
+	case RS_ENOSPC:
+		imap_fetch_util_store_full(s, what, STORE_STATE_LOW_SPACE);
+		break;
 	default:
-		imap_reply(s, IMAP_NO, "[SERVERBUG] %s failed", what);
+		if (store_health_state(imap_store(s)) == STORE_STATE_FAILED)
+			imap_fetch_util_store_full(s, what, STORE_STATE_FAILED);
+		else
+			imap_reply(s, IMAP_NO, "[SERVERBUG] %s failed", what);
 		break;
 	}
+}
+
+bool
+imap_fetch_util_store_full(struct imap_session *s, const char *what,
+                           enum store_state state)
+{
+	if (state == STORE_STATE_OK)
+		state = store_health_state(imap_store(s));
+	/* RFC 5530 has no code for a server's full disk: OVERQUOTA is
+	 * the user's own quota, which deleting his mail would fix, and
+	 * LIMIT an implementation limit. UNAVAILABLE ("a subsystem is
+	 * down") is the temporary failure a client retries later. */
+	if (state == STORE_STATE_LOW_SPACE)
+		imap_reply(s, IMAP_NO, "[UNAVAILABLE] %s: mail system full, "
+		           "try again later", what);
+	else if (state == STORE_STATE_FAILED)
+		imap_reply(s, IMAP_NO, "[UNAVAILABLE] %s: mail store "
+		           "unavailable, try again later", what);
+	return state != STORE_STATE_OK;
 }

@@ -80,6 +80,11 @@ int imap_fetch_util_number(const struct imap_arg *a, uint64_t max,
  * queue error), with the store's message kept out of the reply. */
 void imap_fetch_util_store_failed(struct imap_session *s, int rc,
                                   const char *what);
+/* Whether the store refuses new messages now (its disk at the reserve,
+ * or failed): then replies NO [UNAVAILABLE] and returns true. state
+ * STORE_STATE_OK asks the store; another state is taken as given. */
+bool imap_fetch_util_store_full(struct imap_session *s, const char *what,
+                                enum store_state state);
 
 /* ---- imap_search_cmd.c: evaluating a SEARCH program over the selected
  * mailbox, for SEARCH and SORT ---- */

@@ -272,6 +272,9 @@ struct imap_session *imap_session__adopt(struct imap_server *srv,
                                          struct bufferevent *bev,
                                          const char *client_ip,
                                          const char *peer, bool plaintext_ok);
+/* Ends the session with BYE [UNAVAILABLE]: its mailbox moved to
+ * another node (imap_server_partition_lost). */
+void imap_session__unavailable(struct imap_session *s);
 /* Forgets the current command (its state freed, no tag) without going
  * on reading: for a command that ends by handing the session over. */
 void imap_session__cmd_reset(struct imap_session *s);

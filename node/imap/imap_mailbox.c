@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "lib/rs_mem.h"
+#include "node/imap/imap_fetch_util.h"
 #include "node/imap/imap_int.h"
 #include "node/imap/imap_string.h"
 
@@ -130,7 +131,8 @@ imap_mailbox_op_reply(struct imap_session *s, const struct imap_mailbox_op *op)
 		imap_reply(s, IMAP_NO, "[CANNOT] Invalid mailbox name");
 		break;
 	default:
-		imap_reply(s, IMAP_NO, "[SERVERBUG] %s failed", op->what);
+		/* A failed store: [UNAVAILABLE], as for the other writes. */
+		imap_fetch_util_store_failed(s, op->rc, op->what);
 		break;
 	}
 }

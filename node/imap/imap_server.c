@@ -122,3 +122,22 @@ imap_server_sessions(const struct imap_server *srv)
 {
 	return proto_server_sessions(srv->ps);
 }
+
+static void
+imap_server_lost_one(void *sess, void *arg)
+{
+	struct imap_session *s = sess;
+	const uint32_t *part = arg;
+
+	/* A relayed session's primary ends it (and the relay follows). */
+	if ((s->state & IMAP_STATES_AUTHED) == 0 || s->io == IMAP_IO_PROXY ||
+	    s->acct.part != *part)
+		return;
+	imap_session__unavailable(s);
+}
+
+void
+imap_server_partition_lost(struct imap_server *srv, uint32_t part)
+{
+	proto_server_foreach(srv->ps, imap_server_lost_one, &part);
+}

@@ -11,6 +11,8 @@
 #ifndef ROOST_NODE_IMAP_SERVER_H
 #define ROOST_NODE_IMAP_SERVER_H
 
+#include <stdint.h>
+
 #include "lib/rs_err.h"
 
 struct node_ctx;
@@ -34,5 +36,10 @@ void imap_server_free(struct imap_server **pp);
 
 /* Sessions open now (for the status API). */
 unsigned imap_server_sessions(const struct imap_server *s);
+
+/* This node stopped serving partition part (a cluster's failover or
+ * move): the sessions logged in to its accounts here end, telling the
+ * client to come back (it then reaches the new primary). */
+void imap_server_partition_lost(struct imap_server *s, uint32_t part);
 
 #endif

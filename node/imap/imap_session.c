@@ -281,25 +281,21 @@ imap_session_unref(struct imap_session *s)
 	free(s);
 }
 
-/* Graceful server stop (proto_ops.shutdown): see imap_server_shutdown. */
+/* Ends s with BYE text where a BYE may go (not inside a streamed
+ * response: then the connection just closes). */
 static void
-imap_session_shutdown(void *arg)
+imap_session_end(struct imap_session *s, const char *reason, const char *text)
 {
-	struct imap_session *s = arg;
-
 	switch (s->io) {
 	case IMAP_IO_FLUSH:
 	case IMAP_IO_CLOSING:
 		return;
 	case IMAP_IO_PROXY:
-		/* The primary's session decides nothing here: a relayed
-		 * client reconnects (and may reach another node). */
-		imap_session_close(s, "shutdown");
+		imap_session_close(s, reason);
 		return;
 	case IMAP_IO_CMD:
 		if (s->cmd.pump != NULL) {
-			/* No clean place for BYE inside a response. */
-			imap_session_close(s, "shutdown");
+			imap_session_close(s, reason);
 			return;
 		}
 		break;                  /* a store write: its reply comes */
@@ -307,8 +303,25 @@ imap_session_shutdown(void *arg)
 	case IMAP_IO_IDLE:
 		break;
 	}
-	/* RFC 9051 7.1.5: BYE at any time; the client reconnects. */
-	imap_session_bye(s, "shutdown", "Server shutting down");
+	imap_session_bye(s, reason, text);
+}
+
+void
+imap_session__unavailable(struct imap_session *s)
+{
+	/* RFC 5530 UNAVAILABLE: a subsystem (here, this node's copy of
+	 * the mailbox) is not available; the client reconnects. */
+	imap_session_end(s, "partition-moved", "[UNAVAILABLE] Mailbox moved "
+	                 "to another server, please reconnect");
+}
+
+/* Graceful server stop (proto_ops.shutdown): see imap_server_shutdown. */
+static void
+imap_session_shutdown(void *arg)
+{
+	struct imap_session *s = arg;
+
+	imap_session_end(s, "shutdown", "Server shutting down");
 }
 
 static const struct imap_cmd_def *

@@ -142,6 +142,8 @@ struct pop3_session *pop3_session__adopt(struct pop3_server *srv,
                                          struct bufferevent *bev,
                                          const char *client_ip,
                                          const char *peer, bool plaintext_ok);
+/* Ends the session: its maildrop moved to another node. */
+void pop3_session__unavailable(struct pop3_session *s);
 /* Relayed sessions only: the primary ended the stream; what it sent
  * reaches the client, then the session closes. */
 void pop3_session__flush_close(struct pop3_session *s, const char *reason);

@@ -115,3 +115,21 @@ pop3_server_sessions(const struct pop3_server *srv)
 {
 	return proto_server_sessions(srv->ps);
 }
+
+static void
+pop3_server_lost_one(void *sess, void *arg)
+{
+	struct pop3_session *s = sess;
+	const uint32_t *part = arg;
+
+	if (s->lock_key[0] == '\0' || s->acct.part != *part ||
+	    s->state == POP3_STATE_PROXY)
+		return;
+	pop3_session__unavailable(s);
+}
+
+void
+pop3_server_partition_lost(struct pop3_server *srv, uint32_t part)
+{
+	proto_server_foreach(srv->ps, pop3_server_lost_one, &part);
+}

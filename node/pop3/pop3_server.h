@@ -9,6 +9,8 @@
 #ifndef ROOST_NODE_POP3_SERVER_H
 #define ROOST_NODE_POP3_SERVER_H
 
+#include <stdint.h>
+
 #include "lib/rs_err.h"
 
 struct node_ctx;
@@ -35,5 +37,10 @@ void pop3_server_free(struct pop3_server **pp);
 
 /* Sessions open now (for the status API). */
 unsigned pop3_server_sessions(const struct pop3_server *s);
+
+/* This node stopped serving partition part (a cluster's failover or
+ * move): the sessions logged in to its accounts here end, telling the
+ * client to come back (it then reaches the new primary). */
+void pop3_server_partition_lost(struct pop3_server *s, uint32_t part);
 
 #endif

@@ -235,6 +235,27 @@ pop3_session__unref(struct pop3_session *s)
 	free(s);
 }
 
+void
+pop3_session__unavailable(struct pop3_session *s)
+{
+	switch (s->state) {
+	case POP3_STATE_UPDATE:
+	case POP3_STATE_FLUSH:
+	case POP3_STATE_CLOSING:
+		return;
+	case POP3_STATE_STREAM:
+	case POP3_STATE_PROXY:
+		pop3_session__close(s, "partition-moved");
+		return;
+	default:
+		break;
+	}
+	/* RFC 2449 [SYS/TEMP]; nothing marked is deleted (no UPDATE). */
+	pop3_session__printf(s, "-ERR [SYS/TEMP] Mailbox moved to another "
+	                     "server, please reconnect\r\n");
+	pop3_session__finish(s, "partition-moved");
+}
+
 /* Graceful server stop (proto_ops.shutdown): see pop3_server_shutdown. */
 static void
 pop3_session_shutdown(void *arg)

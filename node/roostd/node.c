@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cluster/cluster.h"
 #include "cluster/coord_local.h"
 #include "lib/rs_log.h"
 #include "lib/rs_mem.h"
@@ -50,7 +51,7 @@ static const char *const node_known_keys[] = {
 	"admin_token_file", "password_scrypt_ln", "auth.cache_ttl",
 	"auth.failure_delay", "store.cache_size", "store.sync",
 	"store.write_buffer_size",
-	"store.changes_keep",
+	"store.changes_keep", "store.min_free",
 	"smtp.max_message_size", "smtp.max_recipients", "smtp.max_line",
 	"smtp.max_errors", "smtp.max_junk_commands", "smtp.timeout",
 	"smtp.data_timeout",
@@ -60,7 +61,9 @@ static const char *const node_known_keys[] = {
 	"imap.timeout", "imap.max_errors", "imap.max_auth_failures",
 	"imap.max_connections", "imap.max_connections_per_ip",
 	"imap.max_line", "imap.max_literal", "imap.search_threads",
-	"etcd", "advertise", "cluster.lease_ttl", "etcd.timeout",
+	"etcd", "advertise", "cluster.lease_ttl", "cluster.rpc_timeout",
+	"replication.timeout",
+	"etcd.timeout",
 	"etcd.ca_file", "etcd.cert_file", "etcd.key_file", "etcd.user",
 	"etcd.password_file",
 };
@@ -263,7 +266,7 @@ node_open_store(struct node *n, struct rs_err *err)
 {
 	struct store_opts so = { 0 };
 	char *path = rs_xasprintf("%s/store", n->data_dir);
-	uint64_t cache, wbuf, keep;
+	uint64_t cache, wbuf, keep, minfree;
 	bool sync;
 	int rc;
 
@@ -273,7 +276,11 @@ node_open_store(struct node *n, struct rs_err *err)
 	                      256 << 10, (uint64_t)1 << 30, &wbuf, err) != 0 ||
 	    rs_config_get_bool(n->cfg, "store.sync", true, &sync, err) != 0 ||
 	    rs_config_get_u64(n->cfg, "store.changes_keep", STORE_CHANGES_KEEP,
-	                      8, UINT64_MAX, &keep, err) != 0) {
+	                      8, UINT64_MAX, &keep, err) != 0 ||
+	    /* The reserve RocksDB needs once deliveries stop: flushing
+	     * the memtables and starting a new WAL. */
+	    rs_config_get_u64(n->cfg, "store.min_free", 3 * wbuf, 0,
+	                      UINT64_MAX, &minfree, err) != 0) {
 		free(path);
 		return -1;
 	}
@@ -282,6 +289,7 @@ node_open_store(struct node *n, struct rs_err *err)
 	so.sync = sync;
 	so.write_buffer_bytes = (size_t)wbuf;
 	so.changes_keep = keep;
+	so.min_free = minfree;
 	rc = store_open(&so, &n->ctx.store, err);
 	free(path);
 	return rc;
@@ -403,6 +411,18 @@ node_on_signal(evutil_socket_t sig, short what, void *arg)
 	node_server_stopped(n);
 }
 
+/* A failover or move took a partition from this node: its sessions go. */
+static void
+node_partition_lost(void *arg, uint32_t part)
+{
+	struct node *n = arg;
+
+	if (n->imap != NULL)
+		imap_server_partition_lost(n->imap, part);
+	if (n->pop3 != NULL)
+		pop3_server_partition_lost(n->pop3, part);
+}
+
 static void
 node_on_dir_loaded(void *arg, int rc, const struct rs_err *err)
 {
@@ -425,6 +445,8 @@ node_on_dir_loaded(void *arg, int rc, const struct rs_err *err)
 		return;
 	}
 	http_server_set_serving(n->http, true);
+	if (n->cluster != NULL)
+		cluster_on_lost(n->cluster, node_partition_lost, n);
 	rs_log(RS_LOG_INFO, "node.serving", "host=%s bind=%s port_base=%u "
 	       "data_dir=%s", n->hostname, n->bind, n->ctx.port_base,
 	       n->data_dir);
@@ -485,6 +507,7 @@ node_free(struct node **pp)
 	if (n->ctx.base != NULL)
 		event_base_loop(n->ctx.base, EVLOOP_NONBLOCK);
 	auth_free(&n->ctx.auth);
+	node_cluster_stop(n);           /* replication lets go of the store */
 	store_close(&n->ctx.store);     /* every queued write completes */
 	if (n->ctx.base != NULL)
 		event_base_loop(n->ctx.base, EVLOOP_NONBLOCK);

@@ -10,6 +10,7 @@
 
 #include "cluster/cluster.h"
 #include "cluster/coord_etcd.h"
+#include "cluster/repl.h"
 #include "cluster/rpc.h"
 #include "lib/rs_log.h"
 #include "lib/rs_mem.h"
@@ -17,6 +18,7 @@
 #include "node/deliver/deliver.h"
 #include "node/dir/dir.h"
 #include "node/roostd/node_int.h"
+#include "storage/store.h"
 
 int
 node_cluster_config(struct node *n, struct rs_err *err)
@@ -146,6 +148,46 @@ node_rpc_start(struct node *n, const struct cluster_config *cc,
 	return rpc_new(&o, &n->ctx.rpc, err);
 }
 
+/* A failed store (fail-stop) is told to the cluster, which moves the
+ * leadership of this node's partitions to their other copies. */
+static void
+node_health_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct node *n = arg;
+	struct timeval tv = { 1, 0 };
+
+	(void)fd;
+	(void)what;
+	if (store_health_state(n->ctx.store) == STORE_STATE_FAILED) {
+		cluster_report_store_failed(n->cluster);
+		return;                     /* for good: a restart clears it */
+	}
+	evtimer_add(n->health_tick, &tv);
+}
+
+/* Synchronous replication of the partitions this node holds. */
+static void
+node_repl_start(struct node *n)
+{
+	uint64_t ms;
+	struct repl_opts o = {
+		.base = n->ctx.base,
+		.rpc = n->ctx.rpc,
+		.cluster = n->cluster,
+		.store = n->ctx.store,
+		.exec = n->ctx.exec,
+	};
+
+	if (rs_config_get_ms(n->cfg, "replication.timeout", 2000, &ms,
+	                     NULL) != 0)
+		ms = 2000;
+	o.timeout_ms = (unsigned)ms;
+	n->repl = repl_new(&o);
+	n->ctx.repl = n->repl;
+	n->health_tick = evtimer_new(n->ctx.base, node_health_tick, n);
+	node_health_tick(-1, 0, n);
+}
+
 static void
 node_cluster_opened(void *arg, int rc, const struct rs_err *err)
 {
@@ -180,6 +222,7 @@ node_cluster_opened(void *arg, int rc, const struct rs_err *err)
 		return;
 	}
 	n->ctx.deliver = deliver_new(&n->ctx);
+	node_repl_start(n);
 	s->ready(n);
 	free(s);
 }
@@ -264,11 +307,23 @@ node_cluster_leave(struct node *n, void (*done)(struct node *n))
 }
 
 void
+node_cluster_stop(struct node *n)
+{
+	if (n->health_tick != NULL) {
+		event_free(n->health_tick);
+		n->health_tick = NULL;
+	}
+	repl_stop(n->repl);
+}
+
+void
 node_cluster_free(struct node *n)
 {
 	/* Deliveries still waiting on a peer fail, then the peers go. */
 	deliver_free(&n->ctx.deliver);
 	rpc_free(&n->ctx.rpc);
+	n->ctx.repl = NULL;
+	repl_free(&n->repl);
 	coord_free(&n->coord);          /* first: drops callbacks in flight */
 	n->ctx.cluster = NULL;
 	cluster_free(&n->cluster);

@@ -19,6 +19,7 @@ struct smtp_server;
 struct pop3_server;
 struct imap_server;
 struct cluster;
+struct repl;
 struct cidr_list;
 
 /* Cluster mode's settings (node_cluster_config). */
@@ -45,6 +46,8 @@ struct node {
 	struct loop_exec   *lexec;      /* owns */
 	struct coord       *coord;      /* owns */
 	struct cluster     *cluster;    /* owns; NULL: standalone */
+	struct repl        *repl;       /* owns; NULL: standalone */
+	struct event       *health_tick; /* owns: store health -> cluster */
 	struct node_cluster_cfg ccfg;   /* cluster mode's settings */
 	char                guard_pkey[COORD_KEY_MAX]; /* dir guard's keys */
 	char                guard_ukey[COORD_KEY_MAX];
@@ -71,6 +74,8 @@ int node_cluster_start(struct node *n, void (*ready)(struct node *n),
                        struct rs_err *err) RS_MUST_CHECK;
 /* Leaves the cluster (revokes the lease), then done(n). */
 void node_cluster_leave(struct node *n, void (*done)(struct node *n));
+/* Stops replication: before the store closes. */
+void node_cluster_stop(struct node *n);
 /* Frees the coord (first) and the cluster. */
 void node_cluster_free(struct node *n);
 

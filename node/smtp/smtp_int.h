@@ -157,6 +157,9 @@ void smtp_reply__send(struct smtp_session *s, unsigned code,
 /* Raw output, CRLFs included (EHLO's lines). */
 void smtp_reply__printf(struct smtp_session *s, const char *fmt, ...)
 	RS_PRINTF(2, 3);
+/* A refusal for the local store's state: 452 4.3.1 while its disk is
+ * at the free-space reserve (no_space), else 451 4.3.0 (it failed). */
+void smtp_reply__store_refused(struct smtp_session *s, bool no_space);
 /* "421 <status> <host> <text>" and close once written. */
 void smtp_reply__bye(struct smtp_session *s, const char *status,
                      const char *reason, const char *text);

@@ -202,21 +202,30 @@ smtp_policy_postmaster(struct smtp_policy *p, struct smtp_session *s,
 	json_decref(arr);
 }
 
-/* Every account this RCPT added must have a live primary: a recipient
- * whose mailbox cannot be reached now is refused with a temporary error
- * rather than half-delivered. 1 or -1 (reply queued). */
+/* Every account this RCPT added must have a live primary whose store
+ * takes mail: a recipient whose mailbox cannot be reached or written
+ * now is refused with a temporary error rather than half-delivered.
+ * 1 or -1 (reply queued). */
 static int
 smtp_policy_reachable(struct smtp_policy *p, struct smtp_session *s,
                       struct smtp_policy_txn *t, size_t n0)
 {
 	for (size_t i = n0; i < t->n; i++) {
-		if (deliver_route(p->node->deliver, t->accts[i].acct) !=
-		    DELIVER_NOWHERE)
+		enum deliver_where w = deliver_route(p->node->deliver,
+		                                     t->accts[i].acct);
+		enum store_state ss = w == DELIVER_LOCAL
+		    ? store_health_state(p->node->store) : STORE_STATE_OK;
+
+		if (w != DELIVER_NOWHERE && ss == STORE_STATE_OK)
 			continue;
 		t->n = n0;
-		smtp_reply__reject(s, 451, "4.3.0", "partition_unavailable",
-		                   "Mailbox temporarily unavailable, try again "
-		                   "later");
+		if (ss != STORE_STATE_OK)
+			smtp_reply__store_refused(s, ss == STORE_STATE_LOW_SPACE);
+		else
+			smtp_reply__reject(s, 451, "4.3.0",
+			                   "partition_unavailable", "Mailbox "
+			                   "temporarily unavailable, try again "
+			                   "later");
 		return -1;
 	}
 	return 1;
@@ -341,6 +350,7 @@ smtp_policy_on_stored(void *arg, int rc)
 	struct smtp_session *s = op->s;
 	char addrs[1536];
 	size_t ok = 0;
+	bool nospc = false;
 
 	for (size_t i = 0; rc == 0 && i < op->n; i++) {
 		if (op->rcpts[i].rc == 0) {
@@ -356,9 +366,11 @@ smtp_policy_on_stored(void *arg, int rc)
 	/* A copy its primary could not take: the message is not stored
 	 * for everyone, so the client must retry (the copies that were
 	 * stored are found again by the idempotency key). */
-	for (size_t i = 0; rc == 0 && i < op->n; i++)
-		if (op->rcpts[i].rc == RS_EUNAVAIL)
+	for (size_t i = 0; i < op->n; i++) {
+		if (rc == 0 && op->rcpts[i].rc == RS_EUNAVAIL)
 			rc = RS_EUNAVAIL;
+		nospc |= op->rcpts[i].rc == RS_ENOSPC;
+	}
 	smtp_session__txn_addrs(s, addrs, sizeof(addrs));
 	if (rc == 0)
 		rs_logc(smtp_session__log(s), RS_LOG_INFO, "smtp.stored",
@@ -368,7 +380,9 @@ smtp_policy_on_stored(void *arg, int rc)
 		rs_logc(smtp_session__log(s), RS_LOG_ERR, "smtp.store_failed",
 		        "id=%s size=%zu error=%s", op->id, op->msg.len,
 		        rs_err_name(rc));
-	if (rc != 0)
+	if (rc != 0 && nospc)
+		smtp_reply__store_refused(s, true);
+	else if (rc != 0)
 		smtp_reply__reject(s, 451, "4.3.0", "store_error",
 		                   "Error: temporary failure storing the "
 		                   "message, try again later");

@@ -108,12 +108,31 @@ smtp_reply__reject(struct smtp_session *s, unsigned code,
 	rs_logc(&s->log, RS_LOG_INFO, smtp_reply_events[s->verb],
 	        "rejected code=%u status=%s reason=%s%s", code,
 	        status != NULL ? status : "-", reason, addr);
-	/* Our own failures (421, 451) are not the client's errors. */
-	if (code == 421 || code == 451 || !smtp_session__live(s))
+	/* Our own failures (421, 451, a full disk) are not the client's
+	 * errors. */
+	if (code == 421 || code == 451 ||
+	    (status != NULL && strcmp(status, "4.3.1") == 0) ||
+	    !smtp_session__live(s))
 		return;
 	if (++s->errors >= s->srv->limits.max_errors)
 		smtp_reply__bye(s, "4.7.0", "too-many-errors",
 		                "Error: too many errors");
+}
+
+void
+smtp_reply__store_refused(struct smtp_session *s, bool no_space)
+{
+	/* RFC 3463 4.3.1 "Mail system full", what Postfix answers while
+	 * its queue file system is under queue_minfree; 4.3.0 "Other or
+	 * undefined mail system status" for a store that stopped after a
+	 * disk error. Both temporary: the client keeps the message. */
+	if (no_space)
+		smtp_reply__reject(s, 452, "4.3.1", "store_low_space",
+		                   "Insufficient system storage");
+	else
+		smtp_reply__reject(s, 451, "4.3.0", "store_failed",
+		                   "Mail system temporarily unavailable, try "
+		                   "again later");
 }
 
 void

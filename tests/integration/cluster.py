@@ -101,10 +101,12 @@ class Etcd:
 class Cluster:
     """An etcd and n nodes (ids n1..nN) forming cluster `name`."""
 
-    def __init__(self, n=3, partitions=16, name="itest", settings=None):
+    def __init__(self, n=3, partitions=16, name="itest", settings=None,
+                 replicas=1):
         self.tmp = tempfile.mkdtemp(prefix="roost-cluster-")
         self.name = name
         self.partitions = partitions
+        self.replicas = replicas
         self.etcd = Etcd(tmp=self.tmp)
         self.token_file = os.path.join(self.tmp, "admin.token")
         self.nodes = []
@@ -124,7 +126,8 @@ class Cluster:
         r = subprocess.run(
             [os.path.join(roost.BIN, "roostctl"), "cluster", "init",
              "--etcd", self.etcd.url, "--name", self.name,
-             "--partitions", str(self.partitions), "--replicas", "1",
+             "--partitions", str(self.partitions),
+             "--replicas", str(self.replicas),
              "--token-file", self.token_file],
             capture_output=True, text=True, timeout=60)
         if r.returncode != 0:
@@ -145,6 +148,23 @@ class Cluster:
     def wait(self, timeout=30, node=0):
         return self.roostctl("cluster", "wait", "--timeout", str(timeout),
                              node=node)
+
+    def wait_in_sync(self, timeout=60, node=0):
+        """Until every partition has all its replicas in sync."""
+        deadline = time.time() + timeout
+        while True:
+            st = self.status(node=node)
+            parts = st["partitions"]
+            if all(p["primary_alive"] and
+                   sorted(p["in_sync"]) == sorted(p["replicas"]) and
+                   len(p["replicas"]) == min(self.replicas,
+                                             sum(1 for n in st["nodes"]
+                                                 if n["alive"]))
+                   for p in parts):
+                return st
+            if time.time() > deadline:
+                raise AssertionError("not in sync: " + json.dumps(parts))
+            time.sleep(0.2)
 
     def status(self, node=0):
         return json.loads(self.roostctl("status", "--json", node=node).stdout)

@@ -8,6 +8,7 @@ import imaplib
 import json
 import os
 import poplib
+import re
 import smtplib
 import socket
 import subprocess
@@ -47,7 +48,9 @@ def users_for_every_partition(prefix):
 def cl():
     c = Cluster(n=3, partitions=PARTS,
                 settings={"password_scrypt_ln": "10",
-                          "auth.failure_delay": "0s"})
+                          "auth.failure_delay": "0s",
+                          # HAProxy connects from there (deploy/haproxy.cfg)
+                          "proxy_protocol_from": "127.0.0.2/32"})
     try:
         c.start()
         c.roostctl("domain", "add", DOMAIN)
@@ -285,3 +288,77 @@ def test_etcd_stopped(cl):
         time.sleep(0.5)
     cl.wait(timeout=30)
     assert all(n["alive"] for n in cl.status()["nodes"])
+
+
+def etcd_put(cl, key, value):
+    import base64
+    import urllib.request
+    body = json.dumps({"key": base64.b64encode(key.encode()).decode(),
+                       "value": base64.b64encode(value).decode()}).encode()
+    req = urllib.request.Request(cl.etcd.url + "/v3/kv/put", data=body,
+                                 method="POST")
+    with urllib.request.urlopen(req, timeout=10) as r:
+        assert r.status == 200
+
+
+def test_records_that_do_not_parse(cl):
+    """Garbage written into etcd by someone else: every node logs it and
+    goes on serving; the key reads as absent."""
+    prefix = f"/roost/{cl.name}/"
+    etcd_put(cl, prefix + f"dir/accounts/bad@{DOMAIN}", b"\xff{not json")
+    etcd_put(cl, prefix + "members/evil", b"[1,2,3]")
+    etcd_put(cl, prefix + "alive/Not_An_Id", b"{}")
+    etcd_put(cl, prefix + "partitions/9999", b"{}")
+    time.sleep(0.5)
+    for n in cl.nodes:
+        assert n.alive(), n.log_tail()
+        assert "dir.bad_record" in n.log_tail(400) or \
+            "cluster.bad_record" in n.log_tail(400)
+    st = cl.status(node=2)
+    assert sorted(n["id"] for n in st["nodes"]) == ["n1", "n2", "n3"]
+    r = cl.roostctl("user", "show", f"bad@{DOMAIN}", check=False)
+    assert r.returncode == 1
+    addr = users_for_every_partition("afterbad")[0]
+    add_user(cl, addr, node=2)
+    send(cl.nodes[0], f"x@{DOMAIN}", [addr], "still-serving")
+    assert imap_subjects(cl.nodes[1], addr) == ["still-serving"]
+
+
+def test_through_haproxy(cl):
+    """deploy/haproxy.cfg (ports moved) in front of the three nodes: mail
+    in over HAProxy's SMTP, read over its IMAP and POP3, whichever node
+    each connection lands on; the nodes log the real client."""
+    from test_proxy_protocol import HAProxy, free_port, haproxy_config, \
+        wait_port
+    front = {k: free_port() for k in ("10", "25", "43", "80")}
+    hp = HAProxy(haproxy_config([n.port_base for n in cl.nodes], front))
+    try:
+        for port in front.values():
+            wait_port(port)
+        addr = users_for_every_partition("lb")[5]
+        add_user(cl, addr, node=1)
+        for i in range(3):
+            with smtplib.SMTP("127.0.0.1", front["25"], timeout=30) as s:
+                s.sendmail(f"x@{DOMAIN}", [addr],
+                           f"Subject: lb-{i}\r\nMessage-ID: <lb-{i}@t>"
+                           f"\r\n\r\nhi\r\n")
+        for _ in range(3):
+            m = imaplib.IMAP4("127.0.0.1", front["43"], timeout=30)
+            m.login(addr, roost.PASSWORD)
+            typ, data = m.select("INBOX", readonly=True)
+            assert typ == "OK" and int(data[0]) == 3
+            m.logout()
+            p = poplib.POP3("127.0.0.1", front["10"], timeout=30)
+            p.user(addr)
+            p.pass_(roost.PASSWORD)
+            assert p.stat()[0] == 3
+            p.quit()
+        # The sessions that did the work name the client; HAProxy's own
+        # health checks (PROXY LOCAL) are the only ones from 127.0.0.2.
+        work = [line for line in cl.log_text().splitlines()
+                if " imap.login " in line or " pop3.login " in line or
+                " smtp.stored " in line]
+        assert work and all(re.search(r"peer=127\.0\.0\.1[:/]", line)
+                            for line in work), work
+    finally:
+        hp.stop()

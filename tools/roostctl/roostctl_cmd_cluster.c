@@ -226,7 +226,7 @@ static void
 roostctl_cluster_missing(const json_t *st, char *why, size_t size)
 {
 	const json_t *parts = json_object_get(st, "partitions"), *p;
-	size_t i, noprimary = 0, dead = 0, first = (size_t)-1;
+	size_t i, noprimary = 0, dead = 0, lagging = 0, first = (size_t)-1;
 
 	why[0] = '\0';
 	if (!json_is_array(parts)) {
@@ -238,6 +238,9 @@ roostctl_cluster_missing(const json_t *st, char *why, size_t size)
 			noprimary++;
 		else if (!json_is_true(json_object_get(p, "primary_alive")))
 			dead++;
+		else if (json_array_size(json_object_get(p, "in_sync")) <
+		         json_array_size(json_object_get(p, "replicas")))
+			lagging++;
 		else
 			continue;
 		if (first == (size_t)-1)
@@ -247,6 +250,9 @@ roostctl_cluster_missing(const json_t *st, char *why, size_t size)
 		snprintf(why, size, "%zu partitions without a primary, %zu whose "
 		         "primary is not alive (first: partition %zu)", noprimary,
 		         dead, first);
+	else if (lagging > 0)
+		snprintf(why, size, "%zu partitions with replicas not in sync "
+		         "(first: partition %zu)", lagging, first);
 	else if (!json_is_true(json_object_get(st, "settled")))
 		snprintf(why, size, "placement has not settled (partitions are "
 		         "being assigned)");
@@ -274,7 +280,7 @@ roostctl_cluster_wait(struct roostctl *ctl, const struct roostctl_args *a)
 			json_decref(st);
 			if (why[0] == '\0') {
 				puts("cluster ready: every partition has a live "
-				     "primary");
+				     "primary and all its replicas in sync");
 				return ROOSTCTL_EXIT_OK;
 			}
 		} else {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/rs_buf.h"
 #include "lib/rs_mem.h"
@@ -17,7 +18,8 @@ static const struct roostctl_optspec roostctl_status_opts[] = {
 static const char *const roostctl_status_known[] = {
 	"node", "version", "mode", "cluster", "controller", "uptime_s",
 	"partitions", "domains", "accounts", "sessions", "store",
-	"replication_factor", "settled", "nodes",
+	"store_state", "store_reason", "store_since", "store_free",
+	"store_min_free", "replication_factor", "settled", "nodes",
 };
 
 /* "3d 4h 5m", "1h 2m 5s", "5s". */
@@ -117,14 +119,53 @@ roostctl_status_is_known(const char *key)
 	return false;
 }
 
+/* "ok, 2.1 GiB free (reserve 192.0 MiB)", or "failed since 12:03:04
+ * UTC: sync failed: …". */
 static void
-roostctl_status_row(struct roostctl_table *t, const char *key,
-                    const json_t *v)
+roostctl_status_health(const json_t *st, const char *state, char *buf,
+                       size_t size)
 {
-	char buf[256], *s;
+	const char *reason = json_string_value(json_object_get(st,
+	                                                       "store_reason"));
+	json_int_t since = json_integer_value(json_object_get(st,
+	                                                      "store_since"));
+	const json_t *fr = json_object_get(st, "store_free");
+	double mib = 1024.0 * 1024.0;
+	char when[32] = "";
+	time_t t = (time_t)since;
+	struct tm tm;
+
+	if (strcmp(state, "ok") != 0 && since > 0 &&
+	    gmtime_r(&t, &tm) != NULL)
+		strftime(when, sizeof(when), " since %Y-%m-%d %H:%M:%S UTC",
+		         &tm);
+	if (reason != NULL && reason[0] != '\0')
+		snprintf(buf, size, "%s%s: %s", state, when, reason);
+	else if (json_is_integer(fr))
+		snprintf(buf, size, "%s, %.1f MiB free (reserve %.1f MiB)",
+		         state, (double)roostctl_status_u64(st, "store_free") /
+		         mib, (double)roostctl_status_u64(st, "store_min_free") /
+		         mib);
+	else
+		snprintf(buf, size, "%s", state);
+}
+
+static void
+roostctl_status_row(struct roostctl_table *t, const json_t *st,
+                    const char *key, const json_t *v)
+{
+	char buf[512], *s;
 
 	if (v == NULL)
 		return;
+	if (strcmp(key, "store_state") == 0 && json_is_string(v)) {
+		roostctl_status_health(st, json_string_value(v), buf,
+		                       sizeof(buf));
+		roostctl_out_table_add(t, (const char *[]){ key, buf });
+		return;
+	}
+	if (strncmp(key, "store_", 6) == 0 && roostctl_status_is_known(key))
+		return;                 /* in the store_state row */
 	if (strcmp(key, "store") == 0 && json_is_object(v)) {
 		roostctl_status_store(v, buf, sizeof(buf));
 		roostctl_out_table_add(t, (const char *[]){ key, buf });
@@ -174,11 +215,11 @@ roostctl_status_run(struct roostctl *ctl, const struct roostctl_args *a)
 	t = roostctl_out_table_new(cols, ROOSTCTL_NELEM(cols));
 	for (size_t i = 0; i < ROOSTCTL_NELEM(roostctl_status_known); i++) {
 		key = roostctl_status_known[i];
-		roostctl_status_row(t, key, json_object_get(st, key));
+		roostctl_status_row(t, st, key, json_object_get(st, key));
 	}
 	json_object_foreach(st, key, v)
 		if (!roostctl_status_is_known(key))
-			roostctl_status_row(t, key, v);
+			roostctl_status_row(t, st, key, v);
 	roostctl_out_table_print(t, false, stdout);
 	roostctl_out_table_free(&t);
 	if (json_is_array(v = json_object_get(st, "nodes"))) {

@@ -123,8 +123,9 @@ static const char roostctl_help_cluster[] =
 "(mode 0600). etcd keeps only the token's hash. It talks to etcd, not\n"
 "to a node: --node and the global --token-file do not apply.\n"
 "\n"
-"'cluster wait' waits until every partition has a live primary and the\n"
-"placement has settled (default 60 s); exit 1 with what is missing.\n";
+"'cluster wait' waits until every partition has a live primary, all its\n"
+"replicas in sync and the placement has settled (default 60 s); exit 1\n"
+"with what is missing.\n";
 
 static const char roostctl_help_node[] =
 "usage: roostctl node add ID [--zone ZONE]\n"

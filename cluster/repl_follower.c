@@ -1,0 +1,219 @@
+/* repl_follower.c: a follower's side: entries from its primary applied
+ * in order (each request's entries submitted to the store at once, so a
+ * pipeline of requests stays in order), its position on request, and a
+ * whole partition received. Every request must come from the node this
+ * node's view names as the partition's primary, at the view's epoch: a
+ * deposed primary's entries are refused (fencing). */
+#include "cluster/repl_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/rs_log.h"
+#include "lib/rs_mem.h"
+#include "proto/repl.pb-c.h"
+
+/* 0 when the caller is part's primary at epoch in this node's view and
+ * this node follows it; else the call is answered. */
+static int
+repl_check_primary(struct repl *r, struct rpc_call *call, uint32_t part,
+                   int64_t epoch)
+{
+	const struct cluster_view_part *vp;
+
+	if (part >= r->nparts) {
+		rpc_reply(call, RS_EINVAL, "no such partition", NULL, 0);
+		return -1;
+	}
+	vp = cluster_view_part(cluster_view(r->o.cluster), part);
+	if (vp->rec.epoch != epoch ||
+	    strcmp(vp->rec.primary, rpc_call_peer(call)) != 0 ||
+	    r->parts[part].role != STORE_ROLE_FOLLOWER) {
+		rpc_reply(call, RS_EUNAVAIL, "not a follower of that primary "
+		          "at that epoch", NULL, 0);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+repl_reply_pos(struct rpc_call *call, struct store_pos pos)
+{
+	Roost__ReplPos rep = ROOST__REPL_POS__INIT;
+	uint8_t buf[32];
+
+	rep.epoch = pos.epoch;
+	rep.lsn = pos.lsn;
+	rpc_reply(call, 0, NULL, buf, roost__repl_pos__pack(&rep, buf));
+}
+
+/* One Append request: its entries applied, answered after the last. */
+struct repl_apply {
+	struct repl     *r;
+	struct rpc_call *call;
+	uint32_t         part;
+	size_t           pending;
+	int              rc;
+};
+
+static void
+repl_applied(void *arg, int rc)
+{
+	struct repl_apply *a = arg;
+
+	if (rc != 0 && a->rc == 0)
+		a->rc = rc;
+	if (--a->pending > 0)
+		return;
+	if (a->rc != 0)
+		rpc_reply(a->call, a->rc, "apply failed", NULL, 0);
+	else
+		repl_reply_pos(a->call, store_repl_position(a->r->o.store,
+		                                            a->part));
+	free(a);
+}
+
+static void
+repl_on_append(void *arg, struct rpc_call *call, const uint8_t *p,
+               size_t len)
+{
+	struct repl *r = arg;
+	Roost__ReplAppend *req = roost__repl_append__unpack(NULL, len, p);
+	struct repl_apply *a;
+
+	if (req == NULL || req->n_entries == 0) {
+		if (req != NULL)
+			roost__repl_append__free_unpacked(req, NULL);
+		rpc_reply(call, RS_EINVAL, "bad append", NULL, 0);
+		return;
+	}
+	if (repl_check_primary(r, call, req->partition, req->epoch) != 0) {
+		roost__repl_append__free_unpacked(req, NULL);
+		return;
+	}
+	a = rs_xcalloc(1, sizeof(*a));
+	a->r = r;
+	a->call = call;
+	a->part = req->partition;
+	a->pending = 1;                  /* held until all are queued */
+	for (size_t i = 0; i < req->n_entries; i++) {
+		const Roost__ReplEntry *e = req->entries[i];
+		struct store_pos pos = { e->epoch, e->lsn };
+		struct rs_err err;
+
+		a->pending++;
+		if (store_repl_apply(r->o.store, req->partition, pos,
+		                     e->data.data, e->data.len, r->o.exec,
+		                     repl_applied, a, &err) != 0) {
+			a->pending--;
+			if (a->rc == 0)
+				a->rc = err.code != 0 ? err.code : RS_EIO;
+			break;
+		}
+	}
+	roost__repl_append__free_unpacked(req, NULL);
+	repl_applied(a, 0);
+}
+
+static void
+repl_on_position(void *arg, struct rpc_call *call, const uint8_t *p,
+                 size_t len)
+{
+	struct repl *r = arg;
+	Roost__ReplPositionRequest *req;
+	uint32_t part;
+	int64_t epoch;
+
+	req = roost__repl_position_request__unpack(NULL, len, p);
+	if (req == NULL) {
+		rpc_reply(call, RS_EINVAL, "bad position request", NULL, 0);
+		return;
+	}
+	part = req->partition;
+	epoch = req->epoch;
+	roost__repl_position_request__free_unpacked(req, NULL);
+	if (repl_check_primary(r, call, part, epoch) != 0)
+		return;
+	repl_reply_pos(call, store_repl_position(r->o.store, part));
+}
+
+struct repl_copy {
+	struct repl     *r;
+	struct rpc_call *call;
+	uint32_t         part;
+};
+
+static void
+repl_copied(void *arg, int rc)
+{
+	struct repl_copy *c = arg;
+
+	if (rc != 0)
+		rpc_reply(c->call, rc, "copy failed", NULL, 0);
+	else
+		repl_reply_pos(c->call, store_repl_position(c->r->o.store,
+		                                            c->part));
+	free(c);
+}
+
+static void
+repl_on_copy(void *arg, struct rpc_call *call, const uint8_t *p, size_t len)
+{
+	struct repl *r = arg;
+	Roost__ReplCopy *req = roost__repl_copy__unpack(NULL, len, p);
+	struct repl_copy *c;
+	struct store_pos pos = { 0, 0 };
+	struct rs_err err;
+	int rc;
+
+	if (req == NULL) {
+		rpc_reply(call, RS_EINVAL, "bad copy", NULL, 0);
+		return;
+	}
+	if (repl_check_primary(r, call, req->partition, req->epoch) != 0) {
+		roost__repl_copy__free_unpacked(req, NULL);
+		return;
+	}
+	c = rs_xcalloc(1, sizeof(*c));
+	c->r = r;
+	c->call = call;
+	c->part = req->partition;
+	if (req->pos != NULL) {
+		pos.epoch = req->pos->epoch;
+		pos.lsn = req->pos->lsn;
+	}
+	switch (req->step) {
+	case ROOST__REPL_COPY__STEP__BEGIN:
+		rs_log(RS_LOG_INFO, "repl.copy_receiving", "partition=%u from=%s",
+		       c->part, rpc_call_peer(call));
+		rc = store_repl_drop(r->o.store, c->part, r->o.exec, repl_copied,
+		                     c, &err);
+		break;
+	case ROOST__REPL_COPY__STEP__CHUNK:
+		rc = store_repl_import(r->o.store, c->part, req->data.data,
+		                       req->data.len, r->o.exec, repl_copied, c,
+		                       &err);
+		break;
+	case ROOST__REPL_COPY__STEP__END:
+		rc = store_repl_import_end(r->o.store, c->part, pos, r->o.exec,
+		                           repl_copied, c, &err);
+		break;
+	default:
+		rc = rs_err_set(&err, RS_EINVAL, "bad copy step");
+		break;
+	}
+	roost__repl_copy__free_unpacked(req, NULL);
+	if (rc != 0) {
+		rpc_reply(call, err.code != 0 ? err.code : RS_EIO, err.msg, NULL,
+		          0);
+		free(c);
+	}
+}
+
+void
+repl__follower_init(struct repl *r)
+{
+	rpc_handle(r->o.rpc, RPC_METHOD_REPL_APPEND, repl_on_append, r);
+	rpc_handle(r->o.rpc, RPC_METHOD_REPL_POSITION, repl_on_position, r);
+	rpc_handle(r->o.rpc, RPC_METHOD_REPL_COPY, repl_on_copy, r);
+}

@@ -1,0 +1,384 @@
+/* repl_primary.c: a primary's followers. Each is probed for its
+ * position, then either streamed the entries it misses from the log, or
+ * sent a copy of the whole partition when the log does not reach back
+ * (or its log diverges from ours: entries of a deposed primary that were
+ * never acknowledged). Acknowledgements move what the store may answer;
+ * a follower that lags past replication.timeout leaves the in-sync set,
+ * and one that caught up joins it again, each by a CAS on the record. */
+#include "cluster/repl_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/coord.h"
+#include "lib/rs_log.h"
+#include "lib/rs_mem.h"
+#include "lib/rs_time.h"
+#include "proto/repl.pb-c.h"
+
+/* A call's context: finds its follower again, or learns it is gone. */
+struct repl_call {
+	struct repl *r;
+	uint32_t     part;
+	char         id[CLUSTER_ID_MAX + 1];
+	uint64_t     gen;
+	uint64_t     last;                 /* Append: the last LSN sent */
+};
+
+static struct repl_call *
+repl_call_new(struct repl_fol *f)
+{
+	struct repl_call *c = rs_xcalloc(1, sizeof(*c));
+
+	c->r = f->rp->r;
+	c->part = f->rp->id;
+	snprintf(c->id, sizeof(c->id), "%s", f->id);
+	c->gen = f->gen;
+	return c;
+}
+
+/* The follower a call was for, if it is still the same one. */
+static struct repl_fol *
+repl_call_fol(const struct repl_call *c)
+{
+	struct repl_part *rp = &c->r->parts[c->part];
+
+	if (rp->role != STORE_ROLE_PRIMARY)
+		return NULL;
+	for (size_t i = 0; i < rp->nfols; i++)
+		if (strcmp(rp->fols[i].id, c->id) == 0 &&
+		    rp->fols[i].gen == c->gen)
+			return &rp->fols[i];
+	return NULL;
+}
+
+static void repl_stream(struct repl_fol *f);
+static void repl_copy_next(struct repl_fol *f);
+
+/* A call failed: the follower is left alone for a while. */
+static void
+repl_fol_fail(struct repl_fol *f, const char *what, int rc)
+{
+	if (f->state != REPL_F_WAIT)
+		rs_log(RS_LOG_INFO, "repl.follower_lost", "partition=%u node=%s "
+		       "what=%s error=%s", f->rp->id, f->id, what,
+		       rs_err_name(rc));
+	f->gen++;                      /* what is still out is stale */
+	f->inflight = 0;
+	store_repl_export_close(&f->export);
+	f->state = REPL_F_WAIT;
+	f->backoff_ms = f->backoff_ms ? f->backoff_ms * 2 : 200;
+	if (f->backoff_ms > 5000)
+		f->backoff_ms = 5000;
+	f->retry_at = rs_mono_ms() + f->backoff_ms;
+}
+
+static bool
+repl_pos_parse(const uint8_t *p, size_t len, struct store_pos *pos)
+{
+	Roost__ReplPos *m = roost__repl_pos__unpack(NULL, len, p);
+
+	if (m == NULL)
+		return false;
+	pos->epoch = m->epoch;
+	pos->lsn = m->lsn;
+	roost__repl_pos__free_unpacked(m, NULL);
+	return true;
+}
+
+/* ---- streaming ---- */
+
+static void
+repl_append_done(void *arg, int rc, const struct rs_err *err,
+                 const uint8_t *resp, size_t len)
+{
+	struct repl_call *c = arg;
+	struct repl_fol *f = repl_call_fol(c);
+	struct store_pos pos;
+
+	(void)err;
+	if (f == NULL) {
+		free(c);
+		return;
+	}
+	if (rc != 0 || !repl_pos_parse(resp, len, &pos)) {
+		free(c);
+		repl_fol_fail(f, "append", rc != 0 ? rc : RS_EIO);
+		return;
+	}
+	f->inflight--;
+	if (pos.lsn > f->matched)
+		f->matched = pos.lsn;
+	f->backoff_ms = 0;
+	free(c);
+	repl__primary_ack(f->rp);
+	repl_stream(f);
+}
+
+/* Sends the next entries f misses (up to a batch), while calls may go. */
+static void
+repl_stream(struct repl_fol *f)
+{
+	struct repl_part *rp = f->rp;
+	const char *host;
+	unsigned port;
+
+	while (f->state == REPL_F_STREAM && f->sent < rp->lsn &&
+	       f->inflight < REPL_INFLIGHT_MAX) {
+		Roost__ReplAppend req = ROOST__REPL_APPEND__INIT;
+		Roost__ReplEntry ents[64], *ptrs[64];
+		const struct repl_entry *e = repl__log_find(rp, f->sent + 1);
+		size_t n = 0, bytes = 0, len;
+		struct repl_call *c;
+		struct rs_err err;
+		uint8_t *buf;
+		int rc;
+
+		if (e == NULL) {
+			/* The log moved on without it: a copy. */
+			f->state = REPL_F_PROBE;
+			repl__fol_probe(f);
+			return;
+		}
+		for (; e != NULL && n < 64 && (n == 0 || bytes < REPL_BATCH_BYTES);
+		     e = e->next, n++) {
+			roost__repl_entry__init(&ents[n]);
+			ents[n].lsn = e->lsn;
+			ents[n].epoch = e->epoch;
+			ents[n].data.data = e->data;
+			ents[n].data.len = e->len;
+			ptrs[n] = &ents[n];
+			bytes += e->len;
+		}
+		req.partition = rp->id;
+		req.epoch = rp->epoch;
+		req.entries = ptrs;
+		req.n_entries = n;
+		if (repl__addr(rp->r, f->id, &host, &port) != 0) {
+			repl_fol_fail(f, "address", RS_EUNAVAIL);
+			return;
+		}
+		len = roost__repl_append__get_packed_size(&req);
+		buf = rs_xmalloc(len);
+		roost__repl_append__pack(&req, buf);
+		c = repl_call_new(f);
+		c->last = ents[n - 1].lsn;
+		rc = rpc_call(rp->r->o.rpc, host, port, RPC_METHOD_REPL_APPEND,
+		              buf, len, rp->r->o.timeout_ms, repl_append_done, c,
+		              &err);
+		free(buf);
+		if (rc != 0) {
+			free(c);
+			repl_fol_fail(f, "append", err.code);
+			return;
+		}
+		f->inflight++;
+		f->sent = ents[n - 1].lsn;
+	}
+}
+
+void
+repl__primary_entry(struct repl_part *rp, const struct repl_entry *e)
+{
+	(void)e;
+	for (size_t i = 0; i < rp->nfols; i++)
+		repl_stream(&rp->fols[i]);
+}
+
+/* ---- the whole partition ---- */
+
+static void
+repl_copy_done(void *arg, int rc, const struct rs_err *err,
+               const uint8_t *resp, size_t len)
+{
+	struct repl_call *c = arg;
+	struct repl_fol *f = repl_call_fol(c);
+	struct store_pos pos;
+
+	(void)err;
+	free(c);
+	if (f == NULL)
+		return;
+	f->inflight = 0;
+	if (rc != 0) {
+		repl_fol_fail(f, "copy", rc);
+		return;
+	}
+	if (f->export != NULL) {
+		repl_copy_next(f);
+		return;
+	}
+	/* END answered: the follower is at the copy's position. */
+	if (!repl_pos_parse(resp, len, &pos) || pos.lsn != f->copy_pos.lsn) {
+		repl_fol_fail(f, "copy", RS_EIO);
+		return;
+	}
+	rs_log(RS_LOG_INFO, "repl.copied", "partition=%u node=%s lsn=%llu",
+	       f->rp->id, f->id, (unsigned long long)pos.lsn);
+	f->matched = f->sent = pos.lsn;
+	f->state = REPL_F_STREAM;
+	repl_stream(f);
+}
+
+static int
+repl_copy_send(struct repl_fol *f, Roost__ReplCopy__Step step,
+               const uint8_t *data, size_t dlen)
+{
+	struct repl_part *rp = f->rp;
+	Roost__ReplCopy req = ROOST__REPL_COPY__INIT;
+	Roost__ReplPos pos = ROOST__REPL_POS__INIT;
+	struct repl_call *c;
+	struct rs_err err;
+	const char *host;
+	unsigned port;
+	uint8_t *buf;
+	size_t len;
+	int rc;
+
+	if (repl__addr(rp->r, f->id, &host, &port) != 0)
+		return RS_EUNAVAIL;
+	req.partition = rp->id;
+	req.epoch = rp->epoch;
+	req.step = step;
+	req.data.data = (uint8_t *)data;
+	req.data.len = dlen;
+	pos.epoch = f->copy_pos.epoch;
+	pos.lsn = f->copy_pos.lsn;
+	req.pos = &pos;
+	len = roost__repl_copy__get_packed_size(&req);
+	buf = rs_xmalloc(len);
+	roost__repl_copy__pack(&req, buf);
+	c = repl_call_new(f);
+	rc = rpc_call(rp->r->o.rpc, host, port, RPC_METHOD_REPL_COPY, buf, len,
+	              rp->r->o.timeout_ms * 5, repl_copy_done, c, &err);
+	free(buf);
+	if (rc != 0) {
+		free(c);
+		return err.code != 0 ? err.code : RS_EIO;
+	}
+	f->inflight = 1;
+	return 0;
+}
+
+/* Sends the next chunk, or END after the last. */
+static void
+repl_copy_next(struct repl_fol *f)
+{
+	uint8_t *chunk = NULL;
+	size_t len = 0;
+	struct rs_err err;
+	int rc = store_repl_export_next(f->export, REPL_COPY_CHUNK, &chunk,
+	                                &len, &err);
+
+	if (rc < 0) {
+		repl_fol_fail(f, "export", err.code);
+		return;
+	}
+	if (rc == 0) {
+		store_repl_export_close(&f->export);
+		rc = repl_copy_send(f, ROOST__REPL_COPY__STEP__END, NULL, 0);
+	} else {
+		rc = repl_copy_send(f, ROOST__REPL_COPY__STEP__CHUNK, chunk, len);
+		free(chunk);
+	}
+	if (rc != 0)
+		repl_fol_fail(f, "copy", rc);
+}
+
+static void
+repl_copy_start(struct repl_fol *f)
+{
+	int rc;
+
+	rs_log(RS_LOG_INFO, "repl.copying", "partition=%u node=%s", f->rp->id,
+	       f->id);
+	f->state = REPL_F_COPY;
+	f->export = store_repl_export_open(f->rp->r->o.store, f->rp->id,
+	                                   &f->copy_pos);
+	rc = repl_copy_send(f, ROOST__REPL_COPY__STEP__BEGIN, NULL, 0);
+	if (rc != 0)
+		repl_fol_fail(f, "copy", rc);
+}
+
+/* ---- probing ---- */
+
+/* Whether f at pos can continue from our log: its last entry is one we
+ * have (same LSN, same epoch), and the log holds what comes after. */
+static bool
+repl_can_stream(const struct repl_part *rp, struct store_pos pos)
+{
+	const struct repl_entry *e;
+
+	if (pos.lsn > rp->lsn)
+		return false;              /* ahead: entries never acked */
+	if (pos.lsn == rp->lsn)
+		return pos.epoch == rp->last_epoch;
+	e = repl__log_find(rp, pos.lsn);
+	if (e != NULL)
+		return e->epoch == pos.epoch && e->next != NULL;
+	/* Just before the log starts: only an empty follower of an empty
+	 * start, which has nothing to disagree about. */
+	e = repl__log_first(rp);
+	return pos.lsn == 0 && e != NULL && e->lsn == 1;
+}
+
+static void
+repl_probe_done(void *arg, int rc, const struct rs_err *err,
+                const uint8_t *resp, size_t len)
+{
+	struct repl_call *c = arg;
+	struct repl_fol *f = repl_call_fol(c);
+	struct store_pos pos;
+
+	(void)err;
+	free(c);
+	if (f == NULL)
+		return;
+	f->inflight = 0;
+	if (rc != 0 || !repl_pos_parse(resp, len, &pos)) {
+		repl_fol_fail(f, "probe", rc != 0 ? rc : RS_EIO);
+		return;
+	}
+	if (!repl_can_stream(f->rp, pos)) {
+		repl_copy_start(f);
+		return;
+	}
+	f->matched = f->sent = pos.lsn;
+	f->state = REPL_F_STREAM;
+	repl__primary_ack(f->rp);
+	repl_stream(f);
+}
+
+void
+repl__fol_probe(struct repl_fol *f)
+{
+	struct repl_part *rp = f->rp;
+	Roost__ReplPositionRequest req = ROOST__REPL_POSITION_REQUEST__INIT;
+	struct repl_call *c;
+	struct rs_err err;
+	const char *host;
+	unsigned port;
+	uint8_t buf[32];
+	size_t len;
+
+	f->state = REPL_F_PROBE;
+	f->gen++;
+	f->inflight = 0;
+	store_repl_export_close(&f->export);
+	if (repl__addr(rp->r, f->id, &host, &port) != 0) {
+		repl_fol_fail(f, "address", RS_EUNAVAIL);
+		return;
+	}
+	req.partition = rp->id;
+	req.epoch = rp->epoch;
+	len = roost__repl_position_request__pack(&req, buf);
+	c = repl_call_new(f);
+	if (rpc_call(rp->r->o.rpc, host, port, RPC_METHOD_REPL_POSITION, buf,
+	             len, rp->r->o.timeout_ms, repl_probe_done, c, &err) != 0) {
+		free(c);
+		repl_fol_fail(f, "probe", err.code);
+		return;
+	}
+	f->inflight = 1;
+}

@@ -1,0 +1,357 @@
+/* store_repl_apply.c: a follower's writes: entries shipped by its
+ * primary, applied as they are (never re-run: the primary's apply read
+ * its clock and gave out UIDs), and the copy of a whole partition for a
+ * follower that cannot catch up from the log (export on the primary,
+ * drop and import on the follower). Every batch is checked before a byte
+ * of it is written: it parses, every key lies in the partition, and an
+ * entry carries the position it claims. */
+#include "storage/store_repl_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/rs_log.h"
+#include "lib/rs_mem.h"
+
+/* RocksDB's write batch header: sequence (8) and count (4). */
+#define STORE_WB_HEADER 12
+
+enum store_apply_kind {
+	STORE_APPLY_ENTRY,
+	STORE_APPLY_IMPORT,
+	STORE_APPLY_DROP,
+	STORE_APPLY_END,
+};
+
+struct store_apply {
+	enum store_apply_kind kind;
+	uint32_t              part;
+	struct store_pos      pos;
+	uint8_t              *data;      /* owns */
+	size_t                len;
+};
+
+/* Walking a shipped batch into the writer's. */
+struct store_apply_walk {
+	struct store_txn *t;
+	uint32_t          part;
+	bool              entry;         /* must hold its position */
+	struct store_pos  want;
+	bool              bad, pos_seen;
+	size_t            n;
+};
+
+static bool
+store_apply_key_ok(struct store_apply_walk *w, const char *k, size_t klen)
+{
+	if (klen < 5 || store_keys_get32((const uint8_t *)k) != w->part) {
+		w->bad = true;
+		return false;
+	}
+	return true;
+}
+
+static void
+store_apply_put(void *arg, const char *k, size_t klen, const char *v,
+                size_t vlen)
+{
+	struct store_apply_walk *w = arg;
+
+	w->n++;
+	if (w->bad || !store_apply_key_ok(w, k, klen))
+		return;
+	if (klen == STORE_POS_KEY_LEN && k[4] == STORE_KEYS_POS) {
+		struct store_pos p = store__pos_dec((const uint8_t *)v, vlen);
+
+		if (!w->entry || p.epoch != w->want.epoch ||
+		    p.lsn != w->want.lsn) {
+			w->bad = true;
+			return;
+		}
+		w->pos_seen = true;
+	}
+	store__put(w->t, (const uint8_t *)k, klen, v, vlen);
+}
+
+static void
+store_apply_del(void *arg, const char *k, size_t klen)
+{
+	struct store_apply_walk *w = arg;
+
+	w->n++;
+	if (w->bad || !store_apply_key_ok(w, k, klen))
+		return;
+	store__del(w->t, (const uint8_t *)k, klen);
+}
+
+/* Writes a shipped or exported batch into the group's. */
+static int
+store_apply_batch(struct store_txn *t, const struct store_apply *a,
+                  struct rs_err *err)
+{
+	struct store_apply_walk w = { .t = t, .part = a->part,
+	                              .entry = a->kind == STORE_APPLY_ENTRY,
+	                              .want = a->pos };
+	rocksdb_writebatch_t *wb;
+	int count;
+
+	if (a->len < STORE_WB_HEADER)
+		return rs_err_set(err, RS_EINVAL, "entry too short");
+	wb = rocksdb_writebatch_create_from((const char *)a->data, a->len);
+	count = rocksdb_writebatch_count(wb);
+	rocksdb_writebatch_iterate(wb, &w, store_apply_put, store_apply_del);
+	rocksdb_writebatch_destroy(wb);
+	/* A record kind we do not write, or a batch cut short, stops the
+	 * walk early: the counts then differ. */
+	if (w.bad || count < 0 || w.n != (size_t)count ||
+	    (w.entry && !w.pos_seen))
+		return rs_err_set(err, RS_EINVAL, "entry of partition %u does "
+		                  "not parse, strays out of it or lacks its "
+		                  "position", a->part);
+	return 0;
+}
+
+/* Deletes every key of the partition, straight into the DB (a write
+ * batch with index cannot hold a range delete); the writer is the only
+ * writer, so it is ordered before the group's batch. */
+static int
+store_apply_drop(struct store_txn *t, uint32_t part, struct rs_err *err)
+{
+	struct store *st = t->st;
+	uint8_t from[4], to[4];
+	rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
+	char *e = NULL;
+
+	store_keys_put32(from, part);
+	store_keys_put32(to, part + 1);
+	rocksdb_writebatch_delete_range(wb, (const char *)from, sizeof(from),
+	                                (const char *)to, sizeof(to));
+	pthread_mutex_lock(&st->wal_mu);
+	if (store__failed(st))
+		e = rs_xstrdup("the store failed before");
+	else
+		rocksdb_write(st->db, st->wopts_group, wb, &e);
+	if (e != NULL && !store__failed(st))
+		store__fail_stop(st, "write", e);
+	pthread_mutex_unlock(&st->wal_mu);
+	rocksdb_writebatch_destroy(wb);
+	/* The cache may hold the partition's records. */
+	store__cache_clear(t->cache);
+	if (e != NULL) {
+		rs_err_set(err, RS_EIO, "drop partition %u: %s", part, e);
+		free(e);
+		return -1;
+	}
+	return 0;
+}
+
+/* Writer: checks the role and position under the lock; for an entry,
+ * claims the next position when it applies. */
+static int
+store_apply_run(struct store_txn *t, void *arg, struct rs_err *err)
+{
+	struct store_apply *a = arg;
+	struct store_repl *r = t->st->repl;
+	struct store_rpart *rp;
+	uint8_t k[STORE_POS_KEY_LEN], v[STORE_POS_VAL_LEN];
+	int rc = 0;
+
+	if (r == NULL || a->part >= STORE_REPL_PARTS)
+		return rs_err_set(err, RS_EINVAL, "replication is not enabled");
+	rp = &r->parts[a->part];
+	pthread_mutex_lock(&r->mu);
+	if (rp->role != STORE_ROLE_FOLLOWER ||
+	    (a->kind == STORE_APPLY_ENTRY && rp->epoch != a->pos.epoch))
+		rc = rs_err_set(err, RS_EUNAVAIL, "not a follower of partition "
+		                "%u at epoch %lld", a->part,
+		                (long long)a->pos.epoch);
+	else if (a->kind == STORE_APPLY_ENTRY && a->pos.lsn != rp->lsn + 1)
+		rc = rs_err_set(err, RS_ECONFLICT, "partition %u is at %llu, "
+		                "not before %llu", a->part,
+		                (unsigned long long)rp->lsn,
+		                (unsigned long long)a->pos.lsn);
+	pthread_mutex_unlock(&r->mu);
+	if (rc != 0)
+		return -1;
+	t->repl->applying = true;
+	t->repl->apply_part = a->part;
+	switch (a->kind) {
+	case STORE_APPLY_ENTRY:
+	case STORE_APPLY_IMPORT:
+		rc = store_apply_batch(t, a, err);
+		break;
+	case STORE_APPLY_DROP:
+		rc = store_apply_drop(t, a->part, err);
+		break;
+	case STORE_APPLY_END:
+		store__pos_enc(v, a->pos);
+		store__put(t, k, store__pos_key(k, a->part), v, sizeof(v));
+		break;
+	}
+	t->repl->applying = false;
+	if (rc != 0)
+		return -1;
+	pthread_mutex_lock(&r->mu);
+	if (a->kind != STORE_APPLY_IMPORT) {
+		/* The position the batch leaves (a drop: none yet). */
+		rp->lsn = a->kind == STORE_APPLY_DROP ? 0 : a->pos.lsn;
+		rp->last_epoch = a->kind == STORE_APPLY_DROP ? 0 : a->pos.epoch;
+		rp->acked = rp->lsn;
+	}
+	pthread_mutex_unlock(&r->mu);
+	return 0;
+}
+
+static void
+store_apply_free(void *arg)
+{
+	struct store_apply *a = arg;
+
+	free(a->data);
+	free(a);
+}
+
+static int
+store_apply_submit(struct store *st, enum store_apply_kind kind,
+                   uint32_t part, struct store_pos pos, const uint8_t *data,
+                   size_t len, struct rs_exec *ex,
+                   void (*cb)(void *arg, int rc), void *arg,
+                   struct rs_err *err)
+{
+	struct store_apply *a;
+
+	if (st->repl == NULL || part >= STORE_REPL_PARTS)
+		return rs_err_set(err, RS_EINVAL, "partition %u cannot be "
+		                  "replicated here", part);
+	a = rs_xcalloc(1, sizeof(*a));
+	a->kind = kind;
+	a->part = part;
+	a->pos = pos;
+	a->data = len > 0 ? rs_xmemdup(data, len) : NULL;
+	a->len = len;
+	return store__submit_owned(st, store_apply_run, a, store_apply_free,
+	                           len, ex, cb, arg, err);
+}
+
+int
+store_repl_apply(struct store *st, uint32_t part, struct store_pos pos,
+                 const uint8_t *data, size_t len, struct rs_exec *ex,
+                 void (*cb)(void *arg, int rc), void *arg,
+                 struct rs_err *err)
+{
+	return store_apply_submit(st, STORE_APPLY_ENTRY, part, pos, data, len,
+	                          ex, cb, arg, err);
+}
+
+int
+store_repl_drop(struct store *st, uint32_t part, struct rs_exec *ex,
+                void (*cb)(void *arg, int rc), void *arg, struct rs_err *err)
+{
+	struct store_pos none = { 0, 0 };
+
+	return store_apply_submit(st, STORE_APPLY_DROP, part, none, NULL, 0, ex,
+	                          cb, arg, err);
+}
+
+int
+store_repl_import(struct store *st, uint32_t part, const uint8_t *data,
+                  size_t len, struct rs_exec *ex,
+                  void (*cb)(void *arg, int rc), void *arg,
+                  struct rs_err *err)
+{
+	struct store_pos none = { 0, 0 };
+
+	return store_apply_submit(st, STORE_APPLY_IMPORT, part, none, data, len,
+	                          ex, cb, arg, err);
+}
+
+int
+store_repl_import_end(struct store *st, uint32_t part, struct store_pos pos,
+                      struct rs_exec *ex, void (*cb)(void *arg, int rc),
+                      void *arg, struct rs_err *err)
+{
+	return store_apply_submit(st, STORE_APPLY_END, part, pos, NULL, 0, ex,
+	                          cb, arg, err);
+}
+
+/* ---- export ---- */
+
+struct store_export {
+	struct store      *st;
+	uint32_t           part;
+	struct store_snap *snap;         /* owns a reference */
+	struct store_range r;
+};
+
+struct store_export *
+store_repl_export_open(struct store *st, uint32_t part,
+                       struct store_pos *pos_r)
+{
+	struct store_export *x = rs_xcalloc(1, sizeof(*x));
+	struct store_view v;
+	uint8_t prefix[4], k[STORE_POS_KEY_LEN], *val = NULL;
+	size_t len = 0;
+
+	x->st = st;
+	x->part = part;
+	x->snap = store__snap_get(st);
+	v = store__view_db(st, x->snap->ro);
+	if (store__get(&v, k, store__pos_key(k, part), &val, &len, NULL) != 0)
+		val = NULL;
+	*pos_r = store__pos_dec(val, len);
+	free(val);
+	store_keys_put32(prefix, part);
+	store__range_open(st, &x->r, prefix, sizeof(prefix), prefix,
+	                  sizeof(prefix), x->snap->snap);
+	return x;
+}
+
+int
+store_repl_export_next(struct store_export *x, size_t max, uint8_t **data_r,
+                       size_t *len_r, struct rs_err *err)
+{
+	rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
+	const char *data;
+	size_t bytes = 0, len;
+
+	*data_r = NULL;
+	*len_r = 0;
+	while (rocksdb_iter_valid(x->r.it) && (bytes == 0 || bytes < max)) {
+		size_t klen, vlen;
+		const char *k = rocksdb_iter_key(x->r.it, &klen);
+		const char *v = rocksdb_iter_value(x->r.it, &vlen);
+
+		/* The position is the follower's to write, last. */
+		if (!(klen == STORE_POS_KEY_LEN && k[4] == STORE_KEYS_POS)) {
+			rocksdb_writebatch_put(wb, k, klen, v, vlen);
+			bytes += klen + vlen;
+		}
+		rocksdb_iter_next(x->r.it);
+	}
+	if (store__range_status(&x->r, err) != 0) {
+		rocksdb_writebatch_destroy(wb);
+		return -1;
+	}
+	if (rocksdb_writebatch_count(wb) == 0) {
+		rocksdb_writebatch_destroy(wb);
+		return 0;
+	}
+	data = rocksdb_writebatch_data(wb, &len);
+	*data_r = rs_xmemdup(data, len);
+	*len_r = len;
+	rocksdb_writebatch_destroy(wb);
+	return 1;
+}
+
+void
+store_repl_export_close(struct store_export **pp)
+{
+	struct store_export *x = *pp;
+
+	if (x == NULL)
+		return;
+	store__range_close(&x->r);
+	store__snap_put(x->st, x->snap);
+	free(x);
+	*pp = NULL;
+}

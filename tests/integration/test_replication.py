@@ -1,0 +1,82 @@
+"""Synchronous replication (issue 12) against a real etcd and three real
+nodes with three copies of every partition: every copy in sync, mail
+acknowledged by a primary that is then SIGKILLed is read from the node
+promoted in its place, service resumes by itself, and the killed node
+comes back as a follower and catches up."""
+import imaplib
+import smtplib
+import time
+
+import pytest
+
+import roost
+from cluster import Cluster
+from test_cluster import DOMAIN, PARTS, add_user, imap_subjects, send, \
+    users_for_every_partition
+
+
+@pytest.fixture(scope="module")
+def rc():
+    c = Cluster(n=3, partitions=PARTS, name="repl", replicas=3,
+                settings={"password_scrypt_ln": "10",
+                          "auth.failure_delay": "0s"})
+    try:
+        c.start()
+        c.wait_in_sync()
+        c.roostctl("domain", "add", DOMAIN)
+        yield c
+    except Exception:
+        print(c.log_text())
+        raise
+    finally:
+        c.cleanup()
+
+
+def test_three_copies_in_sync(rc):
+    st = rc.wait_in_sync()
+    for p in st["partitions"]:
+        assert sorted(p["replicas"]) == ["n1", "n2", "n3"], p
+        assert p["primary"] in p["replicas"]
+
+
+def test_failover_keeps_acknowledged_mail(rc):
+    users = users_for_every_partition("fo")
+    for u in users:
+        add_user(rc, u, node=0)
+    assert send(rc.nodes[0], f"x@{DOMAIN}", users, "before-failover") == {}
+    victim_id = rc.primary_of(users[0])[0]
+    victim = rc.node(victim_id)
+    theirs = [u for u in users if rc.primary_of(u)[0] == victim_id]
+    other = next(n for n in rc.nodes if n.node_id != victim_id)
+    t0 = time.time()
+    victim.kill9()
+    # A new primary for every partition the victim led, within seconds.
+    deadline = time.time() + 20
+    while True:
+        st = rc.status(node=rc.nodes.index(other))
+        led = [p for p in st["partitions"] if p["primary"] == victim_id]
+        if not led and all(p["primary_alive"] for p in st["partitions"]):
+            break
+        assert time.time() < deadline, st["partitions"]
+        time.sleep(0.2)
+    # Mail for their users is accepted again, and what was acknowledged
+    # before the kill is there.
+    deadline = time.time() + 20
+    while True:
+        try:
+            send(other, f"x@{DOMAIN}", theirs[:1], "after-failover")
+            break
+        except smtplib.SMTPException:
+            assert time.time() < deadline
+            time.sleep(0.2)
+    print(f"failover: first 250 after {time.time() - t0:.2f} s")
+    for u in theirs:
+        subjects = imap_subjects(other, u)
+        assert subjects[0] == "before-failover", (u, subjects)
+    assert imap_subjects(other, theirs[0]) == ["before-failover",
+                                               "after-failover"]
+    # The victim returns as a follower and catches up.
+    victim.start()
+    rc.wait_in_sync(timeout=60)
+    st = rc.status()
+    assert any(victim_id in p["replicas"] for p in st["partitions"])

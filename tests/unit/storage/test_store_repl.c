@@ -1,0 +1,301 @@
+/* test_store_repl.c: the store's side of replication between two stores
+ * in one process: roles refuse writes, a primary's groups become entries
+ * with positions, answers and readers wait for acks, a follower applies
+ * entries in order only and checks them, and a whole partition is copied
+ * by export, drop and import. The shipping is done by hand here; the
+ * cluster's replication does it over peer RPC. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/rs_mem.h"
+#include "storage/store.h"
+#include "tests/unit/storage/test_store_util.h"
+#include "tests/unit/test.h"
+
+struct tsr_entry {
+	uint32_t         part;
+	struct store_pos pos;
+	uint8_t         *data;
+	size_t           len;
+};
+
+/* What the primary shipped, in order. */
+struct tsr_log {
+	pthread_mutex_t  mu;
+	struct tsr_entry e[64];
+	size_t           n;
+};
+
+static void
+tsr_ship(void *arg, uint32_t part, struct store_pos pos, const uint8_t *data,
+         size_t len)
+{
+	struct tsr_log *l = arg;
+
+	pthread_mutex_lock(&l->mu);
+	if (l->n < 64) {
+		l->e[l->n] = (struct tsr_entry){ part, pos,
+		                                 rs_xmemdup(data, len), len };
+		l->n++;
+	}
+	pthread_mutex_unlock(&l->mu);
+}
+
+static size_t
+tsr_count(struct tsr_log *l)
+{
+	size_t n;
+
+	pthread_mutex_lock(&l->mu);
+	n = l->n;
+	pthread_mutex_unlock(&l->mu);
+	return n;
+}
+
+static void
+tsr_log_free(struct tsr_log *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->e[i].data);
+	pthread_mutex_destroy(&l->mu);
+}
+
+static const char tsr_body[] = "From: a@b\r\nSubject: repl\r\n\r\nhello\r\n";
+
+static int
+tsr_apply(struct tsu *t, const struct tsr_entry *e)
+{
+	struct tsu_done d = { 0 };
+	struct rs_err err;
+
+	return tsu_wait(t, store_repl_apply(t->st, e->part, e->pos, e->data,
+	                                    e->len, &t->ex.base, tsu_done_cb,
+	                                    &d, &err), &d, &err);
+}
+
+static uint64_t
+tsr_messages(struct tsu *t, struct store_acct a)
+{
+	struct store_account_info info;
+	struct rs_err err;
+
+	if (store_account_get(t->st, a, &info, &err) != 0)
+		return (uint64_t)-1;
+	return info.messages;
+}
+
+/* Roles: a cluster store writes only partitions it is primary of. */
+void
+test_store_repl_roles(void)
+{
+	struct tsu p;
+	struct tsr_log log = { .n = 0 };
+	struct store_rcpt r = tsu_rcpt(3, 30, NULL);
+	struct store_pos pos;
+	struct rs_err err;
+
+	pthread_mutex_init(&log.mu, NULL);
+	tsu_open(&p, false, 0);
+	store_repl_enable(p.st, tsr_ship, &log);
+	TEST_ASSERT_INTEQ(tsu_deliver(&p, tsr_body, sizeof(tsr_body) - 1, &r, 1),
+	                  RS_EUNAVAIL);
+	TEST_ASSERT(store_repl_set_role(p.st, 3, STORE_ROLE_FOLLOWER, 1, false,
+	                                &err) == 0);
+	TEST_ASSERT_INTEQ(tsu_deliver(&p, tsr_body, sizeof(tsr_body) - 1, &r, 1),
+	                  RS_EUNAVAIL);
+	TEST_ASSERT(store_repl_set_role(p.st, 3, STORE_ROLE_PRIMARY, 1, false,
+	                                &err) == 0);
+	TEST_ASSERT_INTEQ(tsu_deliver(&p, tsr_body, sizeof(tsr_body) - 1, &r, 1),
+	                  0);
+	TEST_ASSERT(r.rc == 0 && r.uid == 1);
+	TEST_ASSERT(tsu_deliver(&p, tsr_body, sizeof(tsr_body) - 1, &r, 1) == 0);
+	pos = store_repl_position(p.st, 3);
+	TEST_ASSERT(pos.epoch == 1 && pos.lsn == 2);
+	TEST_ASSERT_INTEQ(tsr_count(&log), 2);
+	TEST_ASSERT(log.e[1].pos.lsn == 2 && log.e[1].part == 3);
+	/* A partition with no role stays refused beside it. */
+	r = tsu_rcpt(4, 40, NULL);
+	TEST_ASSERT_INTEQ(tsu_deliver(&p, tsr_body, sizeof(tsr_body) - 1, &r, 1),
+	                  RS_EUNAVAIL);
+	/* The position survives a restart. */
+	tsu_reopen(&p);
+	store_repl_enable(p.st, tsr_ship, &log);
+	pos = store_repl_position(p.st, 3);
+	TEST_ASSERT(pos.epoch == 1 && pos.lsn == 2);
+	tsu_close(&p);
+	tsr_log_free(&log);
+}
+
+/* A waiting primary: the answer and the readers' view wait for the ack;
+ * the follower applies the entries in order only. */
+void
+test_store_repl_wait_and_apply(void)
+{
+	struct tsu p, f;
+	struct tsr_log log = { .n = 0 };
+	struct store_rcpt r = tsu_rcpt(3, 30, NULL);
+	struct store_message msg = { (const uint8_t *)tsr_body,
+	                             sizeof(tsr_body) - 1, 1700000000, NULL, 0,
+	                             NULL, 0 };
+	struct tsu_done d = { 0 };
+	struct rs_err err;
+	struct tsr_entry bad;
+
+	pthread_mutex_init(&log.mu, NULL);
+	tsu_open(&p, false, 0);
+	tsu_open(&f, false, 0);
+	store_repl_enable(p.st, tsr_ship, &log);
+	store_repl_enable(f.st, NULL, NULL);
+	TEST_ASSERT(store_repl_set_role(p.st, 3, STORE_ROLE_PRIMARY, 2, true,
+	                                &err) == 0);
+	TEST_ASSERT(store_repl_set_role(f.st, 3, STORE_ROLE_FOLLOWER, 2, false,
+	                                &err) == 0);
+	TEST_ASSERT(store_deliver(p.st, &msg, &r, 1, &p.ex.base, tsu_done_cb, &d,
+	                          &err) == 0);
+	/* Shipped, durable here, but neither answered nor visible. */
+	for (int i = 0; i < 200 && tsr_count(&log) == 0; i++)
+		usleep(5000);
+	TEST_ASSERT_INTEQ(tsr_count(&log), 1);
+	usleep(20000);
+	tsu_run_pending(&p.ex);
+	TEST_ASSERT_INTEQ(d.n, 0);
+	TEST_ASSERT_INTEQ(tsr_messages(&p, r.acct), 0);
+	/* The follower applies it; out of order and forged ones fail. */
+	bad = log.e[0];
+	bad.pos.lsn = 2;
+	TEST_ASSERT_INTEQ(tsr_apply(&f, &bad), RS_ECONFLICT);
+	bad.pos.lsn = 1;
+	bad.pos.epoch = 1;
+	TEST_ASSERT_INTEQ(tsr_apply(&f, &bad), RS_EUNAVAIL);
+	bad = log.e[0];
+	bad.part = 4;              /* keys of partition 3 as 4's */
+	TEST_ASSERT(store_repl_set_role(f.st, 4, STORE_ROLE_FOLLOWER, 2, false,
+	                                &err) == 0);
+	TEST_ASSERT_INTEQ(tsr_apply(&f, &bad), RS_EINVAL);
+	TEST_ASSERT_INTEQ(tsr_apply(&f, &log.e[0]), 0);
+	TEST_ASSERT_INTEQ(tsr_messages(&f, r.acct), 1);
+	TEST_ASSERT(store_repl_position(f.st, 3).lsn == 1);
+	TEST_ASSERT_INTEQ(tsr_apply(&f, &log.e[0]), RS_ECONFLICT);
+	/* The ack releases the answer and the view. */
+	store_repl_acked(p.st, 3, 1);
+	tsu_run(&p.ex, &d.n, 1);
+	TEST_ASSERT(d.rc == 0 && r.rc == 0 && r.uid == 1);
+	TEST_ASSERT_INTEQ(tsr_messages(&p, r.acct), 1);
+	/* No follower in sync any more: nothing waits. */
+	TEST_ASSERT(store_repl_set_role(p.st, 3, STORE_ROLE_PRIMARY, 2, false,
+	                                &err) == 0);
+	TEST_ASSERT(tsu_deliver(&p, tsr_body, sizeof(tsr_body) - 1, &r, 1) == 0);
+	TEST_ASSERT(r.uid == 2);
+	tsu_close(&p);
+	tsu_close(&f);
+	tsr_log_free(&log);
+}
+
+/* Losing the primary role answers the writes that waited "unknown". */
+void
+test_store_repl_role_lost(void)
+{
+	struct tsu p;
+	struct tsr_log log = { .n = 0 };
+	struct store_rcpt r = tsu_rcpt(5, 50, NULL);
+	struct store_message msg = { (const uint8_t *)tsr_body,
+	                             sizeof(tsr_body) - 1, 1700000000, NULL, 0,
+	                             NULL, 0 };
+	struct tsu_done d = { 0 };
+	struct rs_err err;
+
+	pthread_mutex_init(&log.mu, NULL);
+	tsu_open(&p, false, 0);
+	store_repl_enable(p.st, tsr_ship, &log);
+	TEST_ASSERT(store_repl_set_role(p.st, 5, STORE_ROLE_PRIMARY, 1, true,
+	                                &err) == 0);
+	TEST_ASSERT(store_deliver(p.st, &msg, &r, 1, &p.ex.base, tsu_done_cb, &d,
+	                          &err) == 0);
+	for (int i = 0; i < 200 && tsr_count(&log) == 0; i++)
+		usleep(5000);
+	usleep(20000);
+	tsu_run_pending(&p.ex);
+	TEST_ASSERT_INTEQ(d.n, 0);
+	TEST_ASSERT(store_repl_set_role(p.st, 5, STORE_ROLE_FOLLOWER, 2, false,
+	                                &err) == 0);
+	tsu_run(&p.ex, &d.n, 1);
+	TEST_ASSERT_INTEQ(d.rc, RS_EUNAVAIL);
+	tsu_close(&p);
+	tsr_log_free(&log);
+}
+
+/* A whole partition copied: export at a snapshot, drop, import, end. */
+void
+test_store_repl_copy(void)
+{
+	struct tsu p, f;
+	struct tsr_log log = { .n = 0 };
+	struct store_rcpt r[3] = { tsu_rcpt(7, 70, NULL), tsu_rcpt(7, 71, NULL),
+	                           tsu_rcpt(7, 72, "Archive") };
+	struct store_rcpt old = tsu_rcpt(7, 99, NULL);
+	struct store_export *x;
+	struct store_pos pos;
+	struct tsu_done d = { 0 };
+	struct rs_err err;
+	uint8_t *chunk;
+	size_t len;
+	int rc, chunks = 0;
+
+	pthread_mutex_init(&log.mu, NULL);
+	tsu_open(&p, false, 0);
+	tsu_open(&f, false, 0);
+	store_repl_enable(p.st, tsr_ship, &log);
+	store_repl_enable(f.st, NULL, NULL);
+	TEST_ASSERT(store_repl_set_role(p.st, 7, STORE_ROLE_PRIMARY, 3, false,
+	                                &err) == 0);
+	for (int i = 0; i < 5; i++)
+		TEST_ASSERT(tsu_deliver(&p, tsr_body, sizeof(tsr_body) - 1, r,
+		                        3) == 0);
+	/* The follower had something else in the partition. */
+	TEST_ASSERT(store_repl_set_role(f.st, 7, STORE_ROLE_PRIMARY, 1, false,
+	                                &err) == 0);
+	TEST_ASSERT(tsu_deliver(&f, tsr_body, 3, &old, 1) == 0);
+	TEST_ASSERT(store_repl_set_role(f.st, 7, STORE_ROLE_FOLLOWER, 3, false,
+	                                &err) == 0);
+	x = store_repl_export_open(p.st, 7, &pos);
+	TEST_ASSERT(pos.epoch == 3 && pos.lsn == 5);
+	TEST_ASSERT(tsu_wait(&f, store_repl_drop(f.st, 7, &f.ex.base,
+	                                         tsu_done_cb, &d, &err), &d,
+	                     &err) == 0);
+	TEST_ASSERT(store_repl_position(f.st, 7).lsn == 0);
+	while ((rc = store_repl_export_next(x, 512, &chunk, &len, &err)) == 1) {
+		struct tsu_done d2 = { 0 };
+
+		chunks++;
+		TEST_ASSERT(tsu_wait(&f, store_repl_import(f.st, 7, chunk, len,
+		                                           &f.ex.base,
+		                                           tsu_done_cb, &d2,
+		                                           &err), &d2,
+		                     &err) == 0);
+		free(chunk);
+	}
+	TEST_ASSERT_INTEQ(rc, 0);
+	TEST_ASSERT(chunks > 1);
+	store_repl_export_close(&x);
+	{
+		struct tsu_done d3 = { 0 };
+
+		TEST_ASSERT(tsu_wait(&f, store_repl_import_end(f.st, 7, pos,
+		                                               &f.ex.base,
+		                                               tsu_done_cb, &d3,
+		                                               &err), &d3,
+		                     &err) == 0);
+	}
+	TEST_ASSERT(store_repl_position(f.st, 7).lsn == 5);
+	TEST_ASSERT_INTEQ(tsr_messages(&f, r[0].acct), 5);
+	TEST_ASSERT_INTEQ(tsr_messages(&f, r[2].acct), 5);
+	TEST_ASSERT_INTEQ(tsr_messages(&f, old.acct), 0);
+	/* And the log continues from there. */
+	TEST_ASSERT(tsu_deliver(&p, tsr_body, sizeof(tsr_body) - 1, r, 1) == 0);
+	TEST_ASSERT_INTEQ(tsr_apply(&f, &log.e[log.n - 1]), 0);
+	TEST_ASSERT_INTEQ(tsr_messages(&f, r[0].acct), 6);
+	tsu_close(&p);
+	tsu_close(&f);
+	tsr_log_free(&log);
+}
