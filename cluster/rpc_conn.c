@@ -490,6 +490,25 @@ conn_tls_reason(struct rpc_conn *c, short what, char *buf, size_t size)
 	return "io_error";
 }
 
+/* An incoming connection that ended before its peer sent a single
+ * octet: the controller's liveness probe (liveness.c) connects and
+ * closes every half second, and a port scan does the same. Nothing was
+ * refused, so nothing is counted, and the log only has it at debug. */
+static bool
+conn_was_probe(struct rpc_conn *c, short what)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+
+	if (c->outgoing || (what & BEV_EVENT_TIMEOUT) != 0 || ssl == NULL ||
+	    BIO_number_read(SSL_get_rbio(ssl)) != 0)
+		return false;
+	while (bufferevent_get_openssl_error(c->bev) != 0)
+		;
+	rs_log(RS_LOG_DEBUG, "rpc.probe", "peer=%s", c->addr);
+	rpc_conn__close(c, RS_EUNAVAIL, "rpc: closed before the handshake");
+	return true;
+}
+
 static void
 conn_on_event(struct bufferevent *bev, short what, void *arg)
 {
@@ -504,7 +523,9 @@ conn_on_event(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (c->state == RPC_CONN_HANDSHAKE) {
-		conn_refuse(c, conn_tls_reason(c, what, buf, sizeof(buf)));
+		if (!conn_was_probe(c, what))
+			conn_refuse(c, conn_tls_reason(c, what, buf,
+			                               sizeof(buf)));
 		return;
 	}
 	rpc_conn__close(c, RS_EUNAVAIL, (what & BEV_EVENT_EOF)
