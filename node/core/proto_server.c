@@ -351,6 +351,12 @@ proto_conn_adopt(struct proto_conn *c, struct proto_server *ps, void *sess,
 	return 0;
 }
 
+struct bev_flush *
+proto_conn_flush(const struct proto_conn *c)
+{
+	return c->flush;
+}
+
 void
 proto_conn_plain_writes(struct proto_conn *c, struct bufferevent *bev)
 {
