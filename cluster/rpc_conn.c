@@ -7,6 +7,7 @@
  * streams are rpc_call.c's and rpc_stream.c's. */
 #include <errno.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/bufferevent_struct.h>
 #include <openssl/err.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -425,6 +426,25 @@ conn_dispatch(struct rpc_conn *c, const rpc_frame *f)
 	return rc;
 }
 
+/* With read-ahead (rpc_tls.c) OpenSSL may hold whole records already
+ * read from the socket. libevent 2.1's socket mode never asks for them:
+ * after each record it reads only what is left of that one, and the
+ * socket, drained, raises no event for the rest. So once the frames read
+ * so far are handled, run its read event again while OpenSSL holds
+ * octets; a partial record costs one read() that finds nothing. The
+ * event is a public field of struct bufferevent (bufferevent_struct.h),
+ * the one way in to its consider_reading. */
+static void
+conn_read_buffered(struct rpc_conn *c)
+{
+	SSL *ssl = c->bev != NULL ? bufferevent_openssl_get_ssl(c->bev)
+	                          : NULL;
+
+	if (ssl != NULL && SSL_has_pending(ssl) &&
+	    (bufferevent_get_enabled(c->bev) & EV_READ) != 0)
+		event_active(&c->bev->ev_read, EV_READ, 1);
+}
+
 static void
 conn_on_read(struct bufferevent *bev, void *arg)
 {
@@ -443,8 +463,10 @@ conn_on_read(struct bufferevent *bev, void *arg)
 			return;
 		}
 		n = evbuffer_get_contiguous_space(in);
-		if (n == 0)
+		if (n == 0) {
+			conn_read_buffered(c);
 			return;
+		}
 		rc = rpc_frame_dec_feed(c->dec, evbuffer_pullup(in,
 		                        (ev_ssize_t)n), n, &used, &f, &err);
 		evbuffer_drain(in, used);
@@ -517,9 +539,11 @@ conn_on_event(struct bufferevent *bev, short what, void *arg)
 
 	(void)bev;
 	if (what & BEV_EVENT_CONNECTED) {
-		/* TLS is up; the peer's hello may follow at once. */
+		/* TLS is up; the peer's hello may follow at once, and may
+		 * have come with the handshake's last read. */
 		if (!c->sent_hello)
 			conn_send_hello(c);
+		conn_read_buffered(c);
 		return;
 	}
 	if (c->state == RPC_CONN_HANDSHAKE) {

@@ -13,6 +13,13 @@
 
 #define RPC_FRAME_HDR 4               /* the length prefix */
 #define RPC_FRAME_LEN_MAX 0xffffffffu /* what the prefix can say */
+/* A TLS record's most plaintext (RFC 8446 section 5.1), and the most
+ * payload a STREAM_DATA frame may carry to fit in one record whatever
+ * its id: the prefix, then kind (2 octets), id (11) and the payload's
+ * tag and length (3: a length under 2^14). A frame one octet longer takes two records: two
+ * writes for the sender and four reads for the receiver. */
+#define RPC_FRAME_RECORD 16384u
+#define RPC_FRAME_DATA_FIT (RPC_FRAME_RECORD - RPC_FRAME_HDR - 16u)
 
 struct rpc_frame_dec;                 /* opaque */
 

@@ -21,7 +21,9 @@
 #define RPC_FRAME_MIN      65536u     /* max_frame below: refused */
 #define RPC_NODE_ID_MAX    255u
 #define RPC_ADDR_MAX       64u        /* "[v6]:port" for logs */
-#define RPC_STREAM_CHUNK   16384u     /* octets per STREAM_DATA */
+#define RPC_STREAM_CHUNK   RPC_FRAME_DATA_FIT /* per STREAM_DATA */
+#define RPC_STREAM_STEP    (4 * RPC_STREAM_CHUNK) /* pair <-> frames */
+#define RPC_TLS_READ_BUF   (80u << 10) /* read-ahead: records per read() */
 #define RPC_WINDOW_MAX     (1u << 30) /* credit a peer may grant */
 #define RPC_BACKOFF_MIN_MS 200u       /* fail fast after a failed */
 #define RPC_BACKOFF_MAX_MS 1000u      /* connect, doubling up to this */

@@ -183,9 +183,11 @@ static void
 stream_credit(struct rpc_stream *s, size_t n)
 {
 	s->rx_done += n;
-	/* In quarters of the window: no frame per small read, and the
-	 * writer never waits while a quarter is drained here. */
-	if (s->rx_done >= s->rx_window / 4) {
+	/* In halves of the window: no frame per small read, and the writer
+	 * still has half a window to send while this credit travels. A
+	 * quarter cost twice the frames, each a wake-up and a write on
+	 * both nodes, for a session relaying a few hundred KiB. */
+	if (s->rx_done >= s->rx_window / 2) {
 		stream_send(s, ROOST__RPC_FRAME__KIND__STREAM_WINDOW, NULL, 0,
 		            s->rx_done);
 		s->rx_done = 0;
@@ -271,10 +273,12 @@ rpc_stream__new(struct rpc_conn *c, uint64_t id, uint32_t peer_window,
 	s->upair = pair[1];
 	bufferevent_setcb(s->inner, stream_on_inner_read, stream_on_inner_write,
 	                  stream_on_inner_event, s);
-	/* Small steps between the user's buffers and the frames, so that
-	 * what is held back stays in the user's own output. */
-	bufferevent_setwatermark(s->inner, EV_READ, 0, RPC_STREAM_CHUNK);
-	bufferevent_setwatermark(s->upair, EV_WRITE, 0, RPC_STREAM_CHUNK);
+	/* Bounded steps between the user's buffers and the frames, so that
+	 * what is held back stays in the user's own output; a few frames a
+	 * step, since every step is a round of deferred callbacks through
+	 * the filter and the pair. */
+	bufferevent_setwatermark(s->inner, EV_READ, 0, RPC_STREAM_STEP);
+	bufferevent_setwatermark(s->upair, EV_WRITE, 0, RPC_STREAM_STEP);
 	bufferevent_enable(s->inner, EV_READ | EV_WRITE);
 	s->user = bufferevent_filter_new(s->upair, NULL, NULL,
 	                                 BEV_OPT_CLOSE_ON_FREE |

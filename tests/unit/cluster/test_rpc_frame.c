@@ -194,6 +194,26 @@ test_rpc_frame_fields(void)
 	rpc_frame_dec_free(&d);         /* NULL-safe */
 }
 
+/* A STREAM_DATA frame of RPC_FRAME_DATA_FIT octets with the largest id
+ * fills one TLS record exactly; one octet more does not fit. */
+void
+test_rpc_frame_record(void)
+{
+	static uint8_t payload[RPC_FRAME_DATA_FIT + 1];
+	Roost__RpcFrame f = ROOST__RPC_FRAME__INIT;
+	size_t size;
+
+	f.kind = ROOST__RPC_FRAME__KIND__STREAM_DATA;
+	f.id = UINT64_MAX;
+	f.payload.data = payload;
+	f.payload.len = RPC_FRAME_DATA_FIT;
+	TEST_ASSERT(rpc_frame_size(&f, 1 << 20, &size, NULL) == 0);
+	TEST_ASSERT_INTEQ(size, RPC_FRAME_RECORD);
+	f.payload.len++;
+	TEST_ASSERT(rpc_frame_size(&f, 1 << 20, &size, NULL) == 0);
+	TEST_ASSERT(size > RPC_FRAME_RECORD);
+}
+
 void
 test_rpc_frame_partial(void)
 {
