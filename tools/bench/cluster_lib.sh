@@ -309,3 +309,49 @@ clu_perf_stop() {
 	    --sort comm,dso,sym --percent-limit 1 2>/dev/null |
 	    grep -v '^#' | grep -v '^$' | head -30 | sed 's/^/    /'
 }
+
+# BENCH_SYSCALLS=1: the system calls of each process $2... while one run
+# lasts (perf trace -s, one trace per process into $1.<pid>; stop with
+# clu_syscalls_stop). Tracing every system call slows them: runs with it
+# are for counting, not for the figures.
+CLU_TRACE_PIDS=()
+CLU_TRACE_FILE=
+clu_syscalls_start() {
+	local pid
+	[ "${BENCH_SYSCALLS:-0}" = 1 ] || return 0
+	command -v perf >/dev/null || bench_die "BENCH_SYSCALLS=1: no perf"
+	CLU_TRACE_FILE=$1
+	shift
+	CLU_TRACE_PIDS=()
+	for pid in "$@"; do
+		perf trace -s -p "$pid" -o "$CLU_TRACE_FILE.$pid" \
+		    >/dev/null 2>&1 &
+		CLU_TRACE_PIDS+=("$!:$pid")
+	done
+	sleep 1
+}
+
+# Stops the traces and prints each process's system calls per session
+# ($1 sessions), all its threads summed, the most frequent first.
+clu_syscalls_stop() {
+	local sessions=$1 t tpid pid
+	[ "${#CLU_TRACE_PIDS[@]}" -gt 0 ] || return 0
+	for t in "${CLU_TRACE_PIDS[@]}"; do
+		tpid=${t%%:*}
+		pid=${t#*:}
+		kill -INT "$tpid" 2>/dev/null || true
+		bench_wait_gone "$tpid" 30 || bench_stop_pid "$tpid" 5
+		wait "$tpid" 2>/dev/null || true
+		# perf trace -s: a table per thread, a row per system call
+		# ("name calls errors total_ms ..."), summed over threads.
+		awk '$1 ~ /^[a-z_0-9]+$/ && $2 ~ /^[0-9]+$/ && NF >= 8 {
+		    n[$1] += $2 } END { for (c in n) print c, n[c] }' \
+		    "$CLU_TRACE_FILE.$pid" | sort -k2,2nr |
+		    awk -v s="$sessions" -v pid="$pid" '
+		        { all += $2; if (NR <= 10) top = top sprintf(" %s %.1f",
+		            $1, $2 / s) }
+		        END { printf "  syscalls     pid %s: %.0f per session:%s\n",
+		            pid, all / s, top }'
+	done
+	CLU_TRACE_PIDS=()
+}

@@ -27,7 +27,9 @@
 #   (120 here), BENCH_SETTLE (5), BENCH_PORT_BASE (30000),
 #   BENCH_ETCD_PORT (32379), BENCH_PERF=1 (profile n1 and n2 during each
 #   run with perf into the run directory: use with --keep; the
-#   profiler's cost is in that run's figures), ROOSTD, ROOST_ETCD,
+#   profiler's cost is in that run's figures), BENCH_SYSCALLS=1 (count
+#   n1's and n2's system calls per session with perf trace; slows them),
+#   ROOSTD, ROOST_ETCD,
 #   BENCH_ROOT, IMAP_BENCH, SMTP_BENCH, BENCH_JSON_OUT, ROOSTD_ARGS
 set -euo pipefail
 
@@ -160,8 +162,11 @@ run_once() {
 	done
 	clu_perf_start "$RUN_DIR/perf.$mode.$run.data" "${CLU_PIDS[$FRONT]}" \
 	    "${CLU_PIDS[$PRIMARY]}"
+	clu_syscalls_start "$RUN_DIR/trace.$mode.$run" "${CLU_PIDS[$FRONT]}" \
+	    "${CLU_PIDS[$PRIMARY]}"
 	ibench_run_sessions "$(imap_port "$node")" --user-file "$USERS" \
 	    >"$out" || { cat "$out"; bench_die "imap_bench failed"; }
+	clu_syscalls_stop "$(awk '/^  sessions / { print $2 }' "$out")"
 	for i in $(seq 1 "$CLU_NODES"); do
 		c1[i]=$(clu_cpu_ticks "${CLU_PIDS[i]}")
 		clu_thread_ticks "${CLU_PIDS[i]}" >"$RUN_DIR/thr.$i.1"
