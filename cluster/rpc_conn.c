@@ -306,6 +306,30 @@ rpc_conn__send(struct rpc_conn *c, const rpc_frame *f, struct rs_err *err)
 }
 
 void
+rpc_conn__send_data(struct rpc_conn *c, uint64_t id, struct evbuffer *src,
+                    size_t n)
+{
+	uint8_t head[RPC_FRAME_DATA_HEAD];
+	size_t hlen = rpc_frame_data_head(id, n, head);
+	struct evbuffer *out;
+	struct evbuffer_iovec v;
+
+	if (c->bev == NULL)
+		return;
+	out = bufferevent_get_output(c->bev);
+	if (evbuffer_reserve_space(out, (ev_ssize_t)(hlen + n), &v, 1) != 1 ||
+	    v.iov_len < hlen + n)
+		abort();                        /* out of memory */
+	memcpy(v.iov_base, head, hlen);
+	if (evbuffer_remove(src, (uint8_t *)v.iov_base + hlen, n) != (int)n)
+		abort();                        /* a bug: n is there */
+	v.iov_len = hlen + n;
+	if (evbuffer_commit_space(out, &v, 1) != 0)
+		abort();
+	c->tx_total += hlen + n;
+}
+
+void
 rpc_conn__send_ctl(struct rpc_conn *c, const rpc_frame *f)
 {
 	if (c->bev != NULL && rpc_conn__send(c, f, NULL) != 0)
@@ -401,7 +425,7 @@ conn_on_hello(struct rpc_conn *c, const rpc_frame *f)
 
 /* -1: c is closing (touch nothing but its state). */
 static int
-conn_dispatch(struct rpc_conn *c, const rpc_frame *f)
+conn_dispatch(struct rpc_conn *c, rpc_frame *f)
 {
 	int rc;
 

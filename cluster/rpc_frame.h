@@ -52,6 +52,16 @@ int rpc_frame_size(const Roost__RpcFrame *f, size_t max, size_t *size_r,
 /* Writes f to out[0..size), size from rpc_frame_size. */
 void rpc_frame_encode(const Roost__RpcFrame *f, uint8_t *out, size_t size);
 
+/* The most octets rpc_frame_data_head writes. */
+#define RPC_FRAME_DATA_HEAD (RPC_FRAME_HDR + 2 + 11 + 6)
+/* Writes to out the octets of a STREAM_DATA frame of stream id that come
+ * before its n octets of payload (n > 0), the same octets
+ * rpc_frame_encode writes for that frame, so that the payload can be
+ * copied in place from where it is (an evbuffer) instead of gathered
+ * first. Returns how many (at most RPC_FRAME_DATA_HEAD); the frame is
+ * that plus n octets. */
+size_t rpc_frame_data_head(uint64_t id, size_t n, uint8_t *out);
+
 /* "REQUEST"…, for logs; never NULL. */
 const char *rpc_frame_kind_name(int kind);
 
