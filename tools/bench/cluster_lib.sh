@@ -10,6 +10,9 @@
 CLU_NAME=bench
 CLU_NODES=${BENCH_CLUSTER_NODES:-3}
 CLU_PARTITIONS=${BENCH_CLUSTER_PARTITIONS:-64}
+# Copies of each partition: 1 for issue #4's target, 3 for issue #5's
+# replicated intake (BENCH_REPLICAS=3).
+CLU_REPLICAS=${BENCH_REPLICAS:-1}
 # Node i (1..CLU_NODES) listens on CLU_PORT_BASE + 100 * i + n: with the
 # default 30000, n1 on 30100 + n, n2 on 30200 + n, n3 on 30300 + n; the
 # standalone node on CLU_PORT_BASE + 100 * (CLU_NODES + 1).
@@ -144,7 +147,7 @@ clu_start_cluster() {
 	clu_start_etcd "$dir"
 	CLU_TOKEN=$dir/admin.token
 	"$ROOSTCTL" cluster init --etcd "$CLU_ETCD_URL" --name "$CLU_NAME" \
-	    --partitions "$CLU_PARTITIONS" --replicas 1 \
+	    --partitions "$CLU_PARTITIONS" --replicas "$CLU_REPLICAS" \
 	    --token-file "$CLU_TOKEN" >/dev/null ||
 	    bench_die "roostctl cluster init failed"
 	for i in $(seq 1 "$CLU_NODES"); do
