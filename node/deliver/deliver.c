@@ -99,6 +99,12 @@ deliver_job_end(struct deliver_job *j)
 	free(j);
 }
 
+static void
+deliver_job_end_task(void *arg)
+{
+	deliver_job_end(arg);
+}
+
 /* A group is done: its results go back to the caller's rcpts. */
 void
 deliver__group_done(struct deliver_group *g, int rc)
@@ -222,7 +228,19 @@ deliver_message(struct deliver *d, const struct store_message *msg,
 			deliver__group_done(gr, RS_EUNAVAIL);
 		}
 	}
-	if (--j->pending == 0)
-		deliver_job_end(j);
+	if (--j->pending == 0) {
+		/* Every copy failed before anything went out (no live
+		 * primary, a call that could not start): the answer still
+		 * comes later, never before this returns, as the caller
+		 * takes its references after. Out of d->jobs meanwhile, so
+		 * that deliver_free does not end it twice. */
+		for (struct deliver_job **pj = &d->jobs; *pj != NULL;
+		     pj = &(*pj)->next)
+			if (*pj == j) {
+				*pj = j->next;
+				break;
+			}
+		rs_exec_post(d->node->exec, deliver_job_end_task, j);
+	}
 	return 0;
 }

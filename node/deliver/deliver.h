@@ -45,7 +45,9 @@ typedef void deliver_done_fn(void *arg, int rc);
 
 /* msg and rcpts are borrowed until cb runs (msg->idem should be set
  * when rcpts may span several nodes). txn_id names the delivery in logs.
- * 0, or -1 with err (bad arguments: nothing happens, cb never runs). */
+ * 0, and cb runs later (never before this returns, even when every copy
+ * failed at once), or -1 with err (bad arguments: nothing happens, cb
+ * never runs). */
 int deliver_message(struct deliver *d, const struct store_message *msg,
                     struct store_rcpt *rcpts, size_t n, const char *txn_id,
                     deliver_done_fn *cb, void *arg, struct rs_err *err)
