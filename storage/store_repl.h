@@ -120,4 +120,19 @@ int store_repl_import_end(struct store *st, uint32_t part,
                           void (*cb)(void *arg, int rc), void *arg,
                           struct rs_err *err) RS_MUST_CHECK;
 
+/* ---- comparing replicas ---- */
+
+struct store_digest {
+	struct store_pos pos;           /* the position key's value */
+	uint64_t         keys;
+	uint8_t          sha256[32];
+};
+/* SHA-256 over every key and value of part (each preceded by both
+ * lengths, 8 octets BE each, in key order), its position key included,
+ * from one snapshot of the durable state. Any thread; it reads the whole
+ * partition, so not on an event loop. 0, or -1 with err. */
+int store_repl_digest(struct store *st, uint32_t part,
+                      struct store_digest *d_r, struct rs_err *err)
+	RS_MUST_CHECK;
+
 #endif
