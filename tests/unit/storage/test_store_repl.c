@@ -225,6 +225,62 @@ test_store_repl_role_lost(void)
 	tsr_log_free(&log);
 }
 
+/* A retry found by its idempotency key is answered like a write: held
+ * until the followers have the first copy, and refused where this node
+ * may not write the partition (a fenced primary's copy may never reach
+ * the next one). */
+void
+test_store_repl_idem_retry(void)
+{
+	static const uint8_t idem[32] = { 1, 2, 3 };
+	struct tsu p;
+	struct tsr_log log = { .n = 0 };
+	struct store_rcpt r1 = tsu_rcpt(6, 60, NULL), r2 = r1, r3 = r1;
+	struct store_message msg = { (const uint8_t *)tsr_body,
+	                             sizeof(tsr_body) - 1, 1700000000, NULL, 0,
+	                             idem, sizeof(idem) };
+	struct tsu_done d1 = { 0 }, d2 = { 0 }, d3 = { 0 };
+	struct rs_err err;
+
+	pthread_mutex_init(&log.mu, NULL);
+	tsu_open(&p, false, 0);
+	store_repl_enable(p.st, tsr_ship, &log);
+	TEST_ASSERT(store_repl_set_role(p.st, 6, STORE_ROLE_PRIMARY, 1, true,
+	                                &err) == 0);
+	TEST_ASSERT(store_deliver(p.st, &msg, &r1, 1, &p.ex.base, tsu_done_cb,
+	                          &d1, &err) == 0);
+	for (int i = 0; i < 200 && tsr_count(&log) < 1; i++)
+		usleep(5000);
+	TEST_ASSERT(store_deliver(p.st, &msg, &r2, 1, &p.ex.base, tsu_done_cb,
+	                          &d2, &err) == 0);
+	for (int i = 0; i < 200 && tsr_count(&log) < 2; i++)
+		usleep(5000);
+	TEST_ASSERT_INTEQ(tsr_count(&log), 2);
+	usleep(20000);
+	tsu_run_pending(&p.ex);
+	TEST_ASSERT(d1.n == 0 && d2.n == 0);
+	/* The first copy acked, not yet the retry's entry: still held. */
+	store_repl_acked(p.st, 6, 1);
+	tsu_run(&p.ex, &d1.n, 1);
+	usleep(20000);
+	tsu_run_pending(&p.ex);
+	TEST_ASSERT_INTEQ(d2.n, 0);
+	store_repl_acked(p.st, 6, 2);
+	tsu_run(&p.ex, &d2.n, 1);
+	TEST_ASSERT(d1.rc == 0 && d2.rc == 0 && r1.rc == 0 && r2.rc == 0);
+	TEST_ASSERT(r1.uid == 1 && r2.uid == 1);
+	TEST_ASSERT_INTEQ(tsr_messages(&p, r1.acct), 1);
+	/* Fenced: no role, so no answer from the copy either. */
+	TEST_ASSERT(store_repl_set_role(p.st, 6, STORE_ROLE_NONE, 1, false,
+	                                &err) == 0);
+	TEST_ASSERT_INTEQ(tsu_wait(&p, store_deliver(p.st, &msg, &r3, 1,
+	                                             &p.ex.base, tsu_done_cb,
+	                                             &d3, &err), &d3, &err),
+	                  RS_EUNAVAIL);
+	tsu_close(&p);
+	tsr_log_free(&log);
+}
+
 /* The copy and the primary hash alike (positions included), an empty
  * partition too; an entry the follower lacks makes them differ. */
 static void
