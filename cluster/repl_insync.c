@@ -214,6 +214,22 @@ repl_cas(struct repl_part *rp, struct repl_fol *f, bool add)
 	free(json);
 }
 
+/* The oldest entry f lacks that this node still holds, or NULL when it
+ * lacks none. When the entry after its position is not in the log (the
+ * log began after it: this node became primary since, or trimmed it),
+ * the log's first entry: f lacks that one too, and every entry an
+ * answer waits for is in the log (those before it count as acked). */
+static const struct repl_entry *
+repl_oldest_missing(const struct repl_part *rp, const struct repl_fol *f)
+{
+	const struct repl_entry *e;
+
+	if (f->matched >= rp->lsn)
+		return NULL;
+	e = repl__log_find(rp, f->matched + 1);
+	return e != NULL ? e : repl__log_first(rp);
+}
+
 void
 repl__primary_tick(struct repl_part *rp, uint64_t now)
 {
@@ -228,7 +244,7 @@ repl__primary_tick(struct repl_part *rp, uint64_t now)
 			repl__fol_probe(f);
 		if (f->cas || rp->fenced)
 			continue;
-		e = repl__log_find(rp, f->matched + 1);
+		e = repl_oldest_missing(rp, f);
 		if (in && e != NULL && e->at_ms + rp->r->o.timeout_ms <= now) {
 			rs_log(RS_LOG_WARN, "repl.follower_lagging", "partition=%u "
 			       "node=%s lsn=%llu behind=%llu", rp->id, f->id,
@@ -263,7 +279,7 @@ repl_part_status(struct repl *r, uint32_t part, uint64_t *lsn_r,
 		return 0;
 	for (size_t i = 0; i < rp->nfols && n < max; i++, n++) {
 		const struct repl_fol *f = &rp->fols[i];
-		const struct repl_entry *e = repl__log_find(rp, f->matched + 1);
+		const struct repl_entry *e = repl_oldest_missing(rp, f);
 
 		snprintf(out[n].node, sizeof(out[n].node), "%s", f->id);
 		out[n].lsn = f->matched;
