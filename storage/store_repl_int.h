@@ -15,10 +15,12 @@
 #define STORE_POS_KEY_LEN    5
 #define STORE_POS_VAL_LEN    16
 
-/* A write an op must wait for: part's entry at lsn. */
+/* A write an op must wait for: part's entry at lsn, written as primary
+ * at epoch. */
 struct store_rreq {
 	uint32_t part;
 	uint64_t lsn;
+	int64_t  epoch;
 };
 
 /* The group's writes of one partition, captured for shipping (writer
@@ -117,7 +119,9 @@ void store__repl_txn_free(struct store_txn *t);
  * published. */
 void store__repl_synced(struct store *st, struct store_commit *c);
 /* Syncer: keeps op (and returns true) when it waits for acks: it is then
- * answered by store_repl_acked or a role change. */
+ * answered by store_repl_acked or a role change. An op whose entry was
+ * neither acked nor is its partition's primary's any more (the role went
+ * while the group was synced) gets RS_EUNAVAIL: its outcome is unknown. */
 bool store__repl_hold_if_waiting(struct store *st, struct store_op *op);
 
 /* The snapshot readers of part see (one reference). */

@@ -173,8 +173,10 @@ store__repl_synced(struct store *st, struct store_commit *c)
 		struct store_rpart *rp = &r->parts[e->part];
 		struct store_pend *p;
 
-		if (rp->role != STORE_ROLE_PRIMARY || !rp->wait ||
-		    rp->epoch != e->pos.epoch) {
+		if (rp->role != STORE_ROLE_PRIMARY ||
+		    rp->epoch != e->pos.epoch)
+			continue;          /* its ops fail: hold_if_waiting */
+		if (!rp->wait) {
 			if (e->pos.lsn > rp->acked)
 				rp->acked = e->pos.lsn;
 			continue;
@@ -203,18 +205,29 @@ bool
 store__repl_hold_if_waiting(struct store *st, struct store_op *op)
 {
 	struct store_repl *r = st->repl;
-	bool wait = false;
+	bool wait = false, lost = false;
 
 	if (r == NULL || op->nreqs == 0 || op->rc != 0)
 		return false;
 	pthread_mutex_lock(&r->mu);
-	for (size_t i = 0; i < op->nreqs && !wait; i++) {
+	for (size_t i = 0; i < op->nreqs && !lost; i++) {
 		const struct store_rpart *q = &r->parts[op->reqs[i].part];
 
-		wait = q->role == STORE_ROLE_PRIMARY && q->wait &&
-		       q->acked < op->reqs[i].lsn;
+		if (q->acked >= op->reqs[i].lsn)
+			continue;
+		/* Written as primary, synced after the role went (a fence,
+		 * a failover seen while the group was written): unknown,
+		 * like the writes a role change found waiting. */
+		if (q->role != STORE_ROLE_PRIMARY ||
+		    q->epoch != op->reqs[i].epoch)
+			lost = true;
+		else if (q->wait)
+			wait = true;
 	}
-	if (wait) {
+	if (lost) {
+		op->rc = RS_EUNAVAIL;
+		wait = false;
+	} else if (wait) {
 		op->next = *(&r->held);
 		*(&r->held) = op;
 	}
