@@ -432,6 +432,16 @@ cluster_serves(const struct cluster *c, uint32_t part, int64_t *epoch_r)
 	return true;
 }
 
+void
+cluster_report_store_failed(struct cluster *c)
+{
+	if (c->alive.store_failed || c->presence == NULL)
+		return;
+	c->alive.store_failed = true;
+	rs_log(RS_LOG_ERR, "cluster.store_failed_reported", "node=%s", c->self);
+	cluster_presence_update(c->presence, &c->alive);
+}
+
 bool
 cluster_fresh(const struct cluster *c)
 {

@@ -72,6 +72,11 @@ int cluster_primary(const struct cluster *c, uint32_t part,
 /* Whether this node is part's primary now, and at which epoch. */
 bool cluster_serves(const struct cluster *c, uint32_t part,
                     int64_t *epoch_r);
+/* This node's store failed: alive/<id> says so, and the controller
+ * moves its partitions' leadership to other copies. Once; a restart
+ * clears it. */
+void cluster_report_store_failed(struct cluster *c);
+
 /* Whether this node's lease is fresh (see cluster_presence_fresh). */
 bool cluster_fresh(const struct cluster *c);
 bool cluster_is_controller(const struct cluster *c);

@@ -17,7 +17,7 @@ struct cluster_presence {
 	struct event_base       *base;
 	struct coord            *coord;
 	char                    *key;        /* owns: alive/<id> */
-	char                    *value;      /* owns: its JSON */
+	struct cluster_alive     self;       /* what the key says */
 	char                     id[CLUSTER_ID_MAX + 1];
 	int64_t                  ttl;        /* seconds */
 	int64_t                  lease;      /* 0: none */
@@ -31,6 +31,7 @@ struct cluster_presence {
 	bool                     busy;       /* a request in flight */
 	bool                     stopped;
 	bool                     lost_logged;
+	bool                     dirty;      /* value changed: put again */
 };
 
 static void cp_tick(evutil_socket_t fd, short what, void *arg);
@@ -45,7 +46,7 @@ cluster_presence_new(struct event_base *base, struct coord *c,
 	p->base = base;
 	p->coord = c;
 	p->key = cluster_rec_key(prefix, "alive", self->id);
-	p->value = cluster_alive_json(self);
+	p->self = *self;
 	snprintf(p->id, sizeof(p->id), "%s", self->id);
 	p->ttl = ttl < 2 ? 2 : ttl;
 	p->fn = fn;
@@ -59,7 +60,6 @@ cp_destroy(struct cluster_presence *p)
 {
 	event_free(p->tick);
 	free(p->key);
-	free(p->value);
 	free(p);
 }
 
@@ -142,18 +142,24 @@ cp_on_put(void *arg, int rc, const struct rs_err *err, int64_t rev)
 static void
 cp_put(struct cluster_presence *p)
 {
+	char *json;
 	struct coord_op op = {
 		.type = COORD_OP_PUT,
 		.key = p->key,
-		.value = p->value,
-		.len = strlen(p->value),
 		.lease = p->lease,
 	};
 	struct rs_err err;
 
+	/* The key names its lease: the controller revokes it when the
+	 * process is found gone (controller.c). */
+	p->self.lease = p->lease;
+	json = cluster_alive_json(&p->self);
+	op.value = json;
+	op.len = strlen(json);
 	p->busy = true;
 	if (coord_txn(p->coord, NULL, 0, &op, 1, cp_on_put, p, &err) != 0)
 		cp_on_put(p, err.code, &err, 0);
+	free(json);
 }
 
 static void
@@ -227,6 +233,11 @@ cp_tick(evutil_socket_t fd, short what, void *arg)
 			cp_on_grant(p, err.code, &err, 0, 0);
 		return;
 	}
+	if (p->dirty) {
+		p->dirty = false;
+		cp_put(p);              /* on the same lease */
+		return;
+	}
 	if (coord_lease_keepalive(p->coord, p->lease, cp_on_keepalive, p,
 	                          &err) != 0)
 		cp_on_keepalive(p, err.code, &err, 0, 0);
@@ -279,6 +290,15 @@ cluster_presence_stop(struct cluster_presence *p,
 	}
 	p->lease = 0;
 	p->fresh_until = 0;
+}
+
+void
+cluster_presence_update(struct cluster_presence *p,
+                        const struct cluster_alive *self)
+{
+	p->self = *self;
+	p->dirty = true;
+	cp_schedule(p, 0);
 }
 
 int64_t

@@ -45,6 +45,11 @@ int cluster_presence_start(struct cluster_presence *p,
 void cluster_presence_stop(struct cluster_presence *p,
                            cluster_presence_done_fn *cb, void *arg);
 
+/* Replaces what alive/<id> says of the node (its store failed, say) and
+ * puts it again at the next renewal. */
+void cluster_presence_update(struct cluster_presence *p,
+                             const struct cluster_alive *self);
+
 /* The current lease id, 0 if none. */
 int64_t cluster_presence_lease(const struct cluster_presence *p);
 /* Whether the lease was renewed recently enough that it cannot have

@@ -245,9 +245,10 @@ out:
 char *
 cluster_alive_json(const struct cluster_alive *a)
 {
-	return cluster_rec_dump(json_pack("{s:s,s:i,s:I,s:s}", "host", a->host,
-	    "port_base", (int)a->port_base, "started", (json_int_t)a->started,
-	    "version", a->version));
+	return cluster_rec_dump(json_pack("{s:s,s:i,s:I,s:s,s:s,s:I}", "host",
+	    a->host, "port_base", (int)a->port_base, "started",
+	    (json_int_t)a->started, "version", a->version, "store",
+	    a->store_failed ? "failed" : "ok", "lease", (json_int_t)a->lease));
 }
 
 int
@@ -256,6 +257,7 @@ cluster_alive_parse(const char *id, const uint8_t *v, size_t len,
 {
 	json_t *o;
 	int64_t base = 0;
+	char store[16];
 	int rc = -1;
 
 	memset(r, 0, sizeof(*r));
@@ -269,8 +271,12 @@ cluster_alive_parse(const char *id, const uint8_t *v, size_t len,
 	    cluster_rec_int(o, "started", 0, 0, INT64_MAX, &r->started,
 	                    err) != 0 ||
 	    cluster_rec_str(o, "version", "", r->version,
-	                    sizeof(r->version) - 1, err) != 0)
+	                    sizeof(r->version) - 1, err) != 0 ||
+	    cluster_rec_str(o, "store", "ok", store, sizeof(store) - 1,
+	                    err) != 0 ||
+	    cluster_rec_int(o, "lease", 0, 0, INT64_MAX, &r->lease, err) != 0)
 		goto out;
+	r->store_failed = strcmp(store, "failed") == 0;
 	if (r->host[0] == '\0') {
 		rs_err_set(err, RS_EINVAL, "host: empty");
 		goto out;

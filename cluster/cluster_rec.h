@@ -7,7 +7,8 @@
  *                       "peer_key":B64,"created":T}   cluster init
  *   members/<id>       {"zone":Z,"state":"active","added":T}  node add
  *   alive/<id>         {"host":H,"port_base":B,"started":T,
- *                       "version":V}      the node, on its lease
+ *                       "version":V,"store":"ok"|"failed","lease":L}
+ *                                          the node, on its lease
  *   controller         {"id":ID}           the elected node, on its lease
  *   partitions/<p>     {"epoch":E,"primary":ID,"replicas":[ID…],
  *                       "in_sync":[ID…]}   the controller, by CAS
@@ -56,6 +57,10 @@ struct cluster_alive {
 	unsigned port_base;
 	int64_t  started;
 	char     version[32];
+	bool     store_failed;    /* its store stopped (fail-stop): it leads
+	                           * nothing and follows nothing */
+	int64_t  lease;           /* the lease the key is on (what the
+	                           * controller revokes for a dead process) */
 };
 
 struct cluster_part {

@@ -10,6 +10,7 @@
 
 #include "cluster/cluster_view.h"
 #include "cluster/coord.h"
+#include "cluster/liveness.h"
 #include "lib/rs_log.h"
 #include "lib/rs_mem.h"
 
@@ -28,6 +29,7 @@ struct controller {
 	bool                 was_elected;
 	struct event        *pass;       /* owns: the debounced pass */
 	bool                *inflight;   /* owns [npartitions] */
+	struct liveness     *lv;         /* owns */
 	unsigned             pending;    /* txns in flight */
 };
 
@@ -68,12 +70,14 @@ controller_new(struct event_base *base, struct coord *c,
 	ct->inflight = rs_xcalloc(cluster_view_npartitions(v) + 1,
 	                          sizeof(*ct->inflight));
 	cluster_view_listen(v, ct_on_view, ct);
+	ct->lv = liveness_new(base, c, v, self);
 	return ct;
 }
 
 static void
 ct_destroy(struct controller *ct)
 {
+	liveness_free(&ct->lv);
 	event_free(ct->pass);
 	free(ct->inflight);
 	free(ct->key);
@@ -95,6 +99,8 @@ void
 controller_set_lease(struct controller *ct, int64_t lease)
 {
 	ct->lease = lease;
+	if (lease == 0)
+		liveness_set_active(ct->lv, false);
 	ct_schedule(ct, 0);
 }
 
@@ -122,12 +128,15 @@ ct_eligible(const struct cluster_view *v, struct ct_node **nodes_r)
 	size_t nm = cluster_view_members(v, &m), n = 0;
 	struct ct_node *nodes = rs_xcalloc(nm + 1, sizeof(*nodes));
 
-	for (size_t i = 0; i < nm; i++)
-		if (m[i]->state == CLUSTER_MEMBER_ACTIVE &&
-		    cluster_view_alive(v, m[i]->id) != NULL) {
+	for (size_t i = 0; i < nm; i++) {
+		const struct cluster_alive *a = cluster_view_alive(v, m[i]->id);
+
+		if (m[i]->state == CLUSTER_MEMBER_ACTIVE && a != NULL &&
+		    !a->store_failed) {
 			nodes[n].id = m[i]->id;
 			nodes[n++].zone = m[i]->zone;
 		}
+	}
 	*nodes_r = nodes;
 	return n;
 }
@@ -489,9 +498,11 @@ ct_on_pass(evutil_socket_t fd, short what, void *arg)
 			rs_log(RS_LOG_INFO, "cluster.controller_resigned",
 			       "node=%s", ct->self);
 		ct->was_elected = false;
+		liveness_set_active(ct->lv, false);
 		return;
 	}
 	ct->was_elected = true;
+	liveness_set_active(ct->lv, true);
 	n = controller_plan(ct->view, ct->replicas, moves,
 	                    sizeof(moves) / sizeof(moves[0]));
 	for (size_t i = 0; i < n; i++)

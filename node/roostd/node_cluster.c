@@ -18,6 +18,7 @@
 #include "node/deliver/deliver.h"
 #include "node/dir/dir.h"
 #include "node/roostd/node_int.h"
+#include "storage/store.h"
 
 int
 node_cluster_config(struct node *n, struct rs_err *err)
@@ -147,6 +148,23 @@ node_rpc_start(struct node *n, const struct cluster_config *cc,
 	return rpc_new(&o, &n->ctx.rpc, err);
 }
 
+/* A failed store (fail-stop) is told to the cluster, which moves the
+ * leadership of this node's partitions to their other copies. */
+static void
+node_health_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct node *n = arg;
+	struct timeval tv = { 1, 0 };
+
+	(void)fd;
+	(void)what;
+	if (store_health_state(n->ctx.store) == STORE_STATE_FAILED) {
+		cluster_report_store_failed(n->cluster);
+		return;                     /* for good: a restart clears it */
+	}
+	evtimer_add(n->health_tick, &tv);
+}
+
 /* Synchronous replication of the partitions this node holds. */
 static void
 node_repl_start(struct node *n)
@@ -166,6 +184,8 @@ node_repl_start(struct node *n)
 	o.timeout_ms = (unsigned)ms;
 	n->repl = repl_new(&o);
 	n->ctx.repl = n->repl;
+	n->health_tick = evtimer_new(n->ctx.base, node_health_tick, n);
+	node_health_tick(-1, 0, n);
 }
 
 static void
@@ -290,6 +310,10 @@ node_cluster_leave(struct node *n, void (*done)(struct node *n))
 void
 node_cluster_stop(struct node *n)
 {
+	if (n->health_tick != NULL) {
+		event_free(n->health_tick);
+		n->health_tick = NULL;
+	}
 	repl_stop(n->repl);
 }
 

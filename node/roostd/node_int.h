@@ -48,6 +48,7 @@ struct node {
 	struct coord       *coord;      /* owns */
 	struct cluster     *cluster;    /* owns; NULL: standalone */
 	struct repl        *repl;       /* owns; NULL: standalone */
+	struct event       *health_tick; /* owns: store health -> cluster */
 	struct node_cluster_cfg ccfg;   /* cluster mode's settings */
 	char                guard_pkey[COORD_KEY_MAX]; /* dir guard's keys */
 	char                guard_ukey[COORD_KEY_MAX];

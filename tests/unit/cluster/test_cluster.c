@@ -309,3 +309,101 @@ test_cluster_placement(void)
 	cluster_free(&b);
 	cl_env_close(&e);
 }
+
+static void
+cl_init_r(struct cl_env *e, uint32_t parts, uint32_t r)
+{
+	struct cluster_config c = { .partitions = parts, .replicas = r };
+	char *j;
+
+	memset(c.token_sha256, '0', 64);
+	j = cluster_config_json(&c);
+	TEST_ASSERT(cl_put(e, "/roost/t/config", j) == 0);
+	free(j);
+}
+
+static int
+cl_del(struct cl_env *e, const char *key)
+{
+	struct coord_op op = { .type = COORD_OP_DELETE, .key = key };
+	struct cl_wait w = { 0 };
+	struct rs_err err;
+
+	if (coord_txn(e->coord, NULL, 0, &op, 1, cl_txn_done, &w, &err) != 0)
+		return -1;
+	cl_run(e, &w.done, 2000);
+	return w.done ? w.rc : -1;
+}
+
+/* R = 3 on three members: three copies of each partition, all in sync;
+ * a primary that dies hands its used partitions to an in-sync follower
+ * at epoch + 1, and its empty ones are placed afresh. */
+void
+test_cluster_replicas_failover(void)
+{
+	struct cl_env e;
+	struct cluster *c[3];
+	const char *ids[3] = { "n1", "n2", "n3" };
+	int rc, never = 0;
+	struct cluster_view *v;
+	int64_t before[8];
+	bool led[8];
+	size_t nled = 0;
+
+	cl_env_open(&e);
+	cl_init_r(&e, 8, 3);
+	for (int i = 0; i < 3; i++) {
+		char key[64];
+
+		c[i] = cl_open(&e, ids[i], 20000 + 100 * (unsigned)i, &rc);
+		TEST_ASSERT_INTEQ(rc, 0);
+		snprintf(key, sizeof(key), "/roost/t/members/%s", ids[i]);
+		TEST_ASSERT(cl_put(&e, key, "{\"zone\":\"\"}") == 0);
+	}
+	cl_run(&e, &never, 600);
+	v = cluster_view(c[0]);
+	for (uint32_t p = 0; p < 8; p++) {
+		const struct cluster_part *rec = &cluster_view_part(v, p)->rec;
+
+		TEST_ASSERT_IDX(rec->nreplicas == 3 && rec->nin_sync == 3, p);
+		TEST_ASSERT_IDX(cluster_part_has_replica(rec, rec->primary), p);
+	}
+	/* Partitions 0..3 hold accounts; n2 then dies. */
+	for (uint32_t p = 0; p < 4; p++) {
+		char key[64];
+
+		snprintf(key, sizeof(key), "/roost/t/used/%u", p);
+		TEST_ASSERT(cl_put(&e, key, "{}") == 0);
+	}
+	for (uint32_t p = 0; p < 8; p++) {
+		before[p] = cluster_view_part(v, p)->rec.epoch;
+		led[p] = strcmp(cluster_view_part(v, p)->rec.primary, "n2") == 0;
+		nled += led[p] && p < 4;
+	}
+	TEST_ASSERT(nled > 0);                 /* n2 leads a used one */
+	TEST_ASSERT(cl_del(&e, "/roost/t/alive/n2") == 0);
+	cl_run(&e, &never, 600);
+	for (uint32_t p = 0; p < 8; p++) {
+		const struct cluster_part *rec = &cluster_view_part(v, p)->rec;
+
+		TEST_ASSERT_IDX(strcmp(rec->primary, "n2") != 0, p);
+		if (p < 4 && led[p]) {
+			/* Failed over: an in-sync follower leads at epoch + 1,
+			 * n2 stays a replica but out of the in-sync set. */
+			size_t k;
+
+			TEST_ASSERT_IDX(rec->epoch == before[p] + 1, p);
+			TEST_ASSERT_IDX(rec->nreplicas == 3, p);
+			TEST_ASSERT_IDX(rec->nin_sync == 2, p);
+			for (k = 0; k < rec->nin_sync; k++)
+				TEST_ASSERT_IDX(strcmp(rec->in_sync[k], "n2") != 0,
+				                p);
+		} else if (p < 4) {
+			TEST_ASSERT_IDX(rec->epoch == before[p], p);
+		}
+	}
+	coord_free(&e.coord);
+	for (int i = 0; i < 3; i++)
+		cluster_free(&c[i]);
+	cl_env_close(&e);
+}
