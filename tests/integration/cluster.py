@@ -115,8 +115,7 @@ class Etcd:
 class Cluster:
     """An etcd and n nodes (ids n1..nN) forming cluster `name`.
 
-    net: a namespace joined by a veth pair (an object with ns, here,
-    there; tests/integration/faults.py makes one): the last node then
+    net: a namespace joined by a veth pair (netns.Net): the last node then
     runs inside it on `there`, the others and etcd on `here`, so that
     the last node can be cut off from them."""
 
