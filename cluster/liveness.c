@@ -6,7 +6,12 @@
  * so a dead primary's partitions fail over in about a second rather than
  * a lease TTL. A node that does not answer at all (frozen, cut off) is
  * left to its lease: only a refusal proves the process is gone, and a
- * frozen process must keep its lease until it can no longer act on it. */
+ * frozen process must keep its lease until it can no longer act on it.
+ * The other nodes watch the controller alone, the same way: a dead
+ * controller's lease (which also holds its election) goes at once, and
+ * the next controller fails its partitions over without waiting out the
+ * TTL. Revoking is idempotent, so two nodes that find the same process
+ * gone do no harm. */
 #include "cluster/liveness.h"
 
 #include <arpa/inet.h>
@@ -72,6 +77,15 @@ lv_revoked(void *arg, int rc, const struct rs_err *err, int64_t rev)
 	free(id);
 }
 
+/* Whether this node acts on what it finds of node id: the controller
+ * watches every node, the others the controller. */
+static bool
+lv_watches(const struct liveness *lv, const char *id)
+{
+	return lv->active ||
+	       strcmp(id, cluster_view_controller(lv->view)) == 0;
+}
+
 /* The outcome of one connect: e is 0 or its errno. */
 static void
 lv_result(struct lv_node *n, int e)
@@ -83,7 +97,8 @@ lv_result(struct lv_node *n, int e)
 		n->seen_up = true;
 		return;
 	}
-	if (e != ECONNREFUSED || !n->seen_up || n->revoked || !n->lv->active)
+	if (e != ECONNREFUSED || !n->seen_up || n->revoked ||
+	    !lv_watches(n->lv, n->id))
 		return;
 	rs_log(RS_LOG_WARN, "cluster.node_gone", "node=%s lease=%lld "
 	       "reason=refused", n->id, (long long)n->lease);
@@ -166,10 +181,11 @@ lv_on_tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	for (size_t i = 0; lv->active && i < na; i++) {
+	for (size_t i = 0; i < na; i++) {
 		struct lv_node *n;
 
-		if (strcmp(a[i]->id, lv->self) == 0 || a[i]->lease == 0)
+		if (strcmp(a[i]->id, lv->self) == 0 || a[i]->lease == 0 ||
+		    !lv_watches(lv, a[i]->id))
 			continue;
 		n = rs_map_get(lv->nodes, a[i]->id);
 		if (n == NULL) {

@@ -1,6 +1,7 @@
-/* liveness.h: the elected controller's check that nodes' processes are
- * still there, revoking the lease of one found gone (liveness.c says
- * when that is safe). Loop thread only. */
+/* liveness.h: the check that nodes' processes are still there (the
+ * elected controller checks every node, the others the controller),
+ * revoking the lease of one found gone (liveness.c says when that is
+ * safe). Loop thread only. */
 #ifndef ROOST_CLUSTER_LIVENESS_H
 #define ROOST_CLUSTER_LIVENESS_H
 
@@ -14,7 +15,8 @@ struct liveness;
 /* Probes every half second while active. self (copied) is skipped. */
 struct liveness *liveness_new(struct event_base *base, struct coord *c,
                               struct cluster_view *v, const char *self);
-/* Only the elected controller acts on what it finds. */
+/* On: this node is the elected controller and checks every node; off:
+ * it checks the controller only. */
 void liveness_set_active(struct liveness *lv, bool on);
 /* NULL-safe. */
 void liveness_free(struct liveness **pp);

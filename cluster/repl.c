@@ -49,6 +49,21 @@ repl_log_trim(struct repl_part *rp, size_t max)
 }
 
 void
+repl__log_append(struct repl_part *rp, struct repl_entry *e)
+{
+	if (rp->log_tail != NULL && e->lsn != rp->log_tail->lsn + 1)
+		repl__log_clear(rp);
+	e->next = NULL;
+	if (rp->log_tail != NULL)
+		rp->log_tail->next = e;
+	else
+		rp->log = e;
+	rp->log_tail = e;
+	rp->log_bytes += e->len;
+	repl_log_trim(rp, rp->r->log_max);
+}
+
+void
 repl__log_clear(struct repl_part *rp)
 {
 	repl_log_trim(rp, 0);
@@ -87,14 +102,8 @@ repl_on_shipped(void *arg)
 	}
 	rp->lsn = e->lsn;
 	rp->last_epoch = e->epoch;
-	if (rp->log_tail != NULL)
-		rp->log_tail->next = e;
-	else
-		rp->log = e;
-	rp->log_tail = e;
-	rp->log_bytes += e->len;
+	repl__log_append(rp, e);
 	repl__primary_entry(rp, e);
-	repl_log_trim(rp, rp->r->log_max);
 	repl__primary_ack(rp);
 }
 
@@ -132,6 +141,24 @@ repl__addr(const struct repl *r, const char *id, const char **host_r,
 	if (rc == 0)
 		*port_r = base + 99;           /* the peer port (B+99) */
 	return rc;
+}
+
+/* A follower becoming primary keeps the entries it applied when they
+ * end where its store does, so that the other followers continue from
+ * them instead of taking a copy of the partition. Their clocks restart:
+ * a follower's lag is counted from the promotion. */
+static void
+repl_log_adopt(struct repl_part *rp, struct store_pos pos)
+{
+	uint64_t now = rs_mono_ms();
+
+	if (rp->log_tail == NULL || rp->log_tail->lsn != pos.lsn ||
+	    rp->log_tail->epoch != pos.epoch) {
+		repl__log_clear(rp);
+		return;
+	}
+	for (struct repl_entry *e = rp->log; e != NULL; e = e->next)
+		e->at_ms = now;
 }
 
 /* What part's record asks of this node. */
@@ -178,6 +205,8 @@ repl_reconcile_part(struct repl *r, struct repl_part *rp)
 	}
 	if (rp->role == STORE_ROLE_PRIMARY)
 		repl__primary_stop(rp);
+	else if (want != STORE_ROLE_PRIMARY && want != STORE_ROLE_FOLLOWER)
+		repl__log_clear(rp);
 	if (want != rp->role || rec->epoch != rp->epoch)
 		rs_log(RS_LOG_INFO, "repl.role", "partition=%u role=%s epoch=%lld",
 		       rp->id, want == STORE_ROLE_PRIMARY ? "primary"
@@ -197,6 +226,7 @@ repl_reconcile_part(struct repl *r, struct repl_part *rp)
 		rp->lsn = pos.lsn;
 		rp->last_epoch = pos.epoch;
 		rp->acked = pos.lsn;
+		repl_log_adopt(rp, pos);
 		repl__primary_start(rp);
 	}
 }

@@ -11,6 +11,7 @@
 
 #include "lib/rs_log.h"
 #include "lib/rs_mem.h"
+#include "lib/rs_time.h"
 #include "proto/repl.pb-c.h"
 
 /* 0 when the caller is part's primary at epoch in this node's view and
@@ -73,6 +74,31 @@ repl_applied(void *arg, int rc)
 	free(a);
 }
 
+/* One entry of an Append being applied; once durable it joins the
+ * partition's log, which this node serves from if it becomes primary. */
+struct repl_applying {
+	struct repl_apply *a;
+	struct repl_entry *e;           /* owns until logged */
+};
+
+static void
+repl_entry_applied(void *arg, int rc)
+{
+	struct repl_applying *x = arg;
+	struct repl_apply *a = x->a;
+	struct repl_part *rp = &a->r->parts[a->part];
+
+	if (rc == 0 && rp->role == STORE_ROLE_FOLLOWER && !a->r->stopped) {
+		x->e->at_ms = rs_mono_ms();
+		repl__log_append(rp, x->e);
+	} else {
+		free(x->e->data);
+		free(x->e);
+	}
+	free(x);
+	repl_applied(a, rc);
+}
+
 static void
 repl_on_append(void *arg, struct rpc_call *call, const uint8_t *p,
                size_t len)
@@ -99,12 +125,22 @@ repl_on_append(void *arg, struct rpc_call *call, const uint8_t *p,
 	for (size_t i = 0; i < req->n_entries; i++) {
 		const Roost__ReplEntry *e = req->entries[i];
 		struct store_pos pos = { e->epoch, e->lsn };
+		struct repl_applying *x = rs_xcalloc(1, sizeof(*x));
 		struct rs_err err;
 
+		x->a = a;
+		x->e = rs_xcalloc(1, sizeof(*x->e));
+		x->e->lsn = e->lsn;
+		x->e->epoch = e->epoch;
+		x->e->data = rs_xmemdup(e->data.data, e->data.len);
+		x->e->len = e->data.len;
 		a->pending++;
 		if (store_repl_apply(r->o.store, req->partition, pos,
-		                     e->data.data, e->data.len, r->o.exec,
-		                     repl_applied, a, &err) != 0) {
+		                     x->e->data, x->e->len, r->o.exec,
+		                     repl_entry_applied, x, &err) != 0) {
+			free(x->e->data);
+			free(x->e);
+			free(x);
 			a->pending--;
 			if (a->rc == 0)
 				a->rc = err.code != 0 ? err.code : RS_EIO;
@@ -186,6 +222,7 @@ repl_on_copy(void *arg, struct rpc_call *call, const uint8_t *p, size_t len)
 	case ROOST__REPL_COPY__STEP__BEGIN:
 		rs_log(RS_LOG_INFO, "repl.copy_receiving", "partition=%u from=%s",
 		       c->part, rpc_call_peer(call));
+		repl__log_clear(&r->parts[c->part]);
 		rc = store_repl_drop(r->o.store, c->part, r->o.exec, repl_copied,
 		                     c, &err);
 		break;

@@ -122,7 +122,6 @@ repl__primary_start(struct repl_part *rp)
 {
 	rp->fols = NULL;
 	rp->nfols = 0;
-	repl__log_clear(rp);
 	repl__primary_sync_members(rp);
 }
 
@@ -231,30 +230,40 @@ repl_oldest_missing(const struct repl_part *rp, const struct repl_fol *f)
 }
 
 void
+repl__fol_check(struct repl_fol *f, uint64_t now)
+{
+	struct repl_part *rp = f->rp;
+	bool in = repl_in_sync(repl_rec(rp), f->id);
+	const struct repl_entry *e;
+
+	if (f->cas || rp->fenced || rp->role != STORE_ROLE_PRIMARY)
+		return;
+	e = repl_oldest_missing(rp, f);
+	/* Out when writes wait for it and it lags past the timeout, or at
+	 * once when its calls failed (its process or link is gone: waiting
+	 * would hold every write of the partition for the timeout). */
+	if (in && e != NULL && (f->failed ||
+	                        e->at_ms + rp->r->o.timeout_ms <= now)) {
+		rs_log(RS_LOG_WARN, "repl.follower_lagging", "partition=%u "
+		       "node=%s lsn=%llu behind=%llu failed=%s", rp->id, f->id,
+		       (unsigned long long)f->matched,
+		       (unsigned long long)(rp->lsn - f->matched),
+		       f->failed ? "yes" : "no");
+		repl_cas(rp, f, false);
+	} else if (!in && f->state == REPL_F_STREAM && f->matched == rp->lsn) {
+		repl_cas(rp, f, true);
+	}
+}
+
+void
 repl__primary_tick(struct repl_part *rp, uint64_t now)
 {
-	const struct cluster_part *rec = repl_rec(rp);
-
 	for (size_t i = 0; i < rp->nfols; i++) {
 		struct repl_fol *f = &rp->fols[i];
-		bool in = repl_in_sync(rec, f->id);
-		const struct repl_entry *e;
 
 		if (f->state == REPL_F_WAIT && now >= f->retry_at)
 			repl__fol_probe(f);
-		if (f->cas || rp->fenced)
-			continue;
-		e = repl_oldest_missing(rp, f);
-		if (in && e != NULL && e->at_ms + rp->r->o.timeout_ms <= now) {
-			rs_log(RS_LOG_WARN, "repl.follower_lagging", "partition=%u "
-			       "node=%s lsn=%llu behind=%llu", rp->id, f->id,
-			       (unsigned long long)f->matched,
-			       (unsigned long long)(rp->lsn - f->matched));
-			repl_cas(rp, f, false);
-		} else if (!in && f->state == REPL_F_STREAM &&
-		           f->matched == rp->lsn) {
-			repl_cas(rp, f, true);
-		}
+		repl__fol_check(f, now);
 	}
 }
 

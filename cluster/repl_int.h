@@ -17,7 +17,8 @@
 #define REPL_COPY_CHUNK     ((size_t)1 << 20)
 #define REPL_TICK_MS        200
 
-/* One log entry, kept by a primary for followers that lag. */
+/* One log entry, kept by a primary for followers that lag, and by a
+ * follower for the followers it may lead after a failover. */
 struct repl_entry {
 	uint64_t           lsn;
 	int64_t            epoch;
@@ -48,6 +49,7 @@ struct repl_fol {
 	uint64_t           retry_at;    /* WAIT: rs_mono_ms to probe again */
 	unsigned           backoff_ms;
 	bool               cas;         /* an in-sync change in flight */
+	bool               failed;      /* its last call failed */
 	struct store_export *export;    /* owns while COPY */
 	struct store_pos   copy_pos;
 };
@@ -83,6 +85,9 @@ struct repl {
 /* ---- repl.c ---- */
 /* Frees the partition's log. */
 void repl__log_clear(struct repl_part *rp);
+/* Appends e (taken) after the log's last entry; a log e does not follow
+ * is dropped first. Trims the log to its size. */
+void repl__log_append(struct repl_part *rp, struct repl_entry *e);
 /* The log entry at lsn, or NULL (not kept). */
 const struct repl_entry *repl__log_find(const struct repl_part *rp,
                                         uint64_t lsn);
@@ -106,6 +111,9 @@ void repl__primary_entry(struct repl_part *rp, const struct repl_entry *e);
 void repl__primary_ack(struct repl_part *rp);
 /* Asks the follower's position, then streams or copies. */
 void repl__fol_probe(struct repl_fol *f);
+/* Takes f out of the in-sync set when writes wait for it and it lags
+ * past the timeout or its calls failed; puts it back once caught up. */
+void repl__fol_check(struct repl_fol *f, uint64_t now);
 /* Periodic work: timeouts, retries, in-sync changes. */
 void repl__primary_tick(struct repl_part *rp, uint64_t now);
 

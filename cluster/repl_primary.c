@@ -66,12 +66,14 @@ repl_fol_fail(struct repl_fol *f, const char *what, int rc)
 		       rs_err_name(rc));
 	f->gen++;                      /* what is still out is stale */
 	f->inflight = 0;
+	f->failed = true;
 	store_repl_export_close(&f->export);
 	f->state = REPL_F_WAIT;
 	f->backoff_ms = f->backoff_ms ? f->backoff_ms * 2 : 200;
 	if (f->backoff_ms > 5000)
 		f->backoff_ms = 5000;
 	f->retry_at = rs_mono_ms() + f->backoff_ms;
+	repl__fol_check(f, rs_mono_ms());
 }
 
 static bool
@@ -111,6 +113,7 @@ repl_append_done(void *arg, int rc, const struct rs_err *err,
 	if (pos.lsn > f->matched)
 		f->matched = pos.lsn;
 	f->backoff_ms = 0;
+	f->failed = false;
 	free(c);
 	repl__primary_ack(f->rp);
 	repl_stream(f);
@@ -181,9 +184,14 @@ repl_stream(struct repl_fol *f)
 void
 repl__primary_entry(struct repl_part *rp, const struct repl_entry *e)
 {
+	uint64_t now = rs_mono_ms();
+
 	(void)e;
-	for (size_t i = 0; i < rp->nfols; i++)
+	for (size_t i = 0; i < rp->nfols; i++) {
 		repl_stream(&rp->fols[i]);
+		if (rp->fols[i].failed)
+			repl__fol_check(&rp->fols[i], now);
+	}
 }
 
 /* ---- the whole partition ---- */
@@ -218,6 +226,9 @@ repl_copy_done(void *arg, int rc, const struct rs_err *err,
 	       f->rp->id, f->id, (unsigned long long)pos.lsn);
 	f->matched = f->sent = pos.lsn;
 	f->state = REPL_F_STREAM;
+	/* The copy may hold writes that wait for this follower: they are
+	 * answered now, not when the next write comes. */
+	repl__primary_ack(f->rp);
 	repl_stream(f);
 }
 
@@ -340,6 +351,7 @@ repl_probe_done(void *arg, int rc, const struct rs_err *err,
 		repl_fol_fail(f, "probe", rc != 0 ? rc : RS_EIO);
 		return;
 	}
+	f->failed = false;
 	if (!repl_can_stream(f->rp, pos)) {
 		repl_copy_start(f);
 		return;

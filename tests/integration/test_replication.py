@@ -80,3 +80,43 @@ def test_failover_keeps_acknowledged_mail(rc):
     rc.wait_in_sync(timeout=60)
     st = rc.status()
     assert any(victim_id in p["replicas"] for p in st["partitions"])
+
+
+def test_failover_answers_a_lone_sender(rc):
+    """One client sending one message at a time (nothing else writes):
+    through a primary killed, its partitions failed over and, after the
+    victim's return, another primary killed, every message is answered
+    within the client's timeout (a write that waits for a follower being
+    copied is answered once the copy ends, not when a later write comes),
+    and each victim's users get a 250 again within seconds."""
+    users = users_for_every_partition("ls")
+    for u in users:
+        add_user(rc, u, node=0)
+    rc.wait_in_sync(timeout=60)
+    for trial in range(2):
+        victim_id = rc.primary_of(users[trial])[0]
+        victim = rc.node(victim_id)
+        other = next(n for n in rc.nodes if n.node_id != victim_id)
+        victim.kill9()
+        t0 = time.time()
+        done = set()
+        while len(done) < len(users):
+            u = users[(trial + len(done)) % len(users)]
+            assert time.time() - t0 < 30, f"no 250 for {u}"
+            try:
+                with smtplib.SMTP("127.0.0.1", other.smtp_port,
+                                  timeout=8) as s:
+                    s.sendmail(f"x@{DOMAIN}", [u],
+                               f"Subject: lone-{trial}\r\nMessage-ID: "
+                               f"<lone-{trial}-{u}@t>\r\n\r\nx\r\n")
+                done.add(u)
+            except smtplib.SMTPResponseException as e:
+                assert 400 <= e.smtp_code < 500, e
+                time.sleep(0.05)
+            except smtplib.SMTPRecipientsRefused as e:
+                assert all(400 <= c < 500 for c, _ in e.recipients.values())
+                time.sleep(0.05)
+        print(f"trial {trial}: every user answered after "
+              f"{time.time() - t0:.2f} s")
+        victim.start()
+        rc.wait_in_sync(timeout=60)

@@ -8,7 +8,7 @@ user (one attempt every 20 ms, through a surviving node) is measured;
 then the victim is restarted and the cluster waits until every replica is
 in sync again. Prints each trial and the p50/p99 over all.
 
-usage: tools/bench/failover_bench.py [--trials N] [--bin DIR]
+usage: tools/bench/failover_bench.py [--trials N] [--bin DIR] [--keep]
 """
 import argparse
 import os
@@ -30,6 +30,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--trials", type=int, default=10)
     ap.add_argument("--bin", default=os.path.join(TOP, "build", "bin"))
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the cluster's directory (logs) afterwards")
     args = ap.parse_args()
     os.environ["ROOST_BIN"] = args.bin
     import roost                                   # noqa: E402
@@ -101,6 +103,10 @@ def main():
               f"{max(times) * 1000:.0f} ms")
     finally:
         stop.set()
+        if args.keep:
+            import shutil
+            shutil.rmtree = lambda *a, **k: None
+            print(f"kept {c.tmp}")
         c.cleanup()
 
 
