@@ -75,15 +75,17 @@ void store_repl_acked(struct store *st, uint32_t part, uint64_t lsn);
  * new primary continues from). */
 struct store_pos store_repl_position(struct store *st, uint32_t part);
 
-/* Follower: applies an entry shipped by the primary (store_ship_fn's
- * bytes) as one write op: refused with RS_EUNAVAIL unless part's role
- * is FOLLOWER at pos.epoch, RS_ECONFLICT unless pos.lsn is the next LSN,
+/* Follower: applies an entry shipped by the primary of epoch (store_ship_
+ * fn's bytes, written at pos.epoch <= epoch: a promoted primary ships
+ * what it kept of its predecessors' entries too) as one write op:
+ * refused with RS_EUNAVAIL unless part's role is FOLLOWER at epoch and
+ * pos.epoch <= epoch, RS_ECONFLICT unless pos.lsn is the next LSN,
  * RS_EINVAL if a key of the batch lies outside part or the batch does not
  * parse. cb(arg, rc) once it is durable here. */
-int store_repl_apply(struct store *st, uint32_t part, struct store_pos pos,
-                     const uint8_t *data, size_t len, struct rs_exec *ex,
-                     void (*cb)(void *arg, int rc), void *arg,
-                     struct rs_err *err) RS_MUST_CHECK;
+int store_repl_apply(struct store *st, uint32_t part, int64_t epoch,
+                     struct store_pos pos, const uint8_t *data, size_t len,
+                     struct rs_exec *ex, void (*cb)(void *arg, int rc),
+                     void *arg, struct rs_err *err) RS_MUST_CHECK;
 
 /* ---- a whole partition, for a replica that cannot catch up from the
  * log: the primary exports it from one snapshot, chunk by chunk; the

@@ -1,7 +1,8 @@
 /* test_store_repl.c: the store's side of replication between two stores
  * in one process: roles refuse writes, a primary's groups become entries
  * with positions, answers and readers wait for acks, a follower applies
- * entries in order only and checks them, and a whole partition is copied
+ * entries in order only and checks them (older epochs' entries too, when
+ * the primary it follows now ships them), and a whole partition is copied
  * by export, drop and import. The shipping is done by hand here; the
  * cluster's replication does it over peer RPC. */
 #include <stdbool.h>
@@ -64,15 +65,23 @@ tsr_log_free(struct tsr_log *l)
 
 static const char tsr_body[] = "From: a@b\r\nSubject: repl\r\n\r\nhello\r\n";
 
+/* e as the primary of epoch ships it. */
 static int
-tsr_apply(struct tsu *t, const struct tsr_entry *e)
+tsr_apply_from(struct tsu *t, int64_t epoch, const struct tsr_entry *e)
 {
 	struct tsu_done d = { 0 };
 	struct rs_err err;
 
-	return tsu_wait(t, store_repl_apply(t->st, e->part, e->pos, e->data,
-	                                    e->len, &t->ex.base, tsu_done_cb,
-	                                    &d, &err), &d, &err);
+	return tsu_wait(t, store_repl_apply(t->st, e->part, epoch, e->pos,
+	                                    e->data, e->len, &t->ex.base,
+	                                    tsu_done_cb, &d, &err), &d, &err);
+}
+
+/* e as the primary that wrote it ships it. */
+static int
+tsr_apply(struct tsu *t, const struct tsr_entry *e)
+{
+	return tsr_apply_from(t, e->pos.epoch, e);
 }
 
 static uint64_t
@@ -188,6 +197,45 @@ test_store_repl_wait_and_apply(void)
 	                                &err) == 0);
 	TEST_ASSERT(tsu_deliver(&p, tsr_body, sizeof(tsr_body) - 1, &r, 1) == 0);
 	TEST_ASSERT(r.uid == 2);
+	tsu_close(&p);
+	tsu_close(&f);
+	tsr_log_free(&log);
+}
+
+/* A primary promoted at epoch 2 ships the entries of epoch 1 it kept:
+ * its followers apply them; the deposed primary of epoch 1 and an entry
+ * from an epoch the follower does not know yet are refused. */
+void
+test_store_repl_apply_older_epoch(void)
+{
+	struct tsu p, f;
+	struct tsr_log log = { .n = 0 };
+	struct store_rcpt r = tsu_rcpt(3, 30, NULL);
+	struct tsr_entry future;
+	struct store_pos pos;
+	struct rs_err err;
+
+	pthread_mutex_init(&log.mu, NULL);
+	tsu_open(&p, false, 0);
+	tsu_open(&f, false, 0);
+	store_repl_enable(p.st, tsr_ship, &log);
+	store_repl_enable(f.st, NULL, NULL);
+	TEST_ASSERT(store_repl_set_role(p.st, 3, STORE_ROLE_PRIMARY, 1, false,
+	                                &err) == 0);
+	TEST_ASSERT(tsu_deliver(&p, tsr_body, sizeof(tsr_body) - 1, &r, 1) == 0);
+	TEST_ASSERT(tsu_deliver(&p, tsr_body, sizeof(tsr_body) - 1, &r, 1) == 0);
+	TEST_ASSERT_INTEQ(tsr_count(&log), 2);
+	TEST_ASSERT(store_repl_set_role(f.st, 3, STORE_ROLE_FOLLOWER, 2, false,
+	                                &err) == 0);
+	TEST_ASSERT_INTEQ(tsr_apply_from(&f, 2, &log.e[0]), 0);
+	TEST_ASSERT_INTEQ(tsr_apply_from(&f, 1, &log.e[1]), RS_EUNAVAIL);
+	future = log.e[1];
+	future.pos.epoch = 3;
+	TEST_ASSERT_INTEQ(tsr_apply_from(&f, 2, &future), RS_EUNAVAIL);
+	TEST_ASSERT_INTEQ(tsr_apply_from(&f, 2, &log.e[1]), 0);
+	pos = store_repl_position(f.st, 3);
+	TEST_ASSERT(pos.epoch == 1 && pos.lsn == 2);
+	TEST_ASSERT_INTEQ(tsr_messages(&f, r.acct), 2);
 	tsu_close(&p);
 	tsu_close(&f);
 	tsr_log_free(&log);
