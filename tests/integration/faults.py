@@ -5,6 +5,7 @@ namespace when one can be made: fault_net.py), its users, and the
 Harness that injects one fault at a time and waits for what it causes.
 The clients and their ledger are fault_load.py's, the checks afterwards
 fault_check.py's."""
+import json
 import os
 import shutil
 import signal
@@ -262,10 +263,29 @@ class Harness:
         t0 = time.time()
         r = self.c.roostctl("cluster", "wait", "--timeout", str(timeout),
                             node=self.observer(), check=False)
-        assert r.returncode == 0, \
-            f"cluster wait: {r.stderr}\n{self.c.log_text()}"
+        if r.returncode != 0:
+            parts = self.followers_text()
+            raise AssertionError(f"cluster wait: {r.stderr}\n{parts}\n"
+                                 f"{self.c.log_text()}")
         log(f"cluster settled, every replica in sync "
             f"({time.time() - t0:.1f} s)")
+
+    def followers_text(self):
+        """Each primary's view of its followers, one line a partition
+        (a diagnosis for a cluster that does not settle)."""
+        out = []
+        for i, n in enumerate(self.c.nodes):
+            try:
+                st = self.c.status(node=i)
+            except Exception as e:       # noqa: BLE001 (a diagnosis only)
+                out.append(f"{n.node_id}: {e!r}")
+                continue
+            for p in st["partitions"]:
+                if "followers" in p:
+                    out.append(f"{n.node_id} p{p['id']} epoch {p['epoch']} "
+                               f"in_sync {p['in_sync']}: "
+                               f"{json.dumps(p['followers'])}")
+        return "\n".join(out)
 
     # checks (fault_check.py)
 
