@@ -97,7 +97,7 @@ store__repl_free(struct store *st)
 		op->rc = RS_EUNAVAIL;
 		store__op_complete(st, op);
 	}
-	for (uint32_t i = 0; i < STORE_REPL_PARTS; i++)
+	for (uint32_t i = 0; i < STORE_REPL_PARTS; i++) {
 		while (r->parts[i].pend != NULL) {
 			struct store_pend *p = r->parts[i].pend;
 
@@ -106,6 +106,9 @@ store__repl_free(struct store *st)
 			free(p->touched);
 			free(p);
 		}
+		if (r->parts[i].pinned != NULL)
+			store__snap_put(st, r->parts[i].pinned);
+	}
 	pthread_mutex_destroy(&r->mu);
 	free(r);
 	st->repl = NULL;
@@ -360,7 +363,8 @@ store__repl_group_end(struct store_txn *t, struct store_op *ops,
 		for (size_t i = 0; i < n; i++) {
 			uint32_t p = op->rall ? c->entries[i].part
 			                      : op->rparts[i];
-			const struct store_rentry *e = store_repl_entry_of(c, p);
+			const struct store_rentry *e =
+				store_repl_entry_of(c, p);
 
 			if (e != NULL)
 				op->reqs[op->nreqs++] = (struct store_rreq){

@@ -76,6 +76,11 @@ struct store_rpart {
 	uint64_t           acked;
 	struct store_pend *pend;       /* owns, oldest first */
 	struct store_pend **pend_tail;
+	/* owns a reference, or NULL: what readers see of a partition this
+	 * node led until its role went (fenced) while writes its followers
+	 * may lack were durable here, until the node leads it again or
+	 * another epoch begins (store__repl_pin). */
+	struct store_snap *pinned;
 };
 
 /* Owned by struct store (st->repl); NULL on a standalone store. */
@@ -123,6 +128,13 @@ void store__repl_synced(struct store *st, struct store_commit *c);
  * neither acked nor is its partition's primary's any more (the role went
  * while the group was synced) gets RS_EUNAVAIL: its outcome is unknown. */
 bool store__repl_hold_if_waiting(struct store *st, struct store_op *op);
+
+/* Called locked: readers of part keep seeing sn (a reference is taken)
+ * instead of writes answered "unknown" on losing the primary role, since
+ * another primary may never have them: a client must not see a UID that
+ * a failover gives to another message. No-op when already pinned. */
+void store__repl_pin(struct store *st, struct store_rpart *rp,
+                     struct store_snap *sn);
 
 /* The snapshot readers of part see (one reference). */
 struct store_snap *store__repl_snap_get(struct store *st, uint32_t part);
