@@ -97,7 +97,7 @@ def check_mail(h, live=False):
         for msgid in ids:
             if msgid not in known:
                 problems.append(f"{user}: {msgid} was never sent")
-    for key, a, b in list(h.ledger.conflicts):
+    for key, a, b in sorted(set(h.ledger.conflicts)):
         problems.append(f"UID {key} given to {a} and {b}")
     n = sum(len(v) for v in present.values())
     log(f"mail: {len(acked)} acknowledged, {n} stored, "
