@@ -341,6 +341,15 @@ int store_set_flags(struct store *st, struct store_acct a, uint32_t mailbox,
                     uint32_t flags, struct rs_exec *ex, store_done_fn *cb,
                     void *arg, struct rs_err *err) RS_MUST_CHECK;
 
+/* Creates the account's state (its default mailboxes, each with a real
+ * UIDVALIDITY) if it has none yet; nothing when it has. A session calls
+ * it before it shows mailboxes: a never-used account's defaults have no
+ * UIDVALIDITY until they exist, and the first delivery would give them
+ * one under a client that already selected INBOX. */
+int store_account_ensure(struct store *st, struct store_acct a,
+                         struct rs_exec *ex, store_done_fn *cb, void *arg,
+                         struct rs_err *err) RS_MUST_CHECK;
+
 /* Deletes every trace of an account: messages (dropping blob references),
  * mailboxes, change log, state. */
 int store_account_delete(struct store *st, struct store_acct a,

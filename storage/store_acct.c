@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "lib/rs_mem.h"
 #include "storage/store_keys.h"
 
 /* RFC 6154 special-use mailboxes, plus INBOX. The order fixes the ids
@@ -287,4 +288,36 @@ store__mbox_save(struct store_txn *t, struct store_acct a,
 
 	store__put(t, key, store_keys_mbox(key, a, m->id), val,
 	           store_rec_mbox_enc(val, m));
+}
+
+/* ---- creating an account's state before its first session ---- */
+
+struct store_ensure_op {
+	struct store_acct a;
+};
+
+static int
+store_ensure_apply(struct store_txn *t, void *arg, struct rs_err *err)
+{
+	struct store_ensure_op *x = arg;
+	struct store_rec_acct acct;
+
+	return store__acct_ensure(t, x->a, &acct, err) != 0 ? -1 : 0;
+}
+
+int
+store_account_ensure(struct store *st, struct store_acct a,
+                     struct rs_exec *ex, store_done_fn *cb, void *arg,
+                     struct rs_err *err)
+{
+	struct store_ensure_op *x;
+
+	if (a.part > STORE_PART_MAX || ex == NULL || cb == NULL) {
+		rs_err_set(err, RS_EINVAL, "bad arguments");
+		return -1;
+	}
+	x = rs_xcalloc(1, sizeof(*x));
+	x->a = a;
+	return store__submit_owned(st, store_ensure_apply, x, free, 0, ex, cb,
+	                           arg, err);
 }

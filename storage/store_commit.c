@@ -208,10 +208,14 @@ store_commit_finish(struct store *st, struct store_commit *list, bool synced)
 
 		cnext = c->next;
 		if (synced && c->snap != NULL) {
-			/* Replicated partitions first: shipped, and held back
-			 * from readers where followers must have them. */
+			/* Replicated partitions first: held back from readers
+			 * where followers must have them; shipped once the
+			 * state is published, since an entry's ack (at once
+			 * with no follower) runs its hook, and a notified
+			 * reader must find the write. */
 			store__repl_synced(st, c);
 			store_snap_publish(st, c->snap);
+			store__repl_ship(st, c);
 			store__run_hook(st, c->touched, c->ntouched);
 		} else {
 			store__snap_put(st, c->snap);

@@ -82,13 +82,14 @@ store_flags_intern(struct store_flags_build *b, const char *kw)
 
 static void
 store_flags_item_add(struct store_flags_build *b, const struct store_msg *m,
-                     enum store_flags_status status)
+                     enum store_flags_status status, uint64_t prev_modseq)
 {
 	struct store_flags_item *it = &b->items[b->nitems++];
 
 	it->uid = m->uid;
 	it->status = status;
 	it->modseq = m->modseq;
+	it->prev_modseq = prev_modseq;
 	it->flags = m->flags;
 	it->kw_first = (uint32_t)b->nrefs;
 	it->nkw = (uint32_t)m->nkeywords;
@@ -232,6 +233,7 @@ store_flags_walk(struct store_txn *t, const struct store_flags_op *x,
 	for (size_t i = 0; i < x->n; i++) {
 		struct store_msg m;
 		uint8_t *val;
+		uint64_t prev;
 		int rc;
 
 		rc = store__msg_load(&v, x->a, x->mailbox, x->uids[i], &m, &val,
@@ -240,10 +242,12 @@ store_flags_walk(struct store_txn *t, const struct store_flags_op *x,
 			continue;
 		if (rc != 0)
 			return -1;
+		prev = m.modseq;
 		rc = store_flags_one(t, x, acct, mb, &m, changed, err);
 		/* m's keywords point into val: record the result first. */
 		if (rc > 0 && b != NULL)
-			store_flags_item_add(b, &m, (enum store_flags_status)rc);
+			store_flags_item_add(b, &m, (enum store_flags_status)rc,
+			                     prev);
 		free(val);
 		if (rc < 0)
 			return -1;

@@ -394,6 +394,12 @@ int store__mbox_new(struct store_txn *t, struct store_acct a,
                     enum store_special_use use, struct store_mailbox *mb,
                     struct rs_err *err) RS_MUST_CHECK;
 
+/* ---- \Recent marks (store_recent.c) ---- */
+
+/* Deletes mailbox's mark (the mailbox is being deleted). 0. */
+int store__recent_drop(struct store_txn *t, struct store_acct a,
+                       uint32_t mailbox) RS_MUST_CHECK;
+
 /* ---- the change log (store_changes.c) ---- */
 
 /* Gives the account its next modseq and logs kind for (mbox, uid) under

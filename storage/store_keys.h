@@ -14,6 +14,8 @@
  *   P 'a' acct(8) 'c' mbox(4) modseq(8)    the same, per mailbox
  *   P 'a' acct(8) 'K' mbox(4) lower(kw)    keyword ever used: its spelling
  *   P 'a' acct(8) 'U' name                 subscription (empty value)
+ *   P 'a' acct(8) 'R' mbox(4)              \Recent: first UID no session
+ *                                          claimed, 4 BE (store_recent.c)
  *   P 'a' acct(8) 'D' day(4) idem          a delivery's idempotency key:
  *                                          mailbox, uidvalidity, uid
  *                                          (store_idem.c)
@@ -67,6 +69,7 @@ enum store_keys_tag {
 	STORE_KEYS_KEYWORD = 'K',
 	STORE_KEYS_SUBSCR = 'U',
 	STORE_KEYS_IDEM = 'D',
+	STORE_KEYS_RECENT = 'R',
 };
 
 static inline void
@@ -111,7 +114,7 @@ size_t store_keys_idx(uint8_t *k, struct store_acct a, uint32_t mbox,
 size_t store_keys_change(uint8_t *k, struct store_acct a, uint64_t modseq);
 /* P 'a' acct tag mbox (18 octets): one mailbox's records of family tag
  * (STORE_KEYS_MSG, STORE_KEYS_IDX, STORE_KEYS_MCHANGE or
- * STORE_KEYS_KEYWORD). */
+ * STORE_KEYS_KEYWORD), or its one STORE_KEYS_RECENT record. */
 size_t store_keys_mbox_tag(uint8_t *k, struct store_acct a,
                            enum store_keys_tag tag, uint32_t mbox);
 size_t store_keys_mchange(uint8_t *k, struct store_acct a, uint32_t mbox,

@@ -207,7 +207,8 @@ store_delete_mbox_apply(struct store_txn *t, void *arg, struct rs_err *err)
 	if (store_drop_family(t, &d, id, STORE_KEYS_MSG, err) != 0 ||
 	    store_drop_family(t, &d, id, STORE_KEYS_IDX, err) != 0 ||
 	    store_drop_family(t, &d, id, STORE_KEYS_KEYWORD, err) != 0 ||
-	    store_drop_family(t, &d, id, STORE_KEYS_MCHANGE, err) != 0)
+	    store_drop_family(t, &d, id, STORE_KEYS_MCHANGE, err) != 0 ||
+	    store__recent_drop(t, x->a, id) != 0)
 		return -1;
 	store__del(t, key, store_keys_mbox(key, x->a, id));
 	store__name_del(t, x->a, x->name);

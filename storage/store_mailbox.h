@@ -141,4 +141,31 @@ int store_mailbox_vanished(struct store *st, struct store_acct a,
                            uint32_t **uids_r, size_t *n_r, bool *complete_r,
                            struct rs_err *err) RS_MUST_CHECK;
 
+/* ---- \Recent (RFC 3501 2.3.2, IMAP4rev1) ----
+ * Each mailbox remembers the first UID that no session has claimed as
+ * recent (1 when none was). A session that selects the mailbox
+ * read-write claims the UIDs from there up to upto; the claim is one
+ * write, so concurrent sessions never both get a message. EXAMINE
+ * claims nothing: it reads store_recent_first. */
+struct store_recent {
+	/* inputs */
+	struct store_acct acct;
+	uint32_t          mailbox;
+	uint32_t          upto;       /* claim UIDs below this (capped at
+	                               * UIDNEXT) */
+	/* result: this claim got [first, upto); none when first >= upto */
+	uint32_t          first;
+};
+
+/* Queues the claim. Queue errors: RS_EINVAL. cb's rc: 0, RS_ENOTFOUND
+ * (mailbox deleted). r is the caller's until cb ran. */
+int store_recent_claim(struct store *st, struct store_recent *r,
+                       struct rs_exec *ex, store_done_fn *cb, void *arg,
+                       struct rs_err *err) RS_MUST_CHECK;
+/* The first unclaimed UID of mailbox: the messages at or above it are
+ * recent for the next session to select it. 0, or RS_EIO. */
+int store_recent_first(struct store *st, struct store_acct a,
+                       uint32_t mailbox, uint32_t *uid_r,
+                       struct rs_err *err) RS_MUST_CHECK;
+
 #endif

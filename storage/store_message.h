@@ -19,7 +19,8 @@
 /* A keyword is an IMAP atom (RFC 9051 9: ATOM-CHAR, so not "\\..."), at
  * most STORE_KEYWORD_MAX octets. Keywords compare case-insensitively
  * (ASCII); the first spelling stored is kept. $Junk, $NotJunk and
- * $Forwarded are plain keywords. */
+ * $Forwarded are plain keywords. "NIL" (any case) is not one: it is the
+ * nil token of the grammar. */
 bool store_keyword_valid(const char *kw);
 
 /* ---- STORE ---- */
@@ -35,6 +36,9 @@ struct store_flags_item {
 	uint32_t uid;
 	enum store_flags_status status;
 	uint64_t modseq;              /* the message's modseq afterwards */
+	uint64_t prev_modseq;         /* ... and before this STORE: a caller
+	                               * that knew this one knows every
+	                               * earlier change of the message */
 	uint32_t flags;               /* enum store_flag bits afterwards */
 	uint32_t kw_first;            /* keywords afterwards: */
 	uint32_t nkw;                 /* kw[kw_first .. kw_first + nkw) */

@@ -27,7 +27,10 @@ store_keyword_valid(const char *kw)
 		if (c <= 0x20 || c >= 0x7f || strchr("(){%*\"\\]", c) != NULL)
 			return false;
 	}
-	return true;
+	/* RFC 9051 9: "NIL" is an atom, but it is also the nil token, and
+	 * "FLAGS (NIL)" reads as nothing to clients that parse generically:
+	 * no keyword may be named so (IMAP answers BAD). */
+	return strcasecmp(kw, "NIL") != 0;
 }
 
 static int

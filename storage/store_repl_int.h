@@ -118,11 +118,13 @@ void store__repl_group_end(struct store_txn *t, struct store_op *ops,
 void store__repl_group_drop(struct store_txn *t);
 void store__repl_txn_free(struct store_txn *t);
 
-/* Syncer: c's group is durable: its entries are shipped, partitions that
- * wait get the state before it as their readers' view, and touches of
- * those partitions are held back with their entry. Before c->snap is
- * published. */
+/* Syncer: c's group is durable: partitions that wait get the state
+ * before it as their readers' view, and touches of those partitions are
+ * held back with their entry. Before c->snap is published. */
 void store__repl_synced(struct store *st, struct store_commit *c);
+/* Syncer, after the group's state is published: hands each entry to the
+ * ship hook (and frees its data). */
+void store__repl_ship(struct store *st, struct store_commit *c);
 /* Syncer: keeps op (and returns true) when it waits for acks: it is then
  * answered by store_repl_acked or a role change. An op whose entry was
  * neither acked nor is its partition's primary's any more (the role went

@@ -216,6 +216,15 @@ store__repl_synced(struct store *st, struct store_commit *c)
 		rp->pend_tail = &p->next;
 	}
 	pthread_mutex_unlock(&r->mu);
+}
+
+void
+store__repl_ship(struct store *st, struct store_commit *c)
+{
+	struct store_repl *r = st->repl;
+
+	if (r == NULL)
+		return;
 	for (size_t i = 0; i < c->nentries; i++) {
 		struct store_rentry *e = &c->entries[i];
 

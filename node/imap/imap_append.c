@@ -283,15 +283,20 @@ imap_append__run(struct imap_session *s, const struct imap_cmd *cmd)
 {
 	const struct imap_arg *p, *end = imap_fetch_util_end(cmd);
 	struct imap_append *a = imap_append_state(s);
+	int rc;
 
 	if (a->toobig) {
 		imap_reply(s, IMAP_NO, "[TOOBIG] Message too large");
 		return IMAP_RUN_DONE;
 	}
-	if (cmd->nargs < 2 ||
-	    imap_mailbox_name_in(s, &cmd->args[0], a->mailbox,
-	                         sizeof(a->mailbox)) != 0) {
+	if (cmd->nargs < 2) {
 		imap_reply(s, IMAP_BAD, "APPEND takes a mailbox and a message");
+		return IMAP_RUN_DONE;
+	}
+	if ((rc = imap_mailbox_name_in(s, &cmd->args[0], a->mailbox,
+	                               sizeof(a->mailbox))) != 0) {
+		imap_mailbox__name_refuse(s, rc, false, "APPEND takes a "
+		                          "mailbox and a message");
 		return IMAP_RUN_DONE;
 	}
 	p = imap_arg_next(&cmd->args[0]);

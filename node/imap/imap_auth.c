@@ -41,18 +41,16 @@ imap_auth_failed(struct imap_session *s, const char *user, size_t ulen,
 		                 "Too many authentication failures");
 }
 
-void
-imap_auth__enter(struct imap_session *s, const char *addr,
-                 struct store_acct acct, const char *method)
+/* The account's state exists: AUTH state and the tagged OK. */
+static void
+imap_auth_entered(struct imap_session *s, const char *method)
 {
 	struct dir_account da;
 	struct evbuffer *caps;
 	char v[96];
 
-	snprintf(s->addr, sizeof(s->addr), "%s", addr);
-	s->acct = acct;
 	memset(&s->quota, 0, sizeof(s->quota));
-	if (dir_account_get(s->srv->node->dir, addr, &da) == 0)
+	if (dir_account_get(s->srv->node->dir, s->addr, &da) == 0)
 		s->quota.bytes = da.quota;
 	explicit_bzero(da.password, sizeof(da.password));
 	s->state = IMAP_STATE_AUTH;
@@ -69,6 +67,67 @@ imap_auth__enter(struct imap_session *s, const char *addr,
 	imap_reply(s, IMAP_OK, "[%s] Logged in",
 	           (const char *)evbuffer_pullup(caps, -1));
 	evbuffer_free(caps);
+}
+
+/* A login waiting for its account's state to be created. */
+struct imap_auth_ensure {
+	struct imap_session *s;
+	char                 method[32];
+};
+
+static void
+imap_auth_ensured(void *arg, int rc)
+{
+	struct imap_auth_ensure *e = arg;
+	struct imap_session *s = e->s;
+
+	if (!imap_session_closed(s)) {
+		if (rc == 0) {
+			imap_auth_entered(s, e->method);
+		} else {
+			rs_logc(&s->log, RS_LOG_WARN, "imap.login_failed",
+			        "method=%s reason=unavailable error=%s", e->method,
+			        rs_err_name(rc));
+			imap_reply(s, IMAP_NO, "[UNAVAILABLE] Mailbox temporarily "
+			           "unavailable");
+		}
+		imap_cmd_finish(s);
+	}
+	imap_session_unref(s);
+	free(e);
+}
+
+int
+imap_auth__enter(struct imap_session *s, const char *addr,
+                 struct store_acct acct, const char *method)
+{
+	struct store_account_info ai;
+	struct imap_auth_ensure *e;
+	struct rs_err err;
+
+	snprintf(s->addr, sizeof(s->addr), "%s", addr);
+	s->acct = acct;
+	/* A never-used account's mailboxes get their state (and with it a
+	 * UIDVALIDITY) before the client can select one: otherwise SELECT
+	 * shows UIDVALIDITY 0 and the first delivery changes it under the
+	 * session, whose view then misses that message. */
+	if (store_account_get(imap_store(s), acct, &ai, NULL) == 0 &&
+	    ai.exists) {
+		imap_auth_entered(s, method);
+		return IMAP_RUN_DONE;
+	}
+	e = rs_xcalloc(1, sizeof(*e));
+	e->s = s;
+	snprintf(e->method, sizeof(e->method), "%s", method);
+	imap_session_ref(s);
+	if (store_account_ensure(imap_store(s), acct, imap_exec(s),
+	                         imap_auth_ensured, e, &err) != 0) {
+		imap_session_unref(s);
+		free(e);
+		imap_auth_entered(s, method);
+		return IMAP_RUN_DONE;
+	}
+	return IMAP_RUN_ASYNC;
 }
 
 /* Completion of auth_check_password; may run after the client left. */
@@ -91,7 +150,11 @@ imap_auth_done(void *arg, int rc, const struct auth_result *r)
 			return;
 		}
 	} else if (rc == 0) {
-		imap_auth__enter(s, r->addr, r->acct, st->method);
+		if (imap_auth__enter(s, r->addr, r->acct, st->method) ==
+		    IMAP_RUN_ASYNC) {
+			imap_session_unref(s);
+			return;
+		}
 	} else if (rc == RS_EPERM) {
 		imap_auth_failed(s, st->user, strlen(st->user), st->method,
 		                 "bad_credentials");

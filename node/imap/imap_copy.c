@@ -105,10 +105,10 @@ imap_copy_run(struct imap_session *s, const struct imap_cmd *cmd, bool move)
 	if (!move && imap_fetch_util_store_full(s, "COPY", STORE_STATE_OK))
 		return IMAP_RUN_DONE;
 	op = rs_xcalloc(1, sizeof(*op));
-	if (imap_mailbox_name_in(s, &cmd->args[1], op->dst,
-	                         sizeof(op->dst)) != 0) {
+	if ((rc = imap_mailbox_name_in(s, &cmd->args[1], op->dst,
+	                               sizeof(op->dst))) != 0) {
 		free(op);
-		imap_reply(s, IMAP_BAD, "Invalid mailbox name");
+		imap_mailbox__name_refuse(s, rc, false, "Invalid mailbox name");
 		return IMAP_RUN_DONE;
 	}
 	if (imap_fetch_util_set(s, &cmd->args[0], cmd->uid, &uids, &n) != 0) {

@@ -158,7 +158,9 @@ imap_fetch_item(struct imap_session *s, struct imap_fetch *f,
 	switch (it->kind) {
 	case IMAP_FETCH_FLAGS:
 		evbuffer_add(out, "FLAGS ", 6);
-		imap_fetch_util_flags_out(out, c->flags, c->kw, c->nkw);
+		imap_fetch_util_flags_out(out, c->flags,
+		                          imap_recent__is(s, c->seq), c->kw,
+		                          c->nkw);
 		break;
 	case IMAP_FETCH_UID:
 		evbuffer_add_printf(out, "UID %" PRIu32, c->uid);
@@ -203,8 +205,8 @@ imap_fetch_has(const struct imap_fetch *f, enum imap_fetch_kind k)
 	return false;
 }
 
-/* The flags this FETCH changed, with the modseq under CONDSTORE and the
- * UID under QRESYNC (RFC 7162 3.1.4, 3.2.4) unless already sent. */
+/* The flags this FETCH changed (RFC 9051 6.4.5), with the UID under
+ * CONDSTORE (RFC 7162 3.1) unless already sent. */
 static void
 imap_fetch_seen_out(struct imap_session *s, struct imap_fetch *f)
 {
@@ -212,16 +214,13 @@ imap_fetch_seen_out(struct imap_session *s, struct imap_fetch *f)
 
 	if (!f->req.has_flags) {
 		evbuffer_add(out, " FLAGS ", 7);
-		imap_fetch_util_flags_out(out, f->cur.flags, f->cur.kw,
-		                          f->cur.nkw);
+		imap_fetch_util_flags_out(out, f->cur.flags,
+		                          imap_recent__is(s, f->cur.seq),
+		                          f->cur.kw, f->cur.nkw);
 	}
-	if ((s->enabled & IMAP_EXT_QRESYNC) != 0 &&
+	if ((s->enabled & IMAP_EXT_CONDSTORE) != 0 &&
 	    !imap_fetch_has(f, IMAP_FETCH_UID))
 		evbuffer_add_printf(out, " UID %" PRIu32, f->cur.uid);
-	if ((s->enabled & IMAP_EXT_CONDSTORE) != 0 &&
-	    !imap_fetch_has(f, IMAP_FETCH_MODSEQ))
-		evbuffer_add_printf(out, " MODSEQ (%" PRIu64 ")",
-		                    f->cur.modseq);
 }
 
 /* Writes the current message's items from f->item on; stops after an
@@ -244,6 +243,14 @@ imap_fetch_items_out(struct imap_session *s, struct imap_fetch *f)
 	if (f->nseen > 0 &&
 	    imap_fetch_util_has(f->seen, f->nseen, f->cur.uid))
 		imap_fetch_seen_out(s, f);
+	/* Once CONDSTORE is on, every FETCH response carries MODSEQ, so
+	 * that a client's cache never holds flags without their modseq
+	 * (RFC 7162 3.1 asks it for flag changes; the rest is allowed
+	 * and costs nothing: the view or the record has it). */
+	if ((s->enabled & IMAP_EXT_CONDSTORE) != 0 &&
+	    !imap_fetch_has(f, IMAP_FETCH_MODSEQ))
+		evbuffer_add_printf(out, " MODSEQ (%" PRIu64 ")",
+		                    f->cur.modseq);
 	evbuffer_add(out, ")\r\n", 3);
 	f->in_msg = false;
 }
@@ -279,6 +286,9 @@ imap_fetch_next_msg(struct imap_session *s, struct imap_fetch *f)
 	if (f->req.changedsince_set && f->cur.modseq <= f->req.changedsince)
 		return 0;
 	f->cur.seq = seq;
+	/* A keyword the client has not seen in FLAGS: the new list first
+	 * (RFC 3501 7.2.6). */
+	imap_flags__check(s, f->cur.kw, f->cur.nkw);
 	evbuffer_add_printf(imap_out(s), "* %" PRIu32 " FETCH (", seq);
 	f->in_msg = true;
 	f->item = 0;
@@ -467,8 +477,10 @@ imap_fetch__run(struct imap_session *s, const struct imap_cmd *cmd)
 		imap_reply(s, IMAP_BAD, "VANISHED needs UID FETCH and QRESYNC");
 		goto fail;
 	}
-	if (f->req.changedsince_set)
-		s->enabled |= IMAP_EXT_CONDSTORE;  /* RFC 7162 3.1 */
+	/* RFC 7162 3.1: FETCH MODSEQ (CHANGEDSINCE implies it) enables
+	 * CONDSTORE. */
+	if (imap_fetch_has(f, IMAP_FETCH_MODSEQ))
+		imap_misc__condstore_on(s);
 	if (imap_fetch_util_set(s, &cmd->args[0], cmd->uid, &f->uids,
 	                        &f->n) != 0)
 		goto fail;

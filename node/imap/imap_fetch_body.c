@@ -23,9 +23,22 @@ imap_fetch_mem_literal(struct evbuffer *out, const struct imap_fetch_item *it,
 		                        &len);
 	else
 		off = 0, len = b->len;
+	/* An empty section is "{0}" like any other (a buffer that never
+	 * grew has no data to point into). */
 	evbuffer_add_printf(out, "%s %s{%" PRIu64 "}\r\n", it->name,
 	                    lit8 ? "~" : "", len);
-	evbuffer_add(out, b->data + off, (size_t)len);
+	if (len > 0)
+		evbuffer_add(out, b->data + off, (size_t)len);
+}
+
+/* An item with nothing to show: a section that is not there, or could
+ * not be read or decoded, is NIL (nstring); BINARY.SIZE is a number in
+ * the grammar (RFC 9051 7.5.2), and 0 is the size of that nothing. */
+static void
+imap_fetch_none(struct evbuffer *out, const struct imap_fetch_item *it)
+{
+	evbuffer_add_printf(out, "%s %s", it->name,
+	                    it->kind == IMAP_FETCH_BINARY_SIZE ? "0" : "NIL");
 }
 
 /* BODY[HEADER.FIELDS (names)]: mime_header_fields with it's names. */
@@ -140,7 +153,7 @@ imap_fetch_dec_start(struct imap_session *s, struct imap_fetch *f,
 	uint64_t size, off, len;
 
 	if (imap_fetch_dec_size(s, f, r, &size) != 0) {
-		evbuffer_add_printf(out, "%s NIL", it->name);
+		imap_fetch_none(out, it);
 		return;
 	}
 	if (it->kind == IMAP_FETCH_BINARY_SIZE) {
@@ -227,7 +240,7 @@ imap_fetch_body__section(struct imap_session *s, struct imap_fetch *f,
 	} else if (imap_fetch__meta(s, f) != 0 ||
 	    imap_fetch_meta_find(&f->cur.fm, it->section, it->spec, &r) != 0 ||
 	    !r.found) {
-		evbuffer_add_printf(out, "%s NIL", it->name);
+		imap_fetch_none(out, it);
 		return;
 	}
 	decode = it->binary && (r.cte == MIME_CTE_BASE64 ||
@@ -235,7 +248,7 @@ imap_fetch_body__section(struct imap_session *s, struct imap_fetch *f,
 	if (it->binary && r.cte == MIME_CTE_UNKNOWN) {
 		/* RFC 3516 4.2: the tagged NO [UNKNOWN-CTE] follows. */
 		f->unknown_cte = true;
-		evbuffer_add_printf(out, "%s NIL", it->name);
+		imap_fetch_none(out, it);
 		return;
 	}
 	if (decode && r.len > IMAP_FETCH_DEC_INLINE) {
@@ -244,7 +257,7 @@ imap_fetch_body__section(struct imap_session *s, struct imap_fetch *f,
 	}
 	if (it->kind == IMAP_FETCH_BINARY_SIZE) {
 		if (decode && imap_fetch_load_part(s, f, it, &r) != 0) {
-			evbuffer_add_printf(out, "%s NIL", it->name);
+			imap_fetch_none(out, it);
 			return;
 		}
 		evbuffer_add_printf(out, "%s %" PRIu64, it->name,
@@ -253,12 +266,13 @@ imap_fetch_body__section(struct imap_session *s, struct imap_fetch *f,
 	}
 	if (r.filter || decode) {
 		if (imap_fetch_load_part(s, f, it, &r) != 0) {
-			evbuffer_add_printf(out, "%s NIL", it->name);
+			imap_fetch_none(out, it);
 			return;
 		}
 		imap_fetch_mem_literal(out, it, &f->scratch,
-		                       it->binary && memchr(f->scratch.data, 0,
-		                       f->scratch.len) != NULL);
+		                       it->binary && f->scratch.len > 0 &&
+		                       memchr(f->scratch.data, 0,
+		                              f->scratch.len) != NULL);
 		rs_buf_reset(&f->scratch);
 		return;
 	}

@@ -33,6 +33,8 @@ struct imap_fetch_sort_crit {
 /* One message's keys; strings borrowed (from the caller's pool). */
 struct imap_fetch_sort_rec {
 	uint32_t seq, uid;
+	uint64_t modseq;             /* not a key: SORT reports the highest
+	                              * (RFC 7162 3.1.5) */
 	uint64_t size;
 	int64_t  arrival;            /* INTERNALDATE */
 	int64_t  date;               /* Date:, or INTERNALDATE if none

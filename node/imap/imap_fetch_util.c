@@ -102,7 +102,9 @@ imap_fetch_util_flag1(const struct imap_arg *a, struct imap_fetch_util_flags *f,
 		return RS_EINVAL;
 	}
 	if (!store_keyword_valid(a->str.p)) {
-		*why_r = "Invalid keyword";
+		/* "NIL" too: RFC 9051 9 makes it the nil token. */
+		*why_r = imap_arg_is_nil(a) ? "NIL is not a keyword"
+		                            : "Invalid keyword";
 		return RS_EINVAL;
 	}
 	for (i = 0; i < f->nkw; i++) {
@@ -139,7 +141,7 @@ imap_fetch_util_flags_parse(const struct imap_arg *a,
 }
 
 void
-imap_fetch_util_flags_out(struct evbuffer *out, uint32_t flags,
+imap_fetch_util_flags_out(struct evbuffer *out, uint32_t flags, bool recent,
                           const char *const *kw, size_t nkw)
 {
 	bool sp = false;
@@ -154,6 +156,10 @@ imap_fetch_util_flags_out(struct evbuffer *out, uint32_t flags,
 		if (sp)
 			evbuffer_add(out, " ", 1);
 		evbuffer_add(out, name, strlen(name));
+		sp = true;
+	}
+	if (recent) {
+		evbuffer_add_printf(out, "%s\\Recent", sp ? " " : "");
 		sp = true;
 	}
 	for (i = 0; i < nkw; i++) {

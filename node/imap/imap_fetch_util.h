@@ -62,9 +62,11 @@ int imap_fetch_util_flags_parse(const struct imap_arg *a,
                                 struct imap_fetch_util_flags *f,
                                 const char **why_r) RS_MUST_CHECK;
 
-/* Writes "(\Seen \Flagged kw...)". */
+/* Writes "(\Seen \Flagged kw...)", with \Recent after the system flags
+ * when recent (IMAP4rev1, RFC 3501 2.3.2). */
 void imap_fetch_util_flags_out(struct evbuffer *out, uint32_t flags,
-                               const char *const *kw, size_t nkw);
+                               bool recent, const char *const *kw,
+                               size_t nkw);
 
 /* Writes uids (ascending) compactly: "1:3,5,9:10". Nothing if n is 0. */
 void imap_fetch_util_uidset(struct evbuffer *out, const uint32_t *uids,
@@ -98,6 +100,15 @@ typedef void imap_search_walk_fn(void *arg, const struct store_msg *m,
 int imap_search_walk__run(struct imap_session *s, struct imap_search *prog,
                           bool want_meta, imap_search_walk_fn *fn, void *arg,
                           struct rs_err *err) RS_MUST_CHECK;
+
+/* Evaluates prog on record m (message seq, \Recent or not for this
+ * session); 1, 0 or -1. With want_meta a match leaves the summary
+ * loaded in fm. Touches no session: the search pool calls it too. */
+int imap_search_walk__one(struct store *st, uint32_t part,
+                          const struct imap_search *prog, unsigned needs,
+                          const struct store_msg *m, uint32_t seq,
+                          bool recent, struct imap_fetch_meta *fm,
+                          bool want_meta);
 
 /* The reply to a program that did not parse. */
 void imap_search_walk__bad(struct imap_session *s, const struct rs_err *err);

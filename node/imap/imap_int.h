@@ -203,6 +203,17 @@ struct imap_session {
 	 * empty after SELECT, EXAMINE, CLOSE and UNSELECT. */
 	struct imap_seqset  saved;
 	struct imap_cur     cmd;
+	/* A tagged reply held back until a \Recent claim lands (imap_reply,
+	 * imap_recent.c): the untagged updates it waits for go first. */
+	struct {
+		bool        on;
+		bool        expunge;  /* what the command allows */
+		bool        finish;   /* the command ended meanwhile */
+		struct evbuffer *line; /* owns: the tagged line; NULL
+		                        * until first needed */
+	} held;
+	unsigned            view_gen; /* counts SELECTs: a completion for
+	                               * an older view is stale */
 	/* PROXY: the stream to the primary, and what joins the two. */
 	struct bufferevent *peer;     /* owns */
 	struct bev_pump    *pump;     /* owns */
@@ -220,8 +231,10 @@ void imap_untagged(struct imap_session *s, const char *fmt, ...)
 /* "<tag> OK|NO|BAD " fmt "\r\n" for the current command; put a response
  * code first in fmt: imap_reply(s, IMAP_OK, "[COPYUID %u %s %s] COPY
  * completed", ...). Before an OK/NO, view updates are sent as the command
- * allows (unless IMAP_CMD_F_NO_SYNC). BAD counts toward imap.max_errors
- * (then BYE and close). */
+ * allows (unless IMAP_CMD_F_NO_SYNC); when they wait for a \Recent claim
+ * the reply is held and the command's end deferred until it lands (no
+ * command is read meanwhile). BAD counts toward imap.max_errors (then
+ * BYE and close). */
 void imap_reply(struct imap_session *s, enum imap_status st,
                 const char *fmt, ...) RS_PRINTF(3, 4);
 /* "+ " text "\r\n": a continuation request. */
@@ -268,6 +281,9 @@ int imap_session__new(struct imap_server *srv, evutil_socket_t fd,
 /* A session on a peer stream (bev, taken) for a client another node
  * admitted at client_ip; peer names it in the log. Returns the session,
  * not authenticated yet, or NULL (bev freed). */
+/* A command started outside the parser (a proxied login) runs: no input
+ * is read until imap_cmd_finish. */
+void imap_session__hold(struct imap_session *s);
 struct imap_session *imap_session__adopt(struct imap_server *srv,
                                          struct bufferevent *bev,
                                          const char *client_ip,
@@ -282,6 +298,43 @@ void imap_session__cmd_reset(struct imap_session *s);
  * reaches the client, then the session closes. */
 void imap_session__flush_close(struct imap_session *s, const char *reason);
 
+/* Reads (READ, IDLE, a command's line) or not, per io and output. */
+void imap_session__set_io(struct imap_session *s, enum imap_io io);
+/* The reply is held: the command's end waits for it, and no command is
+ * read meanwhile. */
+void imap_session__held_wait(struct imap_session *s);
+
+/* ---- imap_session_dispatch.c: the parser's events ---- */
+/* Handles one event (a command, a literal's announcement, streamed
+ * literal data, a line); ev borrowed for the call. */
+void imap_session__event(struct imap_session *s, const struct imap_event *ev);
+/* The parser refused the command (err says why): BAD, unless its
+ * literal was refused already or a command's line was too long. */
+void imap_session__bad(struct imap_session *s, const struct imap_event *ev,
+                       const struct rs_err *err);
+
+/* A \Recent claim landed: sends the updates and the held reply, and
+ * ends the command if it had ended meanwhile; in IDLE, sends the
+ * updates. */
+void imap_session__held_resume(struct imap_session *s);
+
+/* ---- imap_recent.c: \Recent for IMAP4rev1 sessions (RFC 3501 2.3.2) ---- */
+/* Settles which new messages of the view are recent: EXAMINE reads the
+ * mailbox's mark, SELECT claims them in the store. True while a claim
+ * is on its way (the view must not announce them yet). */
+bool imap_recent__sync(struct imap_session *s);
+/* Whether message seq is \Recent for this session. */
+static inline bool
+imap_recent__is(const struct imap_session *s, uint32_t seq)
+{
+	return s->view != NULL && s->view->recent_on && seq >= 1 &&
+	       seq <= s->view->n &&
+	       (s->view->flags[seq - 1] & IMAP_VIEW_F_RECENT) != 0;
+}
+/* STATUS RECENT: messages no session has claimed yet. 0 or -1. */
+int imap_recent__count(struct imap_session *s, const struct store_mailbox *mb,
+                       uint32_t *n_r) RS_MUST_CHECK;
+
 /* ---- imap_misc.c: CAPABILITY NOOP LOGOUT ENABLE ID NAMESPACE ---- */
 /* Writes "CAPABILITY IMAP4rev1 ..." (no CRLF) for s's state. */
 void imap_misc__capability(const struct imap_session *s,
@@ -292,14 +345,21 @@ imap_run_fn imap_misc__logout;
 imap_run_fn imap_misc__enable;
 imap_run_fn imap_misc__id;
 imap_run_fn imap_misc__namespace;
+/* RFC 7162 3.1: a CONDSTORE enabling command (FETCH or SEARCH with
+ * MODSEQ, STORE UNCHANGEDSINCE) turns CONDSTORE on; the first one in the
+ * selected state also sends "* OK [HIGHESTMODSEQ n]" so that the client
+ * knows where its modseqs start. Call before the command's output. */
+void imap_misc__condstore_on(struct imap_session *s);
 
 /* ---- imap_auth.c: LOGIN, AUTHENTICATE (not authenticated state) ---- */
 imap_run_fn imap_auth__login;
 imap_run_fn imap_auth__authenticate;
 /* The account is in: AUTH state, its quota from the directory, and the
- * current command's tagged OK with the capabilities. */
-void imap_auth__enter(struct imap_session *s, const char *addr,
-                      struct store_acct acct, const char *method);
+ * current command's tagged OK with the capabilities. IMAP_RUN_DONE, or
+ * IMAP_RUN_ASYNC while a never-used account's state is created first
+ * (the command then ends by itself, imap_cmd_finish). */
+int imap_auth__enter(struct imap_session *s, const char *addr,
+                     struct store_acct acct, const char *method);
 
 /* ---- imap_proxy.c: sessions served on the account's primary ---- */
 struct auth_result;
@@ -348,19 +408,71 @@ imap_run_fn imap_select__idle;
 /* ---- imap_select.c: the view as commands see it ---- */
 /* Sends the view updates the current command allows (RFC 9051 7.5.1):
  * refreshes from the store, then imap_view_emit. allow_expunge false
- * holds back EXPUNGE/VANISHED. No-op unless SELECTED. */
-void imap_view_sync(struct imap_session *s, bool allow_expunge);
+ * holds back EXPUNGE/VANISHED. No-op unless SELECTED. Returns true when
+ * nothing was sent because a \Recent claim is on its way: its
+ * completion sends the updates (imap_session__held_resume). */
+bool imap_view_sync(struct imap_session *s, bool allow_expunge);
 /* Closes the selected mailbox: SELECTED -> AUTH, view freed. */
 void imap_select__close(struct imap_session *s);
+
+/* ---- imap_view_sync.c ---- */
+/* notify's callback for a selected session (arg): the view is stale;
+ * in IDLE the updates go out at once. */
+void imap_select__on_notify(void *arg, struct store_acct a, uint64_t modseq);
+
+/* ---- imap_select_qresync.c: SELECT's parameters and QRESYNC ---- */
+/* QRESYNC's parameter (RFC 7162 3.2.5): (uidvalidity modseq
+ * [known-uids [seq-match]]). */
+struct imap_select_qresync {
+	bool        on;
+	uint32_t    uidvalidity;
+	uint64_t    modseq;
+	bool        has_known;        /* known-uids was given */
+	struct imap_seqset known;     /* owns: known-uids */
+	uint32_t   *mseq, *muid;      /* owns: seq-match-data pairs */
+	size_t      nmatch;
+};
+void imap_select__qresync_free(struct imap_select_qresync *q);
+/* Reads SELECT's parameter list l into q (CONDSTORE turns it on): 0,
+ * or -1 (BAD sent). */
+int imap_select__params(struct imap_session *s, const struct imap_arg *l,
+                        struct imap_select_qresync *q) RS_MUST_CHECK;
+/* RFC 7162 3.2.5.2: what vanished since the client's modseq, then FETCH
+ * for what changed (through the view's DIRTY marks). */
+void imap_select__qresync(struct imap_session *s,
+                          const struct imap_select_qresync *q);
+
+/* ---- imap_flags.c: FLAGS and PERMANENTFLAGS of the selected mailbox ----
+ * Sends "* FLAGS (...)" and "* OK [PERMANENTFLAGS (...)]" with the
+ * mailbox's keywords now (SELECT, and whenever the set grew), and
+ * remembers them in the view. */
+void imap_flags__announce(struct imap_session *s);
+/* Before a FETCH response shows keywords kw: announces the list again
+ * if one of them is not in what the client was told. No-op unless
+ * SELECTED. */
+void imap_flags__check(struct imap_session *s, const char *const *kw,
+                       size_t n);
 
 /* ---- imap_mailbox.c: names ---- */
 /* Reads a mailbox name argument (astring) into out (UTF-8, '/'
  * separated, no trailing '/'; "INBOX" in any case becomes "INBOX"),
  * decoding modified UTF-7 (RFC 3501 5.1.3) unless UTF-8 names are on.
- * 0, or -1 after nothing was sent: the caller answers BAD/NO. */
+ * Nothing is sent. 0; IMAP_NAME_NOT_ASTRING when a is not an astring
+ * (a syntax error: BAD); IMAP_NAME_INVALID for an astring that names no
+ * mailbox this server can have (not modified UTF-7, a wildcard or
+ * control character, "a//b", too long): RFC 9051 9 makes any astring a
+ * mailbox, so that is a NO (imap_mailbox__name_refuse). */
+#define IMAP_NAME_NOT_ASTRING (-1)
+#define IMAP_NAME_INVALID     (-2)
 int imap_mailbox_name_in(const struct imap_session *s,
                          const struct imap_arg *a, char *out, size_t outsz)
 	RS_MUST_CHECK;
+/* The tagged answer to a name imap_mailbox_name_in refused with rc:
+ * BAD what for IMAP_NAME_NOT_ASTRING; for IMAP_NAME_INVALID NO
+ * [NONEXISTENT] where the name is looked up (no such mailbox can
+ * exist), or NO [CANNOT] where it would be created (create true). */
+void imap_mailbox__name_refuse(struct imap_session *s, int rc, bool create,
+                               const char *what);
 /* Decodes a name or LIST pattern as sent (modified UTF-7 unless UTF-8
  * names are on) into out, INBOX spelled upper case; no other checks.
  * 0, or -1 (malformed, too long). */

@@ -28,6 +28,8 @@ struct imap_list_entry {
 	bool   subscribed;
 	bool   children;              /* has inferiors */
 	bool   sub_children;          /* has subscribed inferiors */
+	bool   sub_hidden;            /* ... one of which no pattern
+	                               * matches (RFC 5258 3.5 CHILDINFO) */
 };
 
 struct imap_list_req {
@@ -71,6 +73,7 @@ imap_list_add(struct imap_list_req *r, const char *name,
 	r->v[r->n].subscribed = subscribed;
 	r->v[r->n].children = false;
 	r->v[r->n].sub_children = false;
+	r->v[r->n].sub_hidden = false;
 	r->n++;
 }
 
@@ -132,9 +135,14 @@ imap_list_add_superiors(struct imap_list_req *r)
 	}
 }
 
-/* Calls mark(parent entry) for every superior of name. */
+static int imap_list_matches(const struct imap_list_req *r,
+                             const char *name);
+
+/* Marks every superior of name: as having inferiors, or (sub) subscribed
+ * ones, and (hidden) subscribed ones the patterns do not list. */
 static void
-imap_list_mark_up(struct imap_list_req *r, const char *name, bool sub)
+imap_list_mark_up(struct imap_list_req *r, const char *name, bool sub,
+                  bool hidden)
 {
 	char *buf = rs_xstrdup(name);
 
@@ -149,6 +157,8 @@ imap_list_mark_up(struct imap_list_req *r, const char *name, bool sub)
 			e->sub_children = true;
 		else
 			e->children = true;
+		if (hidden)
+			e->sub_hidden = true;
 	}
 	free(buf);
 }
@@ -172,9 +182,10 @@ imap_list_finish(struct imap_list_req *r)
 	r->n = w;
 	for (size_t i = 0; i < r->n; i++) {
 		if (r->v[i].mb != NULL)
-			imap_list_mark_up(r, r->v[i].name, false);
+			imap_list_mark_up(r, r->v[i].name, false, false);
 		if (r->v[i].subscribed)
-			imap_list_mark_up(r, r->v[i].name, true);
+			imap_list_mark_up(r, r->v[i].name, true,
+			                  imap_list_matches(r, r->v[i].name) == 0);
 	}
 }
 
@@ -254,21 +265,21 @@ imap_list_wanted(const struct imap_list_req *r,
 	if ((r->sel & IMAP_LIST_SEL_SPECIAL) != 0)
 		return e->mb != NULL && imap_list_use_attr(e->mb->use) != NULL;
 	if ((r->sel & IMAP_LIST_SEL_SUBSCRIBED) != 0) {
-		if (e->subscribed)
-			return true;
-		if ((r->sel & IMAP_LIST_SEL_RECURSIVE) != 0 &&
-		    e->sub_children) {
-			*childinfo_r = true;
-			return true;
-		}
-		return false;
+		/* RFC 5258 3.5: CHILDINFO tells of subscribed inferiors
+		 * the client would not see otherwise: those no pattern
+		 * matches ("%" one level up). One that is listed itself
+		 * needs no CHILDINFO, and lists no unsubscribed superior. */
+		*childinfo_r = (r->sel & IMAP_LIST_SEL_RECURSIVE) != 0 &&
+		               e->sub_hidden;
+		return e->subscribed || *childinfo_r;
 	}
 	return e->mb != NULL || (e->children && m == 2);
 }
 
 static void
 imap_list_attrs(struct imap_session *s, const struct imap_list_req *r,
-                const struct imap_list_entry *e, struct evbuffer *out)
+                const struct imap_list_entry *e, bool childinfo,
+                struct evbuffer *out)
 {
 	const char *sp = "";
 	const char *use;
@@ -288,8 +299,11 @@ imap_list_attrs(struct imap_session *s, const struct imap_list_req *r,
 		sp = " ";
 	}
 	if (!r->lsub) {
-		/* RFC 3348 / RFC 9051 7.3.1: always, it costs nothing. */
-		evbuffer_add_printf(out, "%s%s", sp, e->children ?
+		/* RFC 3348 / RFC 9051 7.3.1: always, it costs nothing.
+		 * CHILDINFO says an inferior is subscribed, which may not
+		 * exist: "\\HasNoChildren" would contradict it (RFC 5258
+		 * 3.5 pairs "\\NonExistent \\HasChildren" for this). */
+		evbuffer_add_printf(out, "%s%s", sp, e->children || childinfo ?
 		                    "\\HasChildren" : "\\HasNoChildren");
 		sp = " ";
 	}
@@ -316,7 +330,7 @@ imap_list_write(struct imap_session *s, const struct imap_list_req *r)
 		if (!imap_list_wanted(r, e, &childinfo))
 			continue;
 		evbuffer_add_printf(out, "* %s (", r->lsub ? "LSUB" : "LIST");
-		imap_list_attrs(s, r, e, out);
+		imap_list_attrs(s, r, e, childinfo, out);
 		evbuffer_add_printf(out, ") \"/\" ");
 		imap_mailbox_name_out(s, out, e->name);
 		if (childinfo)
@@ -385,7 +399,8 @@ imap_list_pattern(struct imap_session *s, struct imap_list_req *r,
 	struct rs_str both;
 	char *joined;
 
-	if (!imap_arg_is_string(p) || r->npatterns == IMAP_LIST_PATTERNS_MAX ||
+	if (!imap_arg_is_list_mailbox(p) ||
+	    r->npatterns == IMAP_LIST_PATTERNS_MAX ||
 	    ref.len + p->str.len > 2 * STORE_MAILBOX_NAME_MAX)
 		return -1;
 	/* RFC 9051 6.3.9: the reference is prefixed as is; a pattern that
@@ -394,9 +409,15 @@ imap_list_pattern(struct imap_session *s, struct imap_list_req *r,
 		ref.len = 0;
 	joined = rs_xasprintf("%.*s%s", (int)ref.len, ref.p, p->str.p);
 	both = rs_str_cstr(joined);
+	/* RFC 9051 9: any astring is a list-mailbox. One that is not
+	 * modified UTF-7 is matched as it came: it names nothing here, but
+	 * the answer is an empty list, not an error. */
 	if (imap_mailbox__decode(s, both, buf, sizeof(buf)) != 0) {
-		free(joined);
-		return -1;
+		if (both.len + 1 > sizeof(buf)) {
+			free(joined);
+			return -1;
+		}
+		memcpy(buf, both.p, both.len + 1);
 	}
 	free(joined);
 	r->patterns[r->npatterns++] = rs_xstrdup(buf);
@@ -418,7 +439,9 @@ imap_list_parse(struct imap_session *s, const struct imap_cmd *cmd,
 		a = imap_arg_next(a);
 		left--;
 	}
-	if (left < 2 || !imap_arg_is_string(a))
+	/* The reference is a mailbox (an astring) in RFC 9051 9; clients
+	 * that put a wildcard in it get what the joined pattern says. */
+	if (left < 2 || !imap_arg_is_list_mailbox(a))
 		return -1;
 	ref = a;
 	pat = imap_arg_next(a);

@@ -62,21 +62,35 @@ imap_mailbox_name_in(const struct imap_session *s, const struct imap_arg *a,
 {
 	size_t len;
 
-	if (!imap_arg_is_string(a) ||
-	    imap_mailbox__decode(s, a->str, out, outsz) != 0)
-		return -1;
+	/* RFC 9051 9: the lexer's atoms are wider than an astring's. */
+	if (!imap_arg_is_astring(a))
+		return IMAP_NAME_NOT_ASTRING;
+	if (imap_mailbox__decode(s, a->str, out, outsz) != 0)
+		return IMAP_NAME_INVALID;
 	len = strlen(out);
 	/* RFC 9051 6.3.4: a trailing separator only says "will have
 	 * children". */
 	while (len > 1 && out[len - 1] == '/')
 		out[--len] = '\0';
 	if (len == 0 || out[0] == '/' || strstr(out, "//") != NULL)
-		return -1;
+		return IMAP_NAME_INVALID;
 	for (size_t i = 0; i < len; i++)
 		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f ||
 		    out[i] == '*' || out[i] == '%')
-			return -1;
+			return IMAP_NAME_INVALID;
 	return 0;
+}
+
+void
+imap_mailbox__name_refuse(struct imap_session *s, int rc, bool create,
+                          const char *what)
+{
+	if (rc == IMAP_NAME_NOT_ASTRING)
+		imap_reply(s, IMAP_BAD, "%s", what);
+	else if (create)
+		imap_reply(s, IMAP_NO, "[CANNOT] Invalid mailbox name");
+	else
+		imap_reply(s, IMAP_NO, "[NONEXISTENT] No such mailbox");
 }
 
 void
@@ -238,9 +252,13 @@ imap_mailbox__create(struct imap_session *s, const struct imap_cmd *cmd)
 	struct rs_err err;
 	int rc;
 
-	if (cmd->nargs != 1 ||
-	    imap_mailbox_name_in(s, cmd->args, name, sizeof(name)) != 0) {
+	if (cmd->nargs != 1) {
 		imap_reply(s, IMAP_BAD, "Invalid mailbox name");
+		return IMAP_RUN_DONE;
+	}
+	if ((rc = imap_mailbox_name_in(s, cmd->args, name,
+	                               sizeof(name))) != 0) {
+		imap_mailbox__name_refuse(s, rc, true, "Invalid mailbox name");
 		return IMAP_RUN_DONE;
 	}
 	if (strcmp(name, "INBOX") == 0) {
@@ -264,9 +282,13 @@ imap_mailbox__delete(struct imap_session *s, const struct imap_cmd *cmd)
 	struct rs_err err;
 	int rc;
 
-	if (cmd->nargs != 1 ||
-	    imap_mailbox_name_in(s, cmd->args, name, sizeof(name)) != 0) {
+	if (cmd->nargs != 1) {
 		imap_reply(s, IMAP_BAD, "Invalid mailbox name");
+		return IMAP_RUN_DONE;
+	}
+	if ((rc = imap_mailbox_name_in(s, cmd->args, name,
+	                               sizeof(name))) != 0) {
+		imap_mailbox__name_refuse(s, rc, false, "Invalid mailbox name");
 		return IMAP_RUN_DONE;
 	}
 	if (strcmp(name, "INBOX") == 0) {
@@ -291,11 +313,18 @@ imap_mailbox__rename(struct imap_session *s, const struct imap_cmd *cmd)
 	struct rs_err err;
 	int rc;
 
-	if (cmd->nargs != 2 ||
-	    imap_mailbox_name_in(s, cmd->args, from, sizeof(from)) != 0 ||
-	    imap_mailbox_name_in(s, imap_arg_next(cmd->args), to,
-	                         sizeof(to)) != 0) {
+	if (cmd->nargs != 2) {
 		imap_reply(s, IMAP_BAD, "Invalid mailbox name");
+		return IMAP_RUN_DONE;
+	}
+	if ((rc = imap_mailbox_name_in(s, cmd->args, from,
+	                               sizeof(from))) != 0) {
+		imap_mailbox__name_refuse(s, rc, false, "Invalid mailbox name");
+		return IMAP_RUN_DONE;
+	}
+	if ((rc = imap_mailbox_name_in(s, imap_arg_next(cmd->args), to,
+	                               sizeof(to))) != 0) {
+		imap_mailbox__name_refuse(s, rc, true, "Invalid mailbox name");
 		return IMAP_RUN_DONE;
 	}
 	if (strcmp(to, "INBOX") == 0) {
@@ -320,9 +349,13 @@ imap_mailbox_subscribe_run(struct imap_session *s, const struct imap_cmd *cmd,
 	struct rs_err err;
 	int rc;
 
-	if (cmd->nargs != 1 ||
-	    imap_mailbox_name_in(s, cmd->args, name, sizeof(name)) != 0) {
+	if (cmd->nargs != 1) {
 		imap_reply(s, IMAP_BAD, "Invalid mailbox name");
+		return IMAP_RUN_DONE;
+	}
+	if ((rc = imap_mailbox_name_in(s, cmd->args, name,
+	                               sizeof(name))) != 0) {
+		imap_mailbox__name_refuse(s, rc, on, "Invalid mailbox name");
 		return IMAP_RUN_DONE;
 	}
 	op = imap_mailbox_op_start(s, on ? "SUBSCRIBE" : "UNSUBSCRIBE");
@@ -380,14 +413,21 @@ imap_mailbox__status_write(struct imap_session *s,
 		else if (imap_arg_is_atom(a, "DELETED-STORAGE"))
 			evbuffer_add_printf(items, "%sDELETED-STORAGE %" PRIu64,
 			                    sp, mb->deleted_bytes);
-		else if (imap_arg_is_atom(a, "HIGHESTMODSEQ"))
+		else if (imap_arg_is_atom(a, "HIGHESTMODSEQ")) {
+			/* RFC 7162 3.1: a CONDSTORE enabling command. */
+			imap_misc__condstore_on(s);
 			evbuffer_add_printf(items, "%sHIGHESTMODSEQ %" PRIu64, sp,
 			                    mb->highestmodseq > 0 ?
 			                    mb->highestmodseq : 1);
-		else if (imap_arg_is_atom(a, "RECENT"))
-			/* IMAP4rev1 only; nothing is \Recent here. */
-			evbuffer_add_printf(items, "%sRECENT 0", sp);
-		else {
+		} else if (imap_arg_is_atom(a, "RECENT")) {
+			uint32_t n = 0;
+
+			/* RFC 3501 6.3.10 (IMAP4rev1): what the next
+			 * session to select the mailbox gets. */
+			if (imap_recent__count(s, mb, &n) != 0)
+				n = 0;
+			evbuffer_add_printf(items, "%sRECENT %" PRIu32, sp, n);
+		} else {
 			evbuffer_free(items);
 			return -1;
 		}
@@ -412,10 +452,15 @@ imap_mailbox__status(struct imap_session *s, const struct imap_cmd *cmd)
 	int rc;
 
 	if (cmd->nargs != 2 ||
-	    imap_mailbox_name_in(s, cmd->args, name, sizeof(name)) != 0 ||
+	    (rc = imap_mailbox_name_in(s, cmd->args, name, sizeof(name))) ==
+	    IMAP_NAME_NOT_ASTRING ||
 	    (att = imap_arg_next(cmd->args))->type != IMAP_ARG_LIST ||
 	    att->nchildren == 0) {
 		imap_reply(s, IMAP_BAD, "STATUS needs a mailbox and items");
+		return IMAP_RUN_DONE;
+	}
+	if (rc != 0) {
+		imap_mailbox__name_refuse(s, rc, false, "");
 		return IMAP_RUN_DONE;
 	}
 	rs_err_clear(&err);

@@ -123,6 +123,26 @@ imap_misc__enable(struct imap_session *s, const struct imap_cmd *cmd)
 	return IMAP_RUN_DONE;
 }
 
+void
+imap_misc__condstore_on(struct imap_session *s)
+{
+	struct store_mailbox mb;
+	struct rs_err err;
+	uint64_t hms;
+
+	if ((s->enabled & IMAP_EXT_CONDSTORE) != 0)
+		return;
+	s->enabled |= IMAP_EXT_CONDSTORE;
+	if (s->state != IMAP_STATE_SELECTED || s->view == NULL)
+		return;
+	hms = s->view->modseq;
+	if (store_mailbox_get(imap_store(s), s->acct, s->view->mailbox, &mb,
+	                      &err) == 0 && mb.highestmodseq > hms)
+		hms = mb.highestmodseq;
+	imap_untagged(s, "OK [HIGHESTMODSEQ %" PRIu64 "] Highest",
+	              hms > 0 ? hms : 1);
+}
+
 int
 imap_misc__id(struct imap_session *s, const struct imap_cmd *cmd)
 {

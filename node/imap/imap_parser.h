@@ -106,6 +106,14 @@ imap_arg_is_string(const struct imap_arg *a)
 	        (a->flags & IMAP_ARG_F_STREAMED) == 0);
 }
 
+/* RFC 9051 9 astring: a string, or an atom of ASTRING-CHARs (ATOM-CHAR
+ * and "]"): none of the list-wildcards, no leading "\\", no section
+ * (imap_arg.c). A mailbox name must be one. */
+bool imap_arg_is_astring(const struct imap_arg *a);
+/* RFC 9051 9 list-mailbox: a string, or an atom of list-chars (the
+ * ASTRING-CHARs and the list-wildcards "%" and "*"). LIST's pattern. */
+bool imap_arg_is_list_mailbox(const struct imap_arg *a);
+
 /* True for the atom NIL (any case); a quoted "NIL" is a string. */
 bool imap_arg_is_nil(const struct imap_arg *a);
 /* True for an atom equal to word, ASCII case-insensitive. */

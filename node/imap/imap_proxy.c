@@ -152,6 +152,9 @@ imap_proxy__serve(void *arg, struct rpc_call *call, const uint8_t *p,
 	        bs.session_id);
 	/* The login's answer, with the front end's tag. */
 	snprintf(s->cmd.tag, sizeof(s->cmd.tag), "%s", bs.tag);
-	imap_auth__enter(s, bs.account.addr, bs.account.acct, bs.method);
-	imap_session__cmd_reset(s);
+	if (imap_auth__enter(s, bs.account.addr, bs.account.acct,
+	                     bs.method) == IMAP_RUN_ASYNC)
+		imap_session__hold(s);  /* imap_cmd_finish ends it */
+	else
+		imap_session__cmd_reset(s);
 }

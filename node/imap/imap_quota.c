@@ -61,9 +61,14 @@ imap_quota__getquotaroot(struct imap_session *s, const struct imap_cmd *cmd)
 	struct rs_err err;
 	int rc;
 
-	if (cmd->nargs != 1 ||
-	    imap_mailbox_name_in(s, &cmd->args[0], name, sizeof(name)) != 0) {
+	if (cmd->nargs != 1) {
 		imap_reply(s, IMAP_BAD, "GETQUOTAROOT takes a mailbox name");
+		return IMAP_RUN_DONE;
+	}
+	if ((rc = imap_mailbox_name_in(s, &cmd->args[0], name,
+	                               sizeof(name))) != 0) {
+		imap_mailbox__name_refuse(s, rc, false, "GETQUOTAROOT takes a "
+		                          "mailbox name");
 		return IMAP_RUN_DONE;
 	}
 	rs_err_clear(&err);

@@ -263,7 +263,10 @@ imap_search_simple(struct imap_search_p *sp, const struct imap_search_word *w,
 			                  "Invalid sequence set");
 		return imap_search_set(sp, a, idx);
 	case IMAP_SA_KEYWORD:
-		if (a->type != IMAP_ARG_ATOM || a->str.p[0] == '\\')
+		/* NIL is no keyword (store_keyword_valid): BAD, as in
+		 * STORE and APPEND. */
+		if (a->type != IMAP_ARG_ATOM || a->str.p[0] == '\\' ||
+		    imap_arg_is_nil(a))
 			return rs_err_set(sp->err, RS_EINVAL, "Invalid keyword");
 		break;
 	default:

@@ -5,16 +5,14 @@
  * on flags, dates, sizes or sets reads only the small message records);
  * header and body text are read per message, on demand, through the
  * evaluator's callbacks. A SEARCH whose program reads headers or bodies
- * runs on the IMAP search pool (see "SEARCH on the search pool", and
- * imap_search_job.h, which SORT uses too); the others run on the loop as
- * the command runs.
+ * runs on the IMAP search pool (imap_search_job.c, which SORT uses too);
+ * the others run on the loop as the command runs.
  * RETURN (SAVE) keeps the UIDs found in the session for "$" (RFC 5182). */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/rs_mem.h"
-#include "node/core/worker.h"
 #include "node/imap/imap_fetch_meta.h"
 #include "node/imap/imap_fetch_util.h"
 #include "node/imap/imap_search_job.h"
@@ -113,13 +111,11 @@ imap_search_body(void *arg, bool text, const char *needle, size_t nlen)
 	                             nlen) ? 1 : 0;
 }
 
-/* Evaluates prog on record m (message seq); 1, 0 or -1. With want_meta
- * a match leaves the summary loaded in fm. */
-static int
-imap_search_one(struct store *st, uint32_t part,
-                const struct imap_search *prog, unsigned needs,
-                const struct store_msg *m, uint32_t seq,
-                struct imap_fetch_meta *fm, bool want_meta)
+int
+imap_search_walk__one(struct store *st, uint32_t part,
+                      const struct imap_search *prog, unsigned needs,
+                      const struct store_msg *m, uint32_t seq, bool recent,
+                      struct imap_fetch_meta *fm, bool want_meta)
 {
 	struct imap_search_cur c = { .st = st, .part = part, .m = m,
 	                             .fm = fm };
@@ -130,6 +126,7 @@ imap_search_one(struct store *st, uint32_t part,
 	sm.seq = seq;
 	sm.uid = m->uid;
 	sm.flags = m->flags;
+	sm.recent = recent;             /* RFC 3501 2.3.2: this session's */
 	sm.keywords = m->keywords;
 	sm.nkeywords = m->nkeywords;
 	sm.modseq = m->modseq;
@@ -179,8 +176,10 @@ imap_search_walk__run(struct imap_session *s, struct imap_search *prog,
 		 * numbered: they are not searched (RFC 9051 7.5.1). */
 		if (seq == 0)
 			continue;
-		r = imap_search_one(imap_store(s), s->acct.part, prog, needs,
-		                    &m, seq, &fm, want_meta);
+		r = imap_search_walk__one(imap_store(s), s->acct.part, prog,
+		                          needs,
+		                    &m, seq, imap_recent__is(s, seq), &fm,
+		                    want_meta);
 		if (r < 0) {
 			rc = rs_err_set(err, RS_EIO, "message %" PRIu32
 			                " unreadable", m.uid);
@@ -200,8 +199,8 @@ struct imap_search_res {
 	bool      uid;
 	uint32_t *v;                   /* owns: seqs or UIDs, ascending */
 	uint32_t *u;                   /* owns: their UIDs (for SAVE) */
+	uint64_t *m;                   /* owns: their modseqs */
 	size_t    n, cap;
-	uint64_t  maxmodseq;
 };
 
 static void
@@ -215,11 +214,35 @@ imap_search_hit(void *arg, const struct store_msg *m, uint32_t seq,
 		r->cap = r->cap ? r->cap * 2 : 256;
 		r->v = rs_xreallocarray(r->v, r->cap, sizeof(*r->v));
 		r->u = rs_xreallocarray(r->u, r->cap, sizeof(*r->u));
+		r->m = rs_xreallocarray(r->m, r->cap, sizeof(*r->m));
 	}
 	r->u[r->n] = m->uid;
+	r->m[r->n] = m->modseq;
 	r->v[r->n++] = r->uid ? m->uid : seq;
-	if (m->modseq > r->maxmodseq)
-		r->maxmodseq = m->modseq;
+}
+
+/* The MODSEQ a result reports: the highest of the messages it returns
+ * (RFC 7162 3.1.5), which with MIN and/or MAX but neither ALL nor COUNT
+ * are those one or two alone (RFC 4731 3.2). */
+static uint64_t
+imap_search_res_modseq(unsigned ret, const struct imap_search_res *r)
+{
+	uint64_t hi = 0;
+
+	if (r->n == 0)
+		return 0;
+	if ((ret & (IMAP_SEARCH_RET_ALL | IMAP_SEARCH_RET_COUNT)) == 0 &&
+	    (ret & (IMAP_SEARCH_RET_MIN | IMAP_SEARCH_RET_MAX)) != 0) {
+		if ((ret & IMAP_SEARCH_RET_MIN) != 0)
+			hi = r->m[0];
+		if ((ret & IMAP_SEARCH_RET_MAX) != 0 && r->m[r->n - 1] > hi)
+			hi = r->m[r->n - 1];
+		return hi;
+	}
+	for (size_t i = 0; i < r->n; i++)
+		if (r->m[i] > hi)
+			hi = r->m[i];
+	return hi;
 }
 
 /* "* ESEARCH (TAG "t") UID MIN 1 MAX 9 COUNT 3 ALL 1,5,9" (RFC 4731). */
@@ -243,7 +266,8 @@ imap_search_esearch(struct imap_session *s, const struct imap_search *prog,
 		imap_fetch_util_uidset(out, r->v, r->n);
 	}
 	if (prog->uses_modseq && r->n > 0)
-		evbuffer_add_printf(out, " MODSEQ %" PRIu64, r->maxmodseq);
+		evbuffer_add_printf(out, " MODSEQ %" PRIu64,
+		                    imap_search_res_modseq(ret, r));
 	evbuffer_add(out, "\r\n", 2);
 }
 
@@ -258,7 +282,9 @@ imap_search_plain(struct imap_session *s, const struct imap_search *prog,
 		evbuffer_add_printf(out, " %" PRIu32, r->v[i]);
 	/* RFC 7162 3.1.5: the highest modseq of the messages found. */
 	if (prog->uses_modseq && r->n > 0)
-		evbuffer_add_printf(out, " (MODSEQ %" PRIu64 ")", r->maxmodseq);
+		evbuffer_add_printf(out, " (MODSEQ %" PRIu64 ")",
+		                    imap_search_res_modseq(IMAP_SEARCH_RET_ALL,
+		                                           r));
 	evbuffer_add(out, "\r\n", 2);
 }
 
@@ -339,132 +365,6 @@ imap_search_answer(struct imap_session *s, bool uid,
 	imap_reply(s, IMAP_OK, "%sSEARCH completed", uid ? "UID " : "");
 }
 
-/* ---- SEARCH on the search pool ----
- * A program that reads headers or bodies runs on srv->search_pool: the
- * job owns copies of all it reads (the view's UIDs, "$", the program)
- * and the store handle (reads are thread-safe); it returns the UIDs that
- * matched. Back on the loop they are numbered with the session's view as
- * it is then: a message expunged meanwhile drops out. Programs on flags,
- * dates, sizes and sets stay on the loop: they read only the small
- * records, one iterator, no blobs. */
-struct imap_search_job {
-	struct imap_session *s;        /* ref held; touched on the loop only */
-	struct store *st;              /* borrowed */
-	struct store_acct acct;
-	uint32_t mailbox;
-	struct imap_view snap;         /* uids (owned) and n only: the
-	                                * view's numbering when it started */
-	struct imap_seqset saved;      /* owns: a copy of "$" */
-	struct imap_search *prog;      /* owns */
-	bool want_meta;
-	imap_search_walk_fn *fn;
-	imap_search_job_end_fn *end;
-	imap_search_job_done_fn *done;
-	void (*free_fn)(void *arg);
-	void *arg;
-	int rc;
-	struct rs_err err;
-};
-
-/* On a pool thread: no session, no loop. */
-static void
-imap_search_job_work(void *arg)
-{
-	struct imap_search_job *j = arg;
-	unsigned needs = imap_search_needs(j->prog);
-	struct imap_fetch_meta fm;
-	struct store_msg_iter *it;
-	struct store_msg m;
-	int rc;
-
-	if (j->want_meta)
-		needs |= IMAP_SEARCH_NEED_META;
-	imap_fetch_meta_init(&fm);
-	it = store_msg_iter_open(j->st, j->acct, j->mailbox, 1,
-	                         STORE_ITER_META);
-	while ((rc = store_msg_iter_next(it, &m, &j->err)) == 1) {
-		uint32_t seq = imap_view_seq(&j->snap, m.uid);
-		int r;
-
-		if (seq == 0)
-			continue;
-		r = imap_search_one(j->st, j->acct.part, j->prog, needs, &m,
-		                    seq, &fm, j->want_meta);
-		if (r < 0) {
-			rc = rs_err_set(&j->err, RS_EIO, "message %" PRIu32
-			                " unreadable", m.uid);
-			break;
-		}
-		if (r == 1)
-			j->fn(j->arg, &m, seq, j->want_meta ? &fm : NULL);
-	}
-	store_msg_iter_free(&it);
-	imap_fetch_meta_free(&fm);
-	j->rc = rc < 0 ? -1 : 0;
-	if (j->rc == 0 && j->end != NULL)
-		j->end(j->arg);
-}
-
-/* Back on the loop; may run after the client left. */
-static void
-imap_search_job_done(void *arg)
-{
-	struct imap_search_job *j = arg;
-	struct imap_session *s = j->s;
-
-	if (!imap_session_closed(s)) {
-		j->done(s, j->arg, j->rc, &j->err);
-		imap_cmd_finish(s);
-	}
-	j->free_fn(j->arg);
-	free(j->snap.uids);
-	imap_seqset_free(&j->saved);
-	imap_search_free(&j->prog);
-	free(j);
-	imap_session_unref(s);
-}
-
-void
-imap_search_job_start(struct imap_session *s, struct imap_search *prog,
-                      bool want_meta, imap_search_walk_fn *fn,
-                      imap_search_job_end_fn *end,
-                      imap_search_job_done_fn *done,
-                      void (*free_fn)(void *arg), void *arg)
-{
-	struct imap_search_job *j = rs_xcalloc(1, sizeof(*j));
-	const struct imap_view *v = s->view;
-
-	j->s = s;
-	j->st = imap_store(s);
-	j->acct = s->acct;
-	j->mailbox = v->mailbox;
-	j->snap.n = v->n;
-	j->snap.uids = rs_xreallocarray(NULL, v->n > 0 ? v->n : 1,
-	                                sizeof(*j->snap.uids));
-	if (v->n > 0)
-		memcpy(j->snap.uids, v->uids, v->n * sizeof(*v->uids));
-	if (s->saved.n > 0) {
-		j->saved.r = rs_xreallocarray(NULL, s->saved.n,
-		                              sizeof(*j->saved.r));
-		memcpy(j->saved.r, s->saved.r,
-		       s->saved.n * sizeof(*j->saved.r));
-		j->saved.n = s->saved.n;
-	}
-	j->prog = prog;
-	j->want_meta = want_meta;
-	j->fn = fn;
-	j->end = end;
-	j->done = done;
-	j->free_fn = free_fn;
-	j->arg = arg;
-	rs_err_clear(&j->err);
-	imap_search_resolve(prog, v->n, v->n > 0 ? v->uids[v->n - 1] : 0,
-	                    &j->saved);
-	imap_session_ref(s);
-	worker_pool_run(s->srv->search_pool, imap_search_job_work,
-	                imap_search_job_done, j, imap_exec(s));
-}
-
 /* SEARCH's part: the job found UIDs; number them with the view as it is
  * now (a message expunged meanwhile drops out). */
 struct imap_search_async {
@@ -487,6 +387,7 @@ imap_search_async_done(struct imap_session *s, void *arg, int rc,
 		if (seq == 0)
 			continue;
 		r->u[k] = r->u[i];
+		r->m[k] = r->m[i];
 		r->v[k++] = a->uid ? r->u[i] : seq;
 	}
 	r->n = k;
@@ -500,6 +401,7 @@ imap_search_async_free(void *arg)
 
 	free(a->r.v);
 	free(a->r.u);
+	free(a->r.m);
 	free(a);
 }
 
@@ -518,7 +420,7 @@ imap_search_cmd__run(struct imap_session *s, const struct imap_cmd *cmd)
 		return IMAP_RUN_DONE;
 	}
 	if (prog->uses_modseq)
-		s->enabled |= IMAP_EXT_CONDSTORE;     /* RFC 7162 3.1 */
+		imap_misc__condstore_on(s);           /* RFC 7162 3.1 */
 	if ((imap_search_needs(prog) & (IMAP_SEARCH_NEED_HEADER |
 	                                IMAP_SEARCH_NEED_BODY)) != 0) {
 		struct imap_search_async *a = rs_xcalloc(1, sizeof(*a));
@@ -534,6 +436,7 @@ imap_search_cmd__run(struct imap_session *s, const struct imap_cmd *cmd)
 	imap_search_answer(s, cmd->uid, prog, &r, rc, &err);
 	free(r.v);
 	free(r.u);
+	free(r.m);
 	imap_search_free(&prog);
 	return IMAP_RUN_DONE;
 }

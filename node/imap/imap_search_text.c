@@ -61,6 +61,20 @@ imap_search_text_find(const uint8_t *hay, size_t n, const char *needle,
 	return false;
 }
 
+/* Header fields that hold address lists (RFC 5322 3.6.2, 3.6.3). */
+static bool
+imap_search_text_addr_field(const char *field)
+{
+	static const char *const names[] = {
+		"From", "Sender", "Reply-To", "To", "Cc", "Bcc",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcasecmp(field, names[i]) == 0)
+			return true;
+	return false;
+}
+
 bool
 imap_search_text_header(const uint8_t *hdr, size_t len, const char *field,
                         const char *needle, size_t nlen)
@@ -87,6 +101,16 @@ imap_search_text_header(const uint8_t *hdr, size_t len, const char *field,
 		else
 			found = imap_search_text_find(val.data, val.len, needle,
 			                              nlen);
+		/* An address field also matches its addresses written
+		 * plainly (RFC 3501 6.4.4 FROM, TO, CC, BCC): a quoted
+		 * local part, comments, blanks around "@". */
+		if (!found && field != NULL &&
+		    imap_search_text_addr_field(field)) {
+			rs_buf_reset(&val);
+			if (mime_addr_text(f.value.p, f.value.len, &val) == 0)
+				found = imap_search_text_find(val.data, val.len,
+				                              needle, nlen);
+		}
 		/* TEXT also matches field names ("Subject: x"). */
 		if (!found && field == NULL)
 			found = imap_search_text_find((const uint8_t *)f.raw.p,

@@ -27,7 +27,12 @@ imap_seqset_num(const char **pp, const char *e, uint32_t *v_r)
 		if (v > UINT32_MAX)
 			return -1;
 	}
-	*v_r = (uint32_t)v;
+	/* RFC 9051 9: only "*" is the largest number in use. The store
+	 * never hands out UID 4294967295 (UIDNEXT stops there) and no
+	 * mailbox holds that many messages, so the number names nothing and
+	 * reads as the one below: "UID 7:4294967295" is 7 and up, never the
+	 * last message when every UID is below 7. */
+	*v_r = v == UINT32_MAX ? UINT32_MAX - 1 : (uint32_t)v;
 	*pp = p;
 	return 0;
 }

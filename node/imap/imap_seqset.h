@@ -14,7 +14,9 @@
 #include "lib/rs_err.h"
 
 /* "*" in a range before imap_seqset_resolve (as IMAP_VIEW_STAR). A number
- * 4294967295 reads as "*": no UID or sequence number gets that high. */
+ * 4294967295 reads as 4294967294: no UID or sequence number gets that
+ * high (the store's last UID is 4294967294), and it must not read as
+ * "*", which alone means the last message. */
 #define IMAP_SEQSET_STAR UINT32_MAX
 /* Default cap on the ranges of one set. */
 #define IMAP_SEQSET_RANGES_MAX 4096

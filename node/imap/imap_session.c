@@ -1,16 +1,14 @@
 /* imap_session.c: one IMAP connection on a bufferevent: the greeting,
- * feeding imap_parser and routing its events (commands, literal
- * announcements, streamed literal data, single lines), the command
- * dispatch by state, replies, flow control and the one close path. The
- * commands live in the other imap_*.c files. */
+ * feeding imap_parser (its events go to imap_session_dispatch.c),
+ * replies (held while a \Recent claim is on its way), the command's
+ * life, flow control and the one close path. The commands live in the
+ * other imap_*.c files. */
 #include <event2/buffer.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "lib/rs_mem.h"
-#include "lib/rs_time.h"
 #include "node/core/node_ctx.h"
 #include "node/imap/imap_int.h"
 
@@ -98,10 +96,31 @@ imap_reply(struct imap_session *s, enum imap_status st, const char *fmt, ...)
 	const char *tag = s->cmd.tag[0] != '\0' ? s->cmd.tag : "*";
 	va_list ap;
 
-	if (st != IMAP_BAD && s->state == IMAP_STATE_SELECTED &&
-	    (s->cmd.def == NULL ||
-	     (s->cmd.def->flags & IMAP_CMD_F_NO_SYNC) == 0))
-		imap_view_sync(s, imap_session_expunge_ok(s));
+	if (st != IMAP_BAD && s->state == IMAP_STATE_SELECTED) {
+		bool exp = imap_session_expunge_ok(s);
+		bool sync = s->cmd.def == NULL ||
+		            (s->cmd.def->flags & IMAP_CMD_F_NO_SYNC) == 0;
+
+		/* A command that sends its own updates (SELECT) still
+		 * waits for the claim it started. */
+		if (sync ? imap_view_sync(s, exp) :
+		    s->view != NULL && s->view->claiming) {
+			/* A \Recent claim is on its way: its updates
+			 * come first, then this line. */
+			if (s->held.line == NULL &&
+			    (s->held.line = evbuffer_new()) == NULL)
+				abort();        /* libevent out of memory */
+			evbuffer_add_printf(s->held.line, "%s %s ", tag,
+			                    imap_status_names[st]);
+			va_start(ap, fmt);
+			evbuffer_add_vprintf(s->held.line, fmt, ap);
+			va_end(ap);
+			evbuffer_add(s->held.line, "\r\n", 2);
+			s->held.on = true;
+			s->held.expunge = exp;
+			return;
+		}
+	}
 	evbuffer_add_printf(out, "%s %s ", tag, imap_status_names[st]);
 	va_start(ap, fmt);
 	evbuffer_add_vprintf(out, fmt, ap);
@@ -119,14 +138,20 @@ imap_session_reading(const struct imap_session *s)
 	       (s->io == IMAP_IO_CMD && s->cmd.line != NULL);
 }
 
-static void
-imap_session_set_io(struct imap_session *s, enum imap_io io)
+void
+imap_session__set_io(struct imap_session *s, enum imap_io io)
 {
 	s->io = io;
 	if (imap_session_reading(s) && !s->paused)
 		bufferevent_enable(s->bev, EV_READ);
 	else
 		bufferevent_disable(s->bev, EV_READ);
+}
+
+void
+imap_session__hold(struct imap_session *s)
+{
+	imap_session_set_io(s, IMAP_IO_CMD);
 }
 
 /* Ends the current command's life: its state, its handlers, its tag. */
@@ -148,9 +173,36 @@ imap_session_resume(struct imap_session *s)
 {
 	if (!imap_session_reading(s))
 		return;
-	imap_session_set_io(s, s->io);
+	imap_session__set_io(s, s->io);
 	if (!s->in_read)        /* else the running loop goes on */
 		imap_session_on_read(s->bev, s);
+}
+
+void
+imap_session__held_wait(struct imap_session *s)
+{
+	s->held.finish = true;
+	imap_session__set_io(s, IMAP_IO_CMD);
+}
+
+void
+imap_session__held_resume(struct imap_session *s)
+{
+	if (imap_session_closed(s))
+		return;
+	if (!s->held.on) {
+		if (s->io == IMAP_IO_IDLE)
+			(void)imap_view_sync(s, true);
+		return;
+	}
+	if (imap_view_sync(s, s->held.expunge))
+		return;                 /* more came: another claim */
+	s->held.on = false;
+	evbuffer_add_buffer(imap_out(s), s->held.line);
+	if (s->held.finish) {
+		s->held.finish = false;
+		imap_cmd_finish(s);
+	}
 }
 
 void
@@ -158,9 +210,13 @@ imap_cmd_finish(struct imap_session *s)
 {
 	if (imap_session_closed(s))
 		return;
+	if (s->held.on) {
+		imap_session__held_wait(s);
+		return;
+	}
 	imap_session__cmd_reset(s);
 	if (s->io == IMAP_IO_CMD || s->io == IMAP_IO_IDLE)
-		imap_session_set_io(s, IMAP_IO_READ);
+		imap_session__set_io(s, IMAP_IO_READ);
 	imap_session_resume(s);
 }
 
@@ -171,7 +227,7 @@ imap_cmd_line(struct imap_session *s, imap_line_fn *line)
 	imap_parser_line_mode(s->parser);
 	if (s->io == IMAP_IO_READ)
 		s->io = IMAP_IO_CMD;
-	imap_session_set_io(s, s->io);
+	imap_session__set_io(s, s->io);
 }
 
 /* Runs the pump while there is room. */
@@ -185,6 +241,7 @@ imap_session_pump(struct imap_session *s)
 		if (rc == IMAP_PUMP_WAIT)
 			return;
 		if (rc == IMAP_PUMP_DONE) {
+			s->cmd.pump = NULL;
 			imap_cmd_finish(s);
 			return;
 		}
@@ -195,7 +252,7 @@ void
 imap_cmd_stream(struct imap_session *s, imap_pump_fn *pump)
 {
 	s->cmd.pump = pump;
-	imap_session_set_io(s, IMAP_IO_CMD);
+	imap_session__set_io(s, IMAP_IO_CMD);
 	imap_session_pump(s);
 }
 
@@ -213,7 +270,7 @@ imap_session_bye(struct imap_session *s, const char *reason,
 		return;
 	imap_untagged(s, "BYE %s", text);
 	s->close_reason = reason;
-	imap_session_set_io(s, IMAP_IO_FLUSH);
+	imap_session__set_io(s, IMAP_IO_FLUSH);
 	if (evbuffer_get_length(imap_out(s)) == 0)
 		imap_session_close(s, reason);
 }
@@ -244,7 +301,7 @@ imap_session__flush_close(struct imap_session *s, const char *reason)
 	bufferevent_setcb(s->bev, imap_session_on_read, imap_session_on_write,
 	                  imap_session_on_event, s);
 	s->close_reason = reason;
-	imap_session_set_io(s, IMAP_IO_FLUSH);
+	imap_session__set_io(s, IMAP_IO_FLUSH);
 	bufferevent_enable(s->bev, EV_WRITE);
 	if (evbuffer_get_length(imap_out(s)) == 0)
 		imap_session_close(s, reason);
@@ -264,6 +321,9 @@ imap_session_release(void *arg)
 	imap_session__cmd_reset(s);
 	imap_view_free(&s->view);
 	imap_seqset_free(&s->saved);
+	if (s->held.line != NULL)
+		evbuffer_free(s->held.line);
+	s->held.line = NULL;
 	imap_session_unref(s);
 }
 
@@ -324,180 +384,6 @@ imap_session_shutdown(void *arg)
 	imap_session_end(s, "shutdown", "Server shutting down");
 }
 
-static const struct imap_cmd_def *
-imap_session_lookup_in(const struct imap_cmd_def *t, struct rs_str name)
-{
-	for (; t->name != NULL; t++)
-		if (strlen(t->name) == name.len &&
-		    strncasecmp(t->name, name.p, name.len) == 0)
-			return t;
-	return NULL;
-}
-
-/* The command's table entry, or NULL after answering BAD. Copies the
- * tag. */
-static const struct imap_cmd_def *
-imap_session_find(struct imap_session *s, const struct imap_cmd *c)
-{
-	const struct imap_cmd_def *d;
-
-	d = imap_session_lookup_in(imap_cmds, c->name);
-	if (d == NULL)
-		d = imap_session_lookup_in(imap_msg_cmds, c->name);
-	if (d == NULL || (c->uid && (d->flags & IMAP_CMD_F_UID_OK) == 0)) {
-		imap_reply(s, IMAP_BAD, "Unknown command");
-		return NULL;
-	}
-	if ((d->states & (unsigned)s->state) == 0) {
-		imap_reply(s, IMAP_BAD, "Command not valid in this state");
-		return NULL;
-	}
-	if ((d->flags & IMAP_CMD_F_READ_WRITE) != 0 && s->view != NULL &&
-	    s->view->readonly) {
-		/* RFC 9051 7.1 (RFC 5530): EXAMINE'd mailboxes. */
-		imap_reply(s, IMAP_NO, "[READ-ONLY] Mailbox is read-only");
-		return NULL;
-	}
-	return d;
-}
-
-/* Copies the tag of c into the current command: false after a BAD. */
-static bool
-imap_session_take_tag(struct imap_session *s, const struct imap_cmd *c)
-{
-	if (c->tag.len > IMAP_TAG_MAX) {
-		s->cmd.tag[0] = '\0';
-		imap_reply(s, IMAP_BAD, "Tag too long");
-		return false;
-	}
-	memcpy(s->cmd.tag, c->tag.p, c->tag.len);
-	s->cmd.tag[c->tag.len] = '\0';
-	return true;
-}
-
-/* The entry for a command starting now (tag copied), or NULL after a
- * BAD. */
-static const struct imap_cmd_def *
-imap_session_begin(struct imap_session *s, const struct imap_cmd *c)
-{
-	const struct imap_cmd_def *d;
-
-	if (!imap_session_take_tag(s, c))
-		return NULL;
-	d = imap_session_find(s, c);
-	if (d != NULL) {
-		s->cmd.def = d;
-		s->cmd.uid = c->uid;
-	}
-	return d;
-}
-
-static void
-imap_session_dispatch(struct imap_session *s, const struct imap_cmd *c)
-{
-	const struct imap_cmd_def *d = s->cmd.def;
-	int rc;
-
-	if (d == NULL)
-		d = imap_session_begin(s, c);
-	if (d == NULL) {
-		imap_session__cmd_reset(s);
-		return;
-	}
-	s->cmd.started_ms = rs_mono_ms();
-	rc = d->run(s, c);
-	if (rc == IMAP_RUN_ASYNC && !imap_session_closed(s)) {
-		/* A stream may have ended (imap_cmd_finish) inside run. */
-		if (s->cmd.def != NULL && s->io == IMAP_IO_READ)
-			imap_session_set_io(s, IMAP_IO_CMD);
-		return;
-	}
-	imap_session__cmd_reset(s);
-}
-
-/* A literal was announced: the command decides. */
-static void
-imap_session_literal(struct imap_session *s, const struct imap_event *ev)
-{
-	const struct imap_cmd_def *d = s->cmd.def;
-	bool ok;
-
-	if (d == NULL)
-		d = imap_session_begin(s, &ev->cmd);
-	if (d == NULL) {
-		ok = false;
-	} else if (d->literal != NULL) {
-		ok = d->literal(s, ev);
-	} else {
-		/* Only commands that stream literals take big ones. */
-		ok = !ev->lit_streamed;
-		if (!ok)
-			imap_reply(s, IMAP_BAD, "[TOOBIG] Literal too large");
-	}
-	if (ok) {
-		if (ev->lit_sync)
-			imap_continue(s, "OK");
-		return;
-	}
-	imap_parser_refuse(s->parser);
-	s->refused = true;
-	imap_session__cmd_reset(s);
-}
-
-/* The parser refused the command and skips the rest by itself. */
-static void
-imap_session_bad(struct imap_session *s, const struct imap_event *ev,
-                 const struct rs_err *err)
-{
-	if (s->refused) {
-		/* The rest of a command whose literal was refused. */
-		return;
-	}
-	if (s->cmd.line != NULL) {
-		/* An over-long AUTHENTICATE response or IDLE line. */
-		s->cmd.line(s, rs_str_make(NULL, 0));
-		return;
-	}
-	if (s->cmd.def == NULL) {
-		if (ev->cmd.tag.len == 0 || ev->cmd.tag.len > IMAP_TAG_MAX)
-			s->cmd.tag[0] = '\0';
-		else
-			(void)imap_session_take_tag(s, &ev->cmd);
-	}
-	if (err->code == RS_ETOOBIG)
-		imap_reply(s, IMAP_BAD, "[TOOBIG] %s", err->msg);
-	else
-		imap_reply(s, IMAP_BAD, "%s", err->msg);
-	imap_session__cmd_reset(s);
-}
-
-static void
-imap_session_event(struct imap_session *s, const struct imap_event *ev)
-{
-	imap_line_fn *line;
-
-	switch (ev->type) {
-	case IMAP_EV_COMMAND:
-		imap_session_dispatch(s, &ev->cmd);
-		return;
-	case IMAP_EV_LITERAL:
-		imap_session_literal(s, ev);
-		return;
-	case IMAP_EV_DATA:
-		if (s->cmd.def != NULL && s->cmd.def->data != NULL)
-			s->cmd.def->data(s, ev);
-		return;
-	case IMAP_EV_LINE:
-		line = s->cmd.line;
-		s->cmd.line = NULL;
-		if (line != NULL)
-			line(s, ev->data);
-		if (!imap_session_closed(s))
-			imap_session_set_io(s, s->io);
-		return;
-	}
-}
-
 static void imap_session_read_loop(struct imap_session *s,
                                    struct bufferevent *bev,
                                    struct evbuffer *in);
@@ -539,9 +425,9 @@ imap_session_read_loop(struct imap_session *s, struct bufferevent *bev,
 		                      &ev, &err);
 		/* Events borrow from the input: handle, then drain. */
 		if (rc > 0)
-			imap_session_event(s, &ev);
+			imap_session__event(s, &ev);
 		else if (rc < 0)
-			imap_session_bad(s, &ev, &err);
+			imap_session__bad(s, &ev, &err);
 		if (s->bev == NULL)
 			return;
 		evbuffer_drain(in, used);

@@ -21,6 +21,7 @@ struct imap_sort_res {
 	struct imap_fetch_sort_crit crit[IMAP_FETCH_SORT_CRIT_MAX];
 	size_t   ncrit;
 	bool     uid;
+	bool     modseq;                   /* MODSEQ in the program */
 };
 
 /* Copies the six strings of a record into one allocation. */
@@ -60,6 +61,7 @@ imap_sort_hit(void *arg, const struct store_msg *m, uint32_t seq,
 	memset(rec, 0, sizeof(*rec));
 	rec->seq = seq;
 	rec->uid = m->uid;
+	rec->modseq = m->modseq;
 	rec->size = m->size;
 	rec->arrival = m->internal_date;
 	rec->date = m->internal_date;
@@ -100,6 +102,7 @@ imap_sort_done(struct imap_session *s, void *arg, int rc,
 {
 	struct imap_sort_res *r = arg;
 	struct evbuffer *out = imap_out(s);
+	uint64_t hi = 0;
 
 	if (rc != 0) {
 		rs_logc(&s->log, RS_LOG_WARN, "imap.sort_failed",
@@ -111,10 +114,17 @@ imap_sort_done(struct imap_session *s, void *arg, int rc,
 	for (size_t i = 0; i < r->n; i++) {
 		uint32_t seq = imap_view_seq(s->view, r->v[i].uid);
 
-		if (seq != 0)
-			evbuffer_add_printf(out, " %" PRIu32, r->uid ?
-			                    r->v[i].uid : seq);
+		if (seq == 0)
+			continue;
+		evbuffer_add_printf(out, " %" PRIu32, r->uid ? r->v[i].uid :
+		                    seq);
+		if (r->v[i].modseq > hi)
+			hi = r->v[i].modseq;
 	}
+	/* RFC 7162 3.1.5 (sort-data): with a MODSEQ key, the highest
+	 * modseq of the messages listed. */
+	if (r->modseq && hi > 0)
+		evbuffer_add_printf(out, " (MODSEQ %" PRIu64 ")", hi);
 	evbuffer_add(out, "\r\n", 2);
 	imap_reply(s, IMAP_OK, "%sSORT completed", r->uid ? "UID " : "");
 }
@@ -160,6 +170,9 @@ imap_sort__run(struct imap_session *s, const struct imap_cmd *cmd)
 		free(r);
 		return IMAP_RUN_DONE;
 	}
+	r->modseq = prog->uses_modseq;
+	if (prog->uses_modseq)
+		imap_misc__condstore_on(s);           /* RFC 7162 3.1 */
 	/* The sort keys come from every match's summary: off the loop. */
 	imap_search_job_start(s, prog, true, imap_sort_hit, imap_sort_end,
 	                      imap_sort_done, imap_sort_release, r);

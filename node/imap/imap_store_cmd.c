@@ -39,10 +39,13 @@ imap_store_fetch(struct imap_store_op *op, const struct store_flags_item *it,
 	if (flags) {
 		evbuffer_add(out, "FLAGS ", 6);
 		imap_fetch_util_flags_out(out, it->flags,
+		                          imap_recent__is(s, seq),
 		                          op->f.kw + it->kw_first, it->nkw);
 		sp = true;
 	}
-	if (op->uid || (s->enabled & IMAP_EXT_QRESYNC) != 0) {
+	/* RFC 7162 3.1: once CONDSTORE is on, every FETCH a flag change
+	 * causes carries the UID and the modseq, STORE's own included. */
+	if (op->uid || (s->enabled & IMAP_EXT_CONDSTORE) != 0) {
 		evbuffer_add_printf(out, "%sUID %" PRIu32, sp ? " " : "",
 		                    it->uid);
 		sp = true;
@@ -77,7 +80,17 @@ imap_store_results(struct imap_store_op *op)
 		}
 		if (seq == 0)
 			continue;       /* not numbered yet: the view tells */
-		imap_fetch_util_view_note(s, it->uid, it->flags, it->modseq);
+		/* The view takes the result as told only when it knew the
+		 * message as it was just before (RFC 3501 6.4.6: .SILENT
+		 * hides this command's change, not another session's that
+		 * came in between: the refresh reports that one). */
+		if (!op->silent ||
+		    s->view->modseqs[seq - 1] == it->prev_modseq)
+			imap_fetch_util_view_note(s, it->uid, it->flags,
+			                          it->modseq);
+		/* A keyword new to the mailbox: FLAGS first, .SILENT or
+		 * not (RFC 3501 7.2.6). */
+		imap_flags__check(s, op->f.kw + it->kw_first, it->nkw);
 		if (!op->silent)
 			imap_store_fetch(op, it, seq, true);
 		else if (condstore && it->status == STORE_FLAGS_CHANGED)
@@ -137,7 +150,7 @@ imap_store_modifiers(struct imap_session *s, const struct imap_arg *list,
 		a = imap_arg_next(v);
 	}
 	if (f->conditional)
-		s->enabled |= IMAP_EXT_CONDSTORE; /* RFC 7162 3.1 */
+		imap_misc__condstore_on(s);       /* RFC 7162 3.1 */
 	return 0;
 }
 

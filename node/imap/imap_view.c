@@ -18,6 +18,8 @@ imap_view_new(struct store_acct a, uint32_t mailbox, size_t hint)
 
 	v->acct = a;
 	v->mailbox = mailbox;
+	v->recent_upto = 1;
+	v->recent_told = UINT32_MAX;
 	if (hint > 0 && hint < UINT32_MAX - 64) {
 		/* Room for a few deliveries while selected. */
 		v->cap = (uint32_t)hint + 64;
@@ -37,6 +39,7 @@ imap_view_free(struct imap_view **pp)
 	if (v == NULL)
 		return;
 	notify_unsubscribe(&v->sub);
+	free(v->kw);
 	free(v->uids);
 	free(v->flags);
 	free(v->modseqs);
@@ -128,7 +131,8 @@ imap_view_update_one(struct imap_view *v, const struct imap_view_update *u)
 	v->modseqs[i] = u->modseq;
 	if ((*f & IMAP_VIEW_F_DIRTY) == 0)
 		v->ndirty++;
-	*f = (uint8_t)((u->flags & IMAP_VIEW_SYSFLAGS) | IMAP_VIEW_F_DIRTY);
+	*f = (uint8_t)((u->flags & IMAP_VIEW_SYSFLAGS) | IMAP_VIEW_F_DIRTY |
+	               (*f & IMAP_VIEW_F_RECENT));
 }
 
 void
@@ -241,9 +245,16 @@ imap_view_write_flags(const struct imap_view *v, uint32_t i,
 		{ STORE_FLAG_DRAFT, "\\Draft" },
 	};
 	const char *sep = "";
+	struct evbuffer *kw = NULL;
 
+	/* The keywords first: the callback may have to send a new FLAGS
+	 * list, which must come before this FETCH (RFC 3501 7.2.6). */
+	if (o->keywords != NULL && (kw = evbuffer_new()) != NULL)
+		o->keywords(o->keywords_arg, v->uids[i], kw);
 	evbuffer_add_printf(out, "* %" PRIu32 " FETCH (", i + 1);
-	if (o->vanished)
+	/* RFC 7162 3.1: under CONDSTORE a flag change another session
+	 * made comes with the UID and the modseq. */
+	if (o->vanished || o->modseq)
 		evbuffer_add_printf(out, "UID %" PRIu32 " ", v->uids[i]);
 	evbuffer_add_printf(out, "FLAGS (");
 	for (size_t k = 0; k < sizeof(sys) / sizeof(sys[0]); k++)
@@ -251,18 +262,17 @@ imap_view_write_flags(const struct imap_view *v, uint32_t i,
 			evbuffer_add_printf(out, "%s%s", sep, sys[k].name);
 			sep = " ";
 		}
-	if (o->keywords != NULL) {
-		struct evbuffer *kw = evbuffer_new();
-
+	if (o->recent && (v->flags[i] & IMAP_VIEW_F_RECENT) != 0) {
+		evbuffer_add_printf(out, "%s\\Recent", sep);
+		sep = " ";
+	}
+	if (kw != NULL) {
 		/* The callback writes " kw" each; without system flags the
 		 * first space goes. */
-		if (kw != NULL) {
-			o->keywords(o->keywords_arg, v->uids[i], kw);
-			if (sep[0] == '\0' && evbuffer_get_length(kw) > 0)
-				evbuffer_drain(kw, 1);
-			evbuffer_add_buffer(out, kw);
-			evbuffer_free(kw);
-		}
+		if (sep[0] == '\0' && evbuffer_get_length(kw) > 0)
+			evbuffer_drain(kw, 1);
+		evbuffer_add_buffer(out, kw);
+		evbuffer_free(kw);
 	}
 	evbuffer_add_printf(out, ")");
 	if (o->modseq)
@@ -274,19 +284,38 @@ size_t
 imap_view_emit(struct imap_view *v, const struct imap_view_emit_opts *o,
                struct evbuffer *out)
 {
-	size_t lines = 0;
+	size_t lines = 0, gone = 0;
+	bool grew;
 
 	/* Messages that came and went unseen never existed for the
 	 * client: no EXPUNGE for them, and no shift of numbers it knows. */
 	if (v->nexpunged > 0 && v->n > v->exists)
 		imap_view_compact(v, v->exists, false);
-	if (o->allow_expunge && v->nexpunged > 0)
-		lines += imap_view_emit_expunges(v, o->vanished, out);
-	if (v->n > v->exists) {
+	if (o->allow_expunge && v->nexpunged > 0) {
+		gone = imap_view_emit_expunges(v, o->vanished, out);
+		lines += gone;
+	}
+	grew = v->n > v->exists;
+	if (grew) {
 		/* RFC 9051 7.4.1: EXISTS never decreases without EXPUNGE. */
 		evbuffer_add_printf(out, "* %" PRIu32 " EXISTS\r\n", v->n);
 		v->exists = v->n;
 		lines++;
+	}
+	/* Counted only when it may have changed: a big mailbox is not
+	 * scanned at every command. */
+	if (o->recent && (grew || gone > 0 || v->recent_changed ||
+	                  v->recent_told == UINT32_MAX)) {
+		uint32_t r = imap_view_recent_count(v);
+
+		v->recent_changed = false;
+		/* RFC 3501 7.3.2: the client records every RECENT; it
+		 * comes with each EXISTS, as clients expect it there. */
+		if (r != v->recent_told || grew) {
+			evbuffer_add_printf(out, "* %" PRIu32 " RECENT\r\n", r);
+			v->recent_told = r;
+			lines++;
+		}
 	}
 	for (uint32_t i = 0; v->ndirty > 0 && i < v->n; i++) {
 		if ((v->flags[i] & IMAP_VIEW_F_DIRTY) == 0)
@@ -299,6 +328,27 @@ imap_view_emit(struct imap_view *v, const struct imap_view_emit_opts *o,
 		lines++;
 	}
 	return lines;
+}
+
+void
+imap_view_set_recent(struct imap_view *v, uint32_t lo, uint32_t hi)
+{
+	for (uint32_t i = imap_view_lower(v, lo); i < v->n && v->uids[i] < hi;
+	     i++)
+		v->flags[i] |= IMAP_VIEW_F_RECENT;
+	v->recent_changed = true;
+}
+
+uint32_t
+imap_view_recent_count(const struct imap_view *v)
+{
+	uint32_t r = 0;
+
+	for (uint32_t i = 0; i < v->exists && i < v->n; i++)
+		if ((v->flags[i] & (IMAP_VIEW_F_RECENT | IMAP_VIEW_F_EXPUNGED)) ==
+		    IMAP_VIEW_F_RECENT)
+			r++;
+	return r;
 }
 
 uint32_t

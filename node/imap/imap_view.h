@@ -21,6 +21,8 @@
 struct notify_sub;
 
 /* Bits of imap_view.flags[i] above the enum store_flag bits (0x1f). */
+#define IMAP_VIEW_F_RECENT    0x20u  /* \Recent for this session (RFC
+                                      * 3501 2.3.2; IMAP4rev1 only) */
 #define IMAP_VIEW_F_DIRTY     0x40u  /* flags/keywords/modseq changed:
                                       * a FETCH FLAGS is owed */
 #define IMAP_VIEW_F_EXPUNGED  0x80u  /* gone from the store; the client
@@ -50,7 +52,21 @@ struct imap_view {
 	bool               stale;        /* notify said something changed:
 	                                  * imap_view_refresh has work */
 	bool               gone;         /* the mailbox was deleted */
+	/* \Recent (IMAP4rev1 sessions, imap_recent.c): whether the
+	 * session sees it at all, how far it knows which messages are
+	 * recent (UIDs below recent_upto are settled), a claim in flight,
+	 * and the count the client was last told (UINT32_MAX: never). */
+	bool               recent_on;
+	bool               claiming;
+	bool               recent_changed; /* bits set since the last
+	                                    * RECENT: count again */
+	uint32_t           recent_upto;
+	uint32_t           recent_told;
 	struct notify_sub *sub;          /* owns: commits on acct */
+	/* The keywords the client was told in FLAGS (imap_flags.c): one
+	 * allocation from store_mailbox_keywords. */
+	char             **kw;           /* owns */
+	size_t             nkw;
 };
 
 /* One message's state after a change, for imap_view_update. */
@@ -70,7 +86,9 @@ struct imap_view_range {
 
 /* How imap_view_emit writes a FETCH FLAGS response's keywords: append
  * " kw1 kw2" (each with its leading space) for message uid to out.
- * NULL: system flags only. */
+ * Called before the response's first octet is written, so it may send
+ * responses of its own first (a new FLAGS list). NULL: system flags
+ * only. */
 typedef void imap_view_keywords_fn(void *arg, uint32_t uid,
                                    struct evbuffer *out);
 
@@ -81,8 +99,11 @@ struct imap_view_emit_opts {
 	bool vanished;                   /* QRESYNC enabled: VANISHED uid-set
 	                                  * instead of EXPUNGE (RFC 7162
 	                                  * 3.2.10), and UID in FETCH */
-	bool modseq;                     /* CONDSTORE enabled: MODSEQ in
-	                                  * FETCH (RFC 7162 3.2.4) */
+	bool modseq;                     /* CONDSTORE enabled: UID and
+	                                  * MODSEQ in FETCH (RFC 7162 3.1) */
+	bool recent;                     /* IMAP4rev1: \Recent in FETCH
+	                                  * FLAGS, "* n RECENT" when the
+	                                  * count changed (RFC 3501 7.3.2) */
 	imap_view_keywords_fn *keywords;
 	void *keywords_arg;
 };
@@ -111,11 +132,17 @@ void imap_view_update(struct imap_view *v, const struct imap_view_update *u,
 
 /* Writes the untagged responses owed, within o's rules: EXPUNGE in
  * descending sequence order (each number valid when sent) or one VANISHED,
- * then "* n EXISTS" if the count grew, then FETCH (FLAGS ...) for DIRTY
- * messages. Expunged entries leave the view once reported. Returns the
+ * then "* n EXISTS" if the count grew, "* n RECENT" (o->recent) if the
+ * count of recent messages is not what the client was told, then FETCH
+ * (FLAGS ...) for DIRTY messages. Expunged entries leave the view once reported. Returns the
  * number of lines written. */
 size_t imap_view_emit(struct imap_view *v, const struct imap_view_emit_opts *o,
                       struct evbuffer *out);
+
+/* Marks the messages with UIDs in [lo, hi) \Recent. */
+void imap_view_set_recent(struct imap_view *v, uint32_t lo, uint32_t hi);
+/* Messages marked \Recent among those the client numbers. */
+uint32_t imap_view_recent_count(const struct imap_view *v);
 
 /* Sequence number of uid, or 0 if it is not in the view. O(log n). */
 uint32_t imap_view_seq(const struct imap_view *v, uint32_t uid);

@@ -175,4 +175,14 @@ mime_part_whole_len(const struct mime_part *p)
 	return p->hdr_len + p->body_len;
 }
 
+/* An address list (a From, To, Cc... field value, raw) as plain text
+ * for SEARCH (RFC 3501 6.4.4): "name <local@domain>, group: ..." with
+ * display names unquoted and RFC 2047-decoded, and each addr-spec
+ * without quotes, comments or folding, so that a search for
+ * "user@example.org" finds it in any form the field wrote it. At most
+ * MIME_ADDR_TEXT_MAX addresses. Appends to out: 0 or RS_ETOOBIG. */
+#define MIME_ADDR_TEXT_MAX 1000
+int mime_addr_text(const char *p, size_t n, struct rs_buf *out)
+	RS_MUST_CHECK;
+
 #endif

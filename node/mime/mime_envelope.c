@@ -235,3 +235,67 @@ mime__sort_keys(struct mime_env_ctx *c, const struct mime_fields *f,
 	len[8] = key_ids(f->f[MIME_F_IN_REPLY_TO], false, keys);
 	len[9] = key_ids(f->f[MIME_F_REFERENCES], true, keys);
 }
+
+/* ---- addresses as text, for SEARCH ---- */
+
+struct addr_text {
+	struct mime_out *o;
+	struct mime_out  tmp;
+};
+
+/* Appends a phrase made plain with its encoded-words decoded. */
+static void
+addr_text_phrase(struct addr_text *t, struct rs_str s)
+{
+	rs_buf_reset(&t->tmp.buf);
+	t->tmp.rc = 0;
+	mime__phrase(s.p, s.len, &t->tmp);
+	if (t->tmp.rc != 0 || t->o->rc != 0)
+		return;
+	t->o->rc = mime_decode_2047((const char *)t->tmp.buf.data,
+	                            t->tmp.buf.len, &t->o->buf);
+}
+
+static void
+addr_text_one(void *arg, const struct mime_addr *a)
+{
+	struct addr_text *t = arg;
+
+	if (a->kind == 2)
+		return;
+	if (t->o->buf.len > 0)
+		mime__puts(t->o, ", ");
+	if (a->name.p != NULL && a->name.len > 0) {
+		addr_text_phrase(t, a->name);
+		mime__puts(t->o, a->kind == 1 ? ":" : " ");
+	}
+	if (a->kind == 1 || a->local.p == NULL)
+		return;
+	/* The addr-spec as one word: no quotes, comments or blanks
+	 * around "@" (RFC 5322 3.4.1, 4.4). */
+	mime__put(t->o, "<", 1);
+	rs_buf_reset(&t->tmp.buf);
+	t->tmp.rc = 0;
+	mime__phrase(a->local.p, a->local.len, &t->tmp);
+	mime__put(t->o, t->tmp.buf.data, t->tmp.buf.len);
+	if (a->domain.p != NULL) {
+		rs_buf_reset(&t->tmp.buf);
+		mime__phrase(a->domain.p, a->domain.len, &t->tmp);
+		mime__put(t->o, "@", 1);
+		mime__put(t->o, t->tmp.buf.data, t->tmp.buf.len);
+	}
+	mime__put(t->o, ">", 1);
+}
+
+int
+mime_addr_text(const char *p, size_t n, struct rs_buf *out)
+{
+	struct mime_out o = { *out, 0 };
+	struct addr_text t = { &o, { { 0 }, 0 } };
+
+	rs_buf_init(&t.tmp.buf, out->max);
+	mime__addr_parse(p, n, MIME_ADDR_TEXT_MAX, addr_text_one, &t);
+	rs_buf_free(&t.tmp.buf);
+	*out = o.buf;
+	return o.rc;
+}

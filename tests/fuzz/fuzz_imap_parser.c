@@ -2,12 +2,35 @@
  * The first input byte picks chunk sizes and a literal policy (accept,
  * refuse, LITERAL-), so lines and literals split at arbitrary places; a
  * command named LINE switches to line mode as AUTHENTICATE does. Checks
- * the parser's promises: consumption, NUL-ended values, tree shape. */
+ * the parser's promises: consumption, NUL-ended values, tree shape,
+ * atoms made of the astring and list-mailbox characters only, and the
+ * grammar's order among them (imap_arg.c: an astring is a list-mailbox,
+ * a string is both). test_imap_arg.c goes through every octet. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "node/imap/imap_parser.h"
+
+/* RFC 9051 9: an atom outside a section is ASTRING-CHARs and
+ * list-wildcards (a flag may start with one '\\'); nothing else may
+ * come out of the lexer as an atom. */
+static void
+fuzz_check_atom(struct rs_str s)
+{
+	static const char specials[] = "(){ \"\\";
+
+	if (s.len == 0 || memchr(s.p, '[', s.len) != NULL)
+		return;                 /* sections have their own rules */
+	for (size_t i = 0; i < s.len; i++) {
+		unsigned char c = (unsigned char)s.p[i];
+
+		if (i == 0 && c == '\\' && s.len > 1)
+			continue;
+		if (c <= 0x20 || c >= 0x7f || strchr(specials, c) != NULL)
+			abort();
+	}
+}
 
 static size_t
 fuzz_check_args(const struct imap_arg *a, size_t n, unsigned depth)
@@ -27,6 +50,13 @@ fuzz_check_args(const struct imap_arg *a, size_t n, unsigned depth)
 			abort();
 		}
 		if (a->str.p == NULL || a->str.p[a->str.len] != '\0')
+			abort();
+		if (a->type == IMAP_ARG_ATOM)
+			fuzz_check_atom(a->str);
+		if (imap_arg_is_astring(a) && !imap_arg_is_list_mailbox(a))
+			abort();
+		if (a->type != IMAP_ARG_ATOM && imap_arg_is_string(a) &&
+		    !imap_arg_is_astring(a))
 			abort();
 		if (a->type == IMAP_ARG_LITERAL &&
 		    (a->flags & IMAP_ARG_F_STREAMED) == 0 &&

@@ -89,6 +89,8 @@ def test_delivery_reaches_idle(node, user):
         t_acked = time.monotonic()
         assert r.line() == b"* %d EXISTS\r\n" % n
         latencies.append(time.monotonic() - t0)
+        # IMAP4rev1: this session claimed each one (RFC 3501 2.3.2).
+        assert r.line() == b"* %d RECENT\r\n" % n
         print(f"IDLE EXISTS latency: {1000 * (time.monotonic() - t0):.1f} "
               f"ms from SMTP start, {1000 * (time.monotonic() - t_acked):.1f}"
               f" ms after the SMTP ack")
@@ -117,22 +119,31 @@ def test_noop_reports_new_mail(node, user):
 def test_flags_and_expunge_from_other_session(node, user):
     for i in range(4):
         deliver(node, user, f"m{i}")
-    a, _ = selected(node, user, enable=b"CONDSTORE")
+    # IMAP4rev2: no \Recent in the flags compared below.
+    a, _ = selected(node, user, enable=b"CONDSTORE IMAP4rev2")
     b, _ = selected(node, user)
     store_available(b)                          # 1 \Seen
     u, _ = a.cmd(b"NOOP")
-    assert any(re.match(rb"\* 1 FETCH \(FLAGS \(\\Seen\) MODSEQ \(\d+\)\)",
-                        ln) for ln in u), u
+    # RFC 7162 3.1: under CONDSTORE, with the UID and the modseq.
+    assert any(re.match(rb"\* 1 FETCH \(UID 1 FLAGS \(\\Seen\) "
+                        rb"MODSEQ \(\d+\)\)", ln) for ln in u), u
     idle(a)
     _, t = b.cmd(b"STORE 2 +FLAGS.SILENT \\Flagged $Work")
     assert b" OK " in t
+    # $Work is new to the mailbox: FLAGS and PERMANENTFLAGS come first
+    # (RFC 3501 7.2.6).
     ln = a.line()
-    assert re.match(rb"\* 2 FETCH \(FLAGS \(\\Flagged \$Work\) MODSEQ", ln), ln
+    assert ln.startswith(b"* FLAGS (") and b" $Work)" in ln, ln
+    ln = a.line()
+    assert ln.startswith(b"* OK [PERMANENTFLAGS (") and b"$Work" in ln, ln
+    ln = a.line()
+    assert re.match(rb"\* 2 FETCH \(UID 2 FLAGS \(\\Flagged \$Work\) MODSEQ",
+                    ln), ln
     # B expunges message 2 (via CLOSE of \Deleted).
     _, t = b.cmd(b"STORE 2 +FLAGS.SILENT \\Deleted")
     assert b" OK " in t
     ln = a.line()
-    assert ln.startswith(b"* 2 FETCH (FLAGS (\\Flagged \\Deleted"), ln
+    assert ln.startswith(b"* 2 FETCH (UID 2 FLAGS (\\Flagged \\Deleted"), ln
     _, t = b.cmd(b"CLOSE")
     assert b" OK " in t
     assert a.line() == b"* 2 EXPUNGE\r\n"

@@ -173,7 +173,7 @@ def test_status_and_list_status(node, user):
     ok(t)
     m = re.match(rb'\* STATUS "INBOX" \(MESSAGES 2 UIDNEXT (\d+) '
                  rb'UIDVALIDITY \d+ UNSEEN 2 DELETED 0 SIZE (\d+) '
-                 rb'HIGHESTMODSEQ \d+ RECENT 0\)', u[0])
+                 rb'HIGHESTMODSEQ \d+ RECENT 2\)', u[0])
     assert m, u
     assert int(m.group(1)) >= 3 and int(m.group(2)) > 100
     _, t = r.cmd(b"STATUS INBOX (BOGUS)")
@@ -223,7 +223,7 @@ def test_select_examine_responses(node, user):
     assert re.search(rb"\* FLAGS \(\\Answered \\Flagged \\Deleted \\Seen "
                      rb"\\Draft[^)]*\$Junk", text), text
     assert b"* 2 EXISTS\r\n" in u
-    assert b"* 0 RECENT\r\n" in u               # IMAP4rev1 session
+    assert b"* 2 RECENT\r\n" in u     # IMAP4rev1: the first to select
     assert re.search(rb"\* OK \[UIDVALIDITY \d+\]", text)
     assert re.search(rb"\* OK \[UIDNEXT \d+\]", text)
     assert re.search(rb"\* OK \[PERMANENTFLAGS \([^)]*\\\*\)\]", text)
@@ -406,3 +406,27 @@ def test_view_refresh_log_trimmed(node_factory):
     ok(t)
     assert u == [b"* SEARCH 1 3 4 6 7 8 9 10\r\n"], u
     a.close()
+
+
+def test_new_account_has_a_uidvalidity_that_stays(node, user):
+    """RFC 9051 2.3.1.1: UIDVALIDITY is a non-zero number that does not
+    change while UIDs stay valid. A never-used account's INBOX gets its
+    state at login, so the first delivery does not change it under a
+    client that already selected (or asked STATUS of) the mailbox."""
+    r = session(node, user)
+    untagged, t = r.cmd(b"STATUS INBOX (UIDVALIDITY)")
+    ok(t)
+    m = re.search(rb"UIDVALIDITY (\d+)", b"".join(untagged))
+    assert m and int(m.group(1)) > 0, untagged
+    uidv = m.group(1)
+    untagged, t = r.cmd(b"SELECT INBOX")
+    ok(t)
+    assert b"[UIDVALIDITY %s]" % uidv in b"".join(untagged), untagged
+    deliver(node, user)
+    untagged, t = r.cmd(b"NOOP")
+    assert any(ln.strip().endswith(b"1 EXISTS") for ln in untagged), untagged
+    r.close()
+    r = session(node, user)
+    untagged, t = r.cmd(b"SELECT INBOX")
+    assert b"[UIDVALIDITY %s]" % uidv in b"".join(untagged), untagged
+    r.close()

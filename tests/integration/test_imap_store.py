@@ -21,6 +21,10 @@ def new_user(node, name, n=0):
     for _ in range(n):
         typ, _ = m.append("INBOX", None, None, MSG)
         assert typ == "OK"
+    # This session selects first and so takes \Recent (RFC 3501 2.3.2):
+    # the tests' sessions see the flags as stored.
+    typ, _ = m.select("INBOX")
+    assert typ == "OK"
     m.logout()
     return addr
 

@@ -77,15 +77,24 @@ test_imap_fetch_util_out(void)
 	char got[128];
 	size_t n;
 
-	imap_fetch_util_flags_out(b, STORE_FLAG_SEEN | STORE_FLAG_DELETED, kw,
-	                          2);
+	imap_fetch_util_flags_out(b, STORE_FLAG_SEEN | STORE_FLAG_DELETED,
+	                          false, kw, 2);
 	n = evbuffer_remove(b, got, sizeof(got) - 1);
 	got[n] = '\0';
 	TEST_ASSERT_STREQ(got, "(\\Seen \\Deleted $Junk $Forwarded)");
-	imap_fetch_util_flags_out(b, 0, NULL, 0);
+	imap_fetch_util_flags_out(b, 0, false, NULL, 0);
 	n = evbuffer_remove(b, got, sizeof(got) - 1);
 	got[n] = '\0';
 	TEST_ASSERT_STREQ(got, "()");
+	/* RFC 3501 2.3.2: \Recent after the stored system flags. */
+	imap_fetch_util_flags_out(b, STORE_FLAG_SEEN, true, kw, 1);
+	n = evbuffer_remove(b, got, sizeof(got) - 1);
+	got[n] = '\0';
+	TEST_ASSERT_STREQ(got, "(\\Seen \\Recent $Junk)");
+	imap_fetch_util_flags_out(b, 0, true, NULL, 0);
+	n = evbuffer_remove(b, got, sizeof(got) - 1);
+	got[n] = '\0';
+	TEST_ASSERT_STREQ(got, "(\\Recent)");
 	imap_fetch_util_uidset(b, uids, 6);
 	n = evbuffer_remove(b, got, sizeof(got) - 1);
 	got[n] = '\0';

@@ -312,6 +312,17 @@ static const struct {
 	    "DATA17:ABCDEFGHIJKLMNOPQ|CMD G6 X [({17}S0 {17+}S1)]|"), false },
 	{ S("G7 X {2}\r\nab\r\nG8 X\r\n"),
 	  S("LIT G7 2 sync|CMD G7 X [{2}ab]|CMD G8 X []|"), false },
+	/* RFC 9051 9: every ATOM-CHAR, and resp-specials, make one
+	 * astring; list-wildcards join them in a list-mailbox. */
+	{ S("H1 SELECT !#$&'+,-.0123456789:;<=>?@^_`|[}\r\n"),
+	  S("CMD H1 SELECT [!#$&'+,-.0123456789:;<=>?@^_`|[}]|"), false },
+	{ S("H2 LIST \"\" !#$&'+,-.0123456789:;<=>?@^_`|[}%*\r\n"),
+	  S("CMD H2 LIST [\"\" !#$&'+,-.0123456789:;<=>?@^_`|[}%*]|"),
+	  false },
+	{ S("H3 SELECT ]a[b]~\r\nH4 NOOP\r\n"),
+	  S("CMD H3 SELECT []a[b]~]|CMD H4 NOOP []|"), false },
+	{ S("H5] STATUS a}b (MESSAGES)\r\n"),
+	  S("CMD H5] STATUS [a}b (MESSAGES)]|"), false },
 };
 
 static void

@@ -55,6 +55,55 @@ test_imap_search_text_header(void)
 	                                    "subject: ", 9));
 }
 
+/* RFC 3501 6.4.4: FROM, TO, CC and BCC find an address however the
+ * field writes it. */
+void
+test_imap_search_text_addr(void)
+{
+	static const struct {
+		const char *hdr;
+		const char *field;
+		const char *needle;
+		bool want;
+	} cases[] = {
+		{ "From: Joe <user-from@domain.org>\r\n", "From",
+		  "user-from@domain.org", true },
+		{ "From: user-from@domain.org (Joe)\r\n", "From",
+		  "user-from@domain.org", true },
+		{ "From: \"user-from\"@domain.org\r\n", "From",
+		  "user-from@domain.org", true },
+		{ "From: user-from(c)@domain.org\r\n", "From",
+		  "user-from@domain.org", true },
+		{ "From: Joe <user-from @ domain.org>\r\n", "From",
+		  "user-from@domain.org", true },
+		{ "From: Joe\r\n <user-from@\r\n domain.org>\r\n", "From",
+		  "user-from@domain.org", true },
+		{ "From: friends: a@b.c, user-from@domain.org;\r\n", "From",
+		  "user-from@domain.org", true },
+		{ "From: =?utf-8?q?J=C3=B6?= <USER-FROM@Domain.ORG>\r\n",
+		  "from", "user-from@domain.org", true },
+		{ "From: =?utf-8?q?J=C3=B6?= <x@domain.org>\r\n", "From",
+		  "J\xc3\xb6 <x@", true },
+		{ "Cc: \"Zed Q\" <zed@x.org>\r\n", "Cc", "zed q", true },
+		{ "To: other@domain.org\r\n", "To", "user-from@domain.org",
+		  false },
+		{ "From: user-from@domain.org\r\n", "To",
+		  "user-from@domain.org", false },
+		/* Not an address field: as written. */
+		{ "Subject: \"user-from\"@domain.org\r\n", "Subject",
+		  "user-from@domain.org", false },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *h = cases[i].hdr;
+
+		TEST_ASSERT_IDX(imap_search_text_header(
+		    (const uint8_t *)h, strlen(h), cases[i].field,
+		    cases[i].needle, strlen(cases[i].needle)) == cases[i].want,
+		    i);
+	}
+}
+
 static bool
 imap_search_text_msg(const char *msg, const char *needle)
 {

@@ -83,13 +83,13 @@ test_imap_view_changes(void)
 		/* A delivery: EXISTS. */
 		{ { { 60, false, 0, 101 } }, 1, true, false, false,
 		  "* 6 EXISTS\r\n", 6 },
-		/* Flags: FETCH, with MODSEQ under CONDSTORE, UID under
-		 * QRESYNC. */
+		/* Flags: FETCH, with UID and MODSEQ under CONDSTORE (RFC
+		 * 7162 3.1), UID under QRESYNC. */
 		{ { { 20, false, STORE_FLAG_SEEN | STORE_FLAG_FLAGGED, 101 } },
 		  1, true, false, false,
 		  "* 2 FETCH (FLAGS (\\Seen \\Flagged))\r\n", 5 },
 		{ { { 20, false, 0, 101 } }, 1, true, false, true,
-		  "* 2 FETCH (FLAGS () MODSEQ (101))\r\n", 5 },
+		  "* 2 FETCH (UID 20 FLAGS () MODSEQ (101))\r\n", 5 },
 		{ { { 30, false, STORE_FLAG_DELETED, 101 } }, 1, true, true, true,
 		  "* 3 FETCH (UID 30 FLAGS (\\Deleted) MODSEQ (101))\r\n", 5 },
 		/* Expunges, descending so each number holds when read. */
@@ -250,5 +250,45 @@ test_imap_view_empty(void)
 	TEST_ASSERT_STREQ(view_emit(v, true, false, false, buf, sizeof(buf)),
 	                  "* 1000 EXISTS\r\n");
 	TEST_ASSERT_INTEQ(imap_view_seq(v, 777), 777);
+	imap_view_free(&v);
+}
+
+/* RFC 3501 2.3.2, 7.3.2: \Recent bits survive flag changes, show in
+ * FETCH FLAGS, and RECENT goes out when first asked, with every EXISTS
+ * and whenever the count changed. */
+void
+test_imap_view_recent(void)
+{
+	struct imap_view_emit_opts o = { .allow_expunge = true,
+	                                 .recent = true };
+	struct imap_view_update flag = { 40, false, STORE_FLAG_SEEN, 120 };
+	struct imap_view_update gone = { 50, true, 0, 121 };
+	struct imap_view_update add = { 60, false, 0, 122 };
+	struct imap_view *v = view_five();
+	struct evbuffer *out = evbuffer_new();
+	char buf[256];
+	size_t n;
+
+#define T_EMIT(want) do {                                             \
+		(void)imap_view_emit(v, &o, out);                     \
+		n = evbuffer_remove(out, buf, sizeof(buf) - 1);       \
+		buf[n] = '\0';                                        \
+		TEST_ASSERT_STREQ(buf, want);                         \
+	} while (0)
+
+	imap_view_set_recent(v, 35, 60);
+	TEST_ASSERT_INTEQ(imap_view_recent_count(v), 2);
+	T_EMIT("* 2 RECENT\r\n");
+	T_EMIT("");
+	imap_view_update(v, &flag, 1, 120);
+	T_EMIT("* 4 FETCH (FLAGS (\\Seen \\Recent))\r\n");
+	imap_view_update(v, &gone, 1, 121);
+	T_EMIT("* 5 EXPUNGE\r\n* 1 RECENT\r\n");
+	imap_view_update(v, &add, 1, 122);
+	T_EMIT("* 5 EXISTS\r\n* 1 RECENT\r\n");
+	imap_view_set_recent(v, 60, 61);
+	T_EMIT("* 2 RECENT\r\n");
+#undef T_EMIT
+	evbuffer_free(out);
 	imap_view_free(&v);
 }

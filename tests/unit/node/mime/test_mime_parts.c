@@ -183,6 +183,14 @@ test_mime_sort_keys(void)
 		{ "=?UTF-8?Q?Quarterly_report_=E2=80=93_draft?=",
 		  "Quarterly report \xe2\x80\x93 draft", false },
 		{ "[a][b][c]", "[c]", false },
+		/* RFC 5256 2.1: a blob inside the reply marker, trailers
+		 * in any case and repeated, folding, "[fwd: ...]" again. */
+		{ "re [2]: hi", "hi", true },
+		{ "Hi (FWD) (fwd)", "Hi", true },
+		{ "Re:\r\n\t hello\t\tworld", "hello world", true },
+		{ "[fwd: Re: [x] y (fwd)]", "y", true },
+		{ "[a[b] x", "[a[b] x", false },
+		{ "=?utf-8?q?Re=3A?= =?utf-8?q?_egg?=", "egg", true },
 		{ "", "", false },
 	};
 	char msg[512];
