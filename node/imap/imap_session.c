@@ -151,7 +151,7 @@ imap_session__set_io(struct imap_session *s, enum imap_io io)
 void
 imap_session__hold(struct imap_session *s)
 {
-	imap_session_set_io(s, IMAP_IO_CMD);
+	imap_session__set_io(s, IMAP_IO_CMD);
 }
 
 /* Ends the current command's life: its state, its handlers, its tag. */
