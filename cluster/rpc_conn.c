@@ -7,6 +7,7 @@
  * streams are rpc_call.c's and rpc_stream.c's. */
 #include <errno.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/bufferevent_struct.h>
 #include <openssl/err.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -305,6 +306,30 @@ rpc_conn__send(struct rpc_conn *c, const rpc_frame *f, struct rs_err *err)
 }
 
 void
+rpc_conn__send_data(struct rpc_conn *c, uint64_t id, struct evbuffer *src,
+                    size_t n)
+{
+	uint8_t head[RPC_FRAME_DATA_HEAD];
+	size_t hlen = rpc_frame_data_head(id, n, head);
+	struct evbuffer *out;
+	struct evbuffer_iovec v;
+
+	if (c->bev == NULL)
+		return;
+	out = bufferevent_get_output(c->bev);
+	if (evbuffer_reserve_space(out, (ev_ssize_t)(hlen + n), &v, 1) != 1 ||
+	    v.iov_len < hlen + n)
+		abort();                        /* out of memory */
+	memcpy(v.iov_base, head, hlen);
+	if (evbuffer_remove(src, (uint8_t *)v.iov_base + hlen, n) != (int)n)
+		abort();                        /* a bug: n is there */
+	v.iov_len = hlen + n;
+	if (evbuffer_commit_space(out, &v, 1) != 0)
+		abort();
+	c->tx_total += hlen + n;
+}
+
+void
 rpc_conn__send_ctl(struct rpc_conn *c, const rpc_frame *f)
 {
 	if (c->bev != NULL && rpc_conn__send(c, f, NULL) != 0)
@@ -400,7 +425,7 @@ conn_on_hello(struct rpc_conn *c, const rpc_frame *f)
 
 /* -1: c is closing (touch nothing but its state). */
 static int
-conn_dispatch(struct rpc_conn *c, const rpc_frame *f)
+conn_dispatch(struct rpc_conn *c, rpc_frame *f)
 {
 	int rc;
 
@@ -425,6 +450,25 @@ conn_dispatch(struct rpc_conn *c, const rpc_frame *f)
 	return rc;
 }
 
+/* With read-ahead (rpc_tls.c) OpenSSL may hold whole records already
+ * read from the socket. libevent 2.1's socket mode never asks for them:
+ * after each record it reads only what is left of that one, and the
+ * socket, drained, raises no event for the rest. So once the frames read
+ * so far are handled, run its read event again while OpenSSL holds
+ * octets; a partial record costs one read() that finds nothing. The
+ * event is a public field of struct bufferevent (bufferevent_struct.h),
+ * the one way in to its consider_reading. */
+static void
+conn_read_buffered(struct rpc_conn *c)
+{
+	SSL *ssl = c->bev != NULL ? bufferevent_openssl_get_ssl(c->bev)
+	                          : NULL;
+
+	if (ssl != NULL && SSL_has_pending(ssl) &&
+	    (bufferevent_get_enabled(c->bev) & EV_READ) != 0)
+		event_active(&c->bev->ev_read, EV_READ, 1);
+}
+
 static void
 conn_on_read(struct bufferevent *bev, void *arg)
 {
@@ -443,8 +487,10 @@ conn_on_read(struct bufferevent *bev, void *arg)
 			return;
 		}
 		n = evbuffer_get_contiguous_space(in);
-		if (n == 0)
+		if (n == 0) {
+			conn_read_buffered(c);
 			return;
+		}
 		rc = rpc_frame_dec_feed(c->dec, evbuffer_pullup(in,
 		                        (ev_ssize_t)n), n, &used, &f, &err);
 		evbuffer_drain(in, used);
@@ -490,6 +536,25 @@ conn_tls_reason(struct rpc_conn *c, short what, char *buf, size_t size)
 	return "io_error";
 }
 
+/* An incoming connection that ended before its peer sent a single
+ * octet: the controller's liveness probe (liveness.c) connects and
+ * closes every half second, and a port scan does the same. Nothing was
+ * refused, so nothing is counted, and the log only has it at debug. */
+static bool
+conn_was_probe(struct rpc_conn *c, short what)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+
+	if (c->outgoing || (what & BEV_EVENT_TIMEOUT) != 0 || ssl == NULL ||
+	    BIO_number_read(SSL_get_rbio(ssl)) != 0)
+		return false;
+	while (bufferevent_get_openssl_error(c->bev) != 0)
+		;
+	rs_log(RS_LOG_DEBUG, "rpc.probe", "peer=%s", c->addr);
+	rpc_conn__close(c, RS_EUNAVAIL, "rpc: closed before the handshake");
+	return true;
+}
+
 static void
 conn_on_event(struct bufferevent *bev, short what, void *arg)
 {
@@ -498,13 +563,17 @@ conn_on_event(struct bufferevent *bev, short what, void *arg)
 
 	(void)bev;
 	if (what & BEV_EVENT_CONNECTED) {
-		/* TLS is up; the peer's hello may follow at once. */
+		/* TLS is up; the peer's hello may follow at once, and may
+		 * have come with the handshake's last read. */
 		if (!c->sent_hello)
 			conn_send_hello(c);
+		conn_read_buffered(c);
 		return;
 	}
 	if (c->state == RPC_CONN_HANDSHAKE) {
-		conn_refuse(c, conn_tls_reason(c, what, buf, sizeof(buf)));
+		if (!conn_was_probe(c, what))
+			conn_refuse(c, conn_tls_reason(c, what, buf,
+			                               sizeof(buf)));
 		return;
 	}
 	rpc_conn__close(c, RS_EUNAVAIL, (what & BEV_EVENT_EOF)

@@ -204,6 +204,43 @@ rpc_frame_encode(const Roost__RpcFrame *f, uint8_t *out, size_t size)
 	roost__rpc_frame__pack(f, out + RPC_FRAME_HDR);
 }
 
+static size_t
+rpc_frame_varint(uint64_t v, uint8_t *out)
+{
+	size_t i = 0;
+
+	while (v >= 0x80) {
+		out[i++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	out[i++] = (uint8_t)v;
+	return i;
+}
+
+/* Field by field as protobuf-c packs them (field number order; proto3
+ * leaves out an id of 0): kind (1, varint), id (2, varint), payload
+ * (7, length-delimited). */
+size_t
+rpc_frame_data_head(uint64_t id, size_t n, uint8_t *out)
+{
+	size_t len = RPC_FRAME_HDR, body;
+
+	out[len++] = 1 << 3;
+	out[len++] = ROOST__RPC_FRAME__KIND__STREAM_DATA;
+	if (id != 0) {
+		out[len++] = 2 << 3;
+		len += rpc_frame_varint(id, out + len);
+	}
+	out[len++] = 7 << 3 | 2;
+	len += rpc_frame_varint(n, out + len);
+	body = len - RPC_FRAME_HDR + n;
+	out[0] = (uint8_t)(body >> 24);
+	out[1] = (uint8_t)(body >> 16);
+	out[2] = (uint8_t)(body >> 8);
+	out[3] = (uint8_t)body;
+	return len;
+}
+
 const char *
 rpc_frame_kind_name(int kind)
 {

@@ -13,6 +13,13 @@
 
 #define RPC_FRAME_HDR 4               /* the length prefix */
 #define RPC_FRAME_LEN_MAX 0xffffffffu /* what the prefix can say */
+/* A TLS record's most plaintext (RFC 8446 section 5.1), and the most
+ * payload a STREAM_DATA frame may carry to fit in one record whatever
+ * its id: the prefix, then kind (2 octets), id (11) and the payload's
+ * tag and length (3: a length under 2^14). A frame one octet longer takes two records: two
+ * writes for the sender and four reads for the receiver. */
+#define RPC_FRAME_RECORD 16384u
+#define RPC_FRAME_DATA_FIT (RPC_FRAME_RECORD - RPC_FRAME_HDR - 16u)
 
 struct rpc_frame_dec;                 /* opaque */
 
@@ -44,6 +51,16 @@ int rpc_frame_size(const Roost__RpcFrame *f, size_t max, size_t *size_r,
                    struct rs_err *err) RS_MUST_CHECK;
 /* Writes f to out[0..size), size from rpc_frame_size. */
 void rpc_frame_encode(const Roost__RpcFrame *f, uint8_t *out, size_t size);
+
+/* The most octets rpc_frame_data_head writes. */
+#define RPC_FRAME_DATA_HEAD (RPC_FRAME_HDR + 2 + 11 + 6)
+/* Writes to out the octets of a STREAM_DATA frame of stream id that come
+ * before its n octets of payload (n > 0), the same octets
+ * rpc_frame_encode writes for that frame, so that the payload can be
+ * copied in place from where it is (an evbuffer) instead of gathered
+ * first. Returns how many (at most RPC_FRAME_DATA_HEAD); the frame is
+ * that plus n octets. */
+size_t rpc_frame_data_head(uint64_t id, size_t n, uint8_t *out);
 
 /* "REQUEST"…, for logs; never NULL. */
 const char *rpc_frame_kind_name(int kind);

@@ -21,7 +21,9 @@
 #define RPC_FRAME_MIN      65536u     /* max_frame below: refused */
 #define RPC_NODE_ID_MAX    255u
 #define RPC_ADDR_MAX       64u        /* "[v6]:port" for logs */
-#define RPC_STREAM_CHUNK   16384u     /* octets per STREAM_DATA */
+#define RPC_STREAM_CHUNK   RPC_FRAME_DATA_FIT /* per STREAM_DATA */
+#define RPC_STREAM_STEP    (4 * RPC_STREAM_CHUNK) /* pair <-> frames */
+#define RPC_TLS_READ_BUF   (80u << 10) /* read-ahead: records per read() */
 #define RPC_WINDOW_MAX     (1u << 30) /* credit a peer may grant */
 #define RPC_BACKOFF_MIN_MS 200u       /* fail fast after a failed */
 #define RPC_BACKOFF_MAX_MS 1000u      /* connect, doubling up to this */
@@ -157,6 +159,11 @@ void rpc_conn__accept(struct rpc *r, evutil_socket_t fd,
  * ours). */
 int rpc_conn__send(struct rpc_conn *c, const rpc_frame *f,
                    struct rs_err *err) RS_MUST_CHECK;
+/* Queues a STREAM_DATA frame of stream id carrying the first n octets
+ * of src (n <= RPC_STREAM_CHUNK), moved from src into the frame with one
+ * copy; nothing happens on a closed c (src keeps them). */
+void rpc_conn__send_data(struct rpc_conn *c, uint64_t id,
+                         struct evbuffer *src, size_t n);
 /* Queues a frame without a large payload (hello, stream frames, errors):
  * it always fits (RPC_FRAME_MIN); nothing happens on a closed c. */
 void rpc_conn__send_ctl(struct rpc_conn *c, const rpc_frame *f);
@@ -195,7 +202,8 @@ int rpc_call__on_reply(struct rpc_conn *c, const rpc_frame *f);
 struct rpc_stream *rpc_stream__new(struct rpc_conn *c, uint64_t id,
                                    uint32_t peer_window,
                                    struct bufferevent **user_r);
-int rpc_stream__on_frame(struct rpc_conn *c, const rpc_frame *f);
+/* May take f's payload (a STREAM_DATA's, then NULL in f). */
+int rpc_stream__on_frame(struct rpc_conn *c, rpc_frame *f);
 /* The connection is going: the user end gets an error event. */
 void rpc_stream__detach_all(struct rpc_conn *c);
 

@@ -77,6 +77,14 @@ bev_flush_new(struct event_base *base, struct bufferevent *bev,
 }
 
 void
+bev_flush_set_drained(struct bev_flush *f, bev_flush_drained_fn *drained,
+                      void *arg)
+{
+	f->drained = drained;
+	f->arg = arg;
+}
+
+void
 bev_flush_on_write(struct bev_flush *f)
 {
 	if (evbuffer_get_length(bufferevent_get_output(f->bev)) == 0)

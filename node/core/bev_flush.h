@@ -23,6 +23,10 @@ typedef void bev_flush_drained_fn(void *arg);
 struct bev_flush *bev_flush_new(struct event_base *base,
                                 struct bufferevent *bev,
                                 bev_flush_drained_fn *drained, void *arg);
+/* From now on drained(arg) is called instead of the one given to
+ * bev_flush_new (a bev_pump relaying through f). */
+void bev_flush_set_drained(struct bev_flush *f, bev_flush_drained_fn *drained,
+                           void *arg);
 /* Call from the bufferevent's write callback: once the output is empty,
  * direct writes take over again. */
 void bev_flush_on_write(struct bev_flush *f);

@@ -8,9 +8,11 @@
 #include <stdlib.h>
 
 #include "lib/rs_mem.h"
+#include "node/core/bev_flush.h"
 
 struct bev_pump {
 	struct bufferevent *bev[2];      /* borrowed */
+	struct bev_flush   *flush;       /* borrowed: a's direct writer */
 	size_t              high;
 	bev_pump_done_fn   *done;
 	void               *arg;
@@ -51,17 +53,34 @@ bp_on_read(struct bufferevent *bev, void *arg)
 		bp_move(p, bp_side(p, bev));
 }
 
-/* A side's output drained below the mark: the other side reads again. */
+/* Side i's output drained below the mark: the other side reads again. */
+static void
+bp_resume(struct bev_pump *p, int i)
+{
+	if (!p->ended &&
+	    evbuffer_get_length(bufferevent_get_output(p->bev[i])) <=
+	    p->high / 2)
+		bufferevent_enable(p->bev[!i], EV_READ);
+}
+
 static void
 bp_on_write(struct bufferevent *bev, void *arg)
 {
 	struct bev_pump *p = arg;
 	int i = bp_side(p, bev);
 
-	if (p->ended)
-		return;
-	if (evbuffer_get_length(bufferevent_get_output(bev)) <= p->high / 2)
-		bufferevent_enable(p->bev[!i], EV_READ);
+	/* The socket was full and the bufferevent wrote the rest: direct
+	 * writes again once it is empty. */
+	if (i == 0 && p->flush != NULL)
+		bev_flush_on_write(p->flush);
+	bp_resume(p, i);
+}
+
+/* A direct write emptied a's output (bev_flush_drained_fn). */
+static void
+bp_on_drained(void *arg)
+{
+	bp_resume(arg, 0);
 }
 
 static void
@@ -80,13 +99,15 @@ bp_on_event(struct bufferevent *bev, short what, void *arg)
 }
 
 struct bev_pump *
-bev_pump_new(struct bufferevent *a, struct bufferevent *b, size_t high,
-             bev_pump_done_fn *done, void *arg)
+bev_pump_new(struct bufferevent *a, struct bev_flush *a_flush,
+             struct bufferevent *b, size_t high, bev_pump_done_fn *done,
+             void *arg)
 {
 	struct bev_pump *p = rs_xcalloc(1, sizeof(*p));
 
 	p->bev[0] = a;
 	p->bev[1] = b;
+	p->flush = a_flush;
 	p->high = high;
 	p->done = done;
 	p->arg = arg;
@@ -95,8 +116,13 @@ bev_pump_new(struct bufferevent *a, struct bufferevent *b, size_t high,
 		                  bp_on_event, p);
 		/* The write callback when the output falls to half the mark. */
 		bufferevent_setwatermark(p->bev[i], EV_WRITE, high / 2, 0);
-		bufferevent_enable(p->bev[i], EV_READ | EV_WRITE);
+		/* A side written directly has EV_WRITE off while its socket
+		 * takes everything (bev_flush.h). */
+		bufferevent_enable(p->bev[i], i == 0 && a_flush != NULL
+		                   ? EV_READ : EV_READ | EV_WRITE);
 	}
+	if (a_flush != NULL)
+		bev_flush_set_drained(a_flush, bp_on_drained, p);
 	/* Octets already read before the pump started. */
 	for (int i = 0; i < 2; i++)
 		if (evbuffer_get_length(bufferevent_get_input(p->bev[i])) > 0)

@@ -10,6 +10,7 @@
 #include <event2/bufferevent.h>
 #include <stddef.h>
 
+struct bev_flush;
 struct bev_pump;
 
 enum bev_pump_side {
@@ -25,12 +26,18 @@ typedef void bev_pump_done_fn(void *arg, enum bev_pump_side side,
                               short what);
 
 /* Takes over both bufferevents' callbacks (the owner keeps owning the
- * bufferevents and frees them after freeing the pump). high: octets an
- * output may hold before the other side stops being read. Never returns
- * NULL. */
-struct bev_pump *bev_pump_new(struct bufferevent *a, struct bufferevent *b,
-                              size_t high, bev_pump_done_fn *done,
-                              void *arg);
+ * bufferevents and frees them after freeing the pump). a_flush: NULL, or
+ * the direct writer of a (bev_flush.h, borrowed): what b reads is then
+ * written to a's socket at the end of the callback that moved it, as a
+ * local session's replies are, not a loop turn later through the write
+ * event (an epoll_ctl on and one off per piece). The pump takes over
+ * a_flush's drained callback: the owner stops a_flush when it frees the
+ * pump. high: octets an output may hold before the other side stops
+ * being read. Never returns NULL. */
+struct bev_pump *bev_pump_new(struct bufferevent *a,
+                              struct bev_flush *a_flush,
+                              struct bufferevent *b, size_t high,
+                              bev_pump_done_fn *done, void *arg);
 /* Detaches from both bufferevents (their callbacks are cleared);
  * NULL-safe. */
 void bev_pump_free(struct bev_pump **pp);

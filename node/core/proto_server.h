@@ -149,9 +149,13 @@ int proto_conn_open(struct proto_conn *c, struct proto_server *ps,
  * node admitted. Takes bev (freed with the session either way). */
 int proto_conn_adopt(struct proto_conn *c, struct proto_server *ps,
                      void *sess, struct bufferevent *bev) RS_MUST_CHECK;
+/* The session's direct writer (borrowed, until proto_conn_plain_writes
+ * or the release), or NULL when the bufferevent writes by itself (a peer
+ * stream). A relay (bev_pump) writes through it as replies are. */
+struct bev_flush *proto_conn_flush(const struct proto_conn *c);
 /* Stops direct writes: from now on the bufferevent writes its output
- * itself and calls the write callback as usual (a session that hands its
- * connection to a bev_pump). */
+ * itself and calls the write callback as usual (a session whose relay
+ * ended, which had taken over the direct writer's callback). */
 void proto_conn_plain_writes(struct proto_conn *c, struct bufferevent *bev);
 /* Copies the admission key ip into ip_r and starts the session's log
  * context with sa as the peer. */

@@ -281,9 +281,6 @@ int imap_session__new(struct imap_server *srv, evutil_socket_t fd,
 /* A session on a peer stream (bev, taken) for a client another node
  * admitted at client_ip; peer names it in the log. Returns the session,
  * not authenticated yet, or NULL (bev freed). */
-/* A command started outside the parser (a proxied login) runs: no input
- * is read until imap_cmd_finish. */
-void imap_session__hold(struct imap_session *s);
 struct imap_session *imap_session__adopt(struct imap_server *srv,
                                          struct bufferevent *bev,
                                          const char *client_ip,

@@ -25,7 +25,12 @@ imap_proxy__needed(const struct imap_session *s, const struct auth_result *r)
 void
 imap_proxy__end(struct imap_session *s)
 {
-	bev_pump_free(&s->pump);
+	if (s->pump != NULL) {
+		bev_pump_free(&s->pump);
+		/* The pump had the direct writer's callback; the rest of
+		 * the session (its last flush) lets the bufferevent write. */
+		proto_conn_plain_writes(&s->conn, s->bev);
+	}
 	if (s->peer != NULL) {
 		bufferevent_free(s->peer);
 		s->peer = NULL;
@@ -89,14 +94,14 @@ imap_proxy_opened(void *arg, int rc, const struct rs_err *err,
 		s->state = IMAP_STATE_AUTH;
 		imap_session__cmd_reset(s);    /* the login ends here */
 		s->io = IMAP_IO_PROXY;
-		proto_conn_plain_writes(&s->conn, s->bev);
 		/* The primary's session keeps the autologout timer and says
 		 * BYE; ours only catches a relay that went silent for good. */
 		ms = s->srv->limits.timeout_ms + 60000;
 		tv.tv_sec = (time_t)(ms / 1000);
 		tv.tv_usec = 0;
 		bufferevent_set_timeouts(s->bev, &tv, NULL);
-		s->pump = bev_pump_new(s->bev, s->peer, IMAP_OUT_HIGH,
+		s->pump = bev_pump_new(s->bev, proto_conn_flush(&s->conn),
+		                       s->peer, IMAP_OUT_HIGH,
 		                       imap_proxy_done, s);
 	}
 	imap_session_unref(s);
@@ -154,7 +159,8 @@ imap_proxy__serve(void *arg, struct rpc_call *call, const uint8_t *p,
 	snprintf(s->cmd.tag, sizeof(s->cmd.tag), "%s", bs.tag);
 	if (imap_auth__enter(s, bs.account.addr, bs.account.acct,
 	                     bs.method) == IMAP_RUN_ASYNC)
-		imap_session__hold(s);  /* imap_cmd_finish ends it */
+		/* No input until imap_cmd_finish ends the login. */
+		imap_session__set_io(s, IMAP_IO_CMD);
 	else
 		imap_session__cmd_reset(s);
 }

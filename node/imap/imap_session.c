@@ -148,12 +148,6 @@ imap_session__set_io(struct imap_session *s, enum imap_io io)
 		bufferevent_disable(s->bev, EV_READ);
 }
 
-void
-imap_session__hold(struct imap_session *s)
-{
-	imap_session__set_io(s, IMAP_IO_CMD);
-}
-
 /* Ends the current command's life: its state, its handlers, its tag. */
 void
 imap_session__cmd_reset(struct imap_session *s)

@@ -23,7 +23,12 @@ pop3_proxy__needed(const struct pop3_session *s, const struct auth_result *r)
 void
 pop3_proxy__end(struct pop3_session *s)
 {
-	bev_pump_free(&s->pump);
+	if (s->pump != NULL) {
+		bev_pump_free(&s->pump);
+		/* The pump had the direct writer's callback; the rest of
+		 * the session (its last flush) lets the bufferevent write. */
+		proto_conn_plain_writes(&s->conn, s->bev);
+	}
 	if (s->peer != NULL) {
 		bufferevent_free(s->peer);
 		s->peer = NULL;
@@ -77,10 +82,10 @@ pop3_proxy_opened(void *arg, int rc, const struct rs_err *err,
 		rs_logc(&s->log, RS_LOG_INFO, "pop3.proxy", "node=%s", o->node);
 		s->peer = bev;
 		s->state = POP3_STATE_PROXY;
-		proto_conn_plain_writes(&s->conn, s->bev);
 		/* The primary keeps the autologout timer. */
 		bufferevent_set_timeouts(s->bev, &tv, NULL);
-		s->pump = bev_pump_new(s->bev, s->peer, POP3_OUT_HIGH,
+		s->pump = bev_pump_new(s->bev, proto_conn_flush(&s->conn),
+		                       s->peer, POP3_OUT_HIGH,
 		                       pop3_proxy_done, s);
 	}
 	pop3_session__unref(s);

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "lib/rs_buf.h"
+#include "lib/rs_mem.h"
 
 /* Microseconds, where lib/rs_time.h's rs_mono_ms is too coarse for
  * sub-millisecond replies. */
@@ -92,6 +93,46 @@ bench_common_resolve(const char *prog, const char *host, const char *port,
 	memcpy(addr_r, ai->ai_addr, ai->ai_addrlen);
 	*len_r = ai->ai_addrlen;
 	freeaddrinfo(ai);
+	return 0;
+}
+
+int
+bench_common_resolve_ports(const char *prog, const char *host,
+                           const char *ports, unsigned max,
+                           struct bench_common_addr **addrs_r, unsigned *n_r)
+{
+	struct bench_common_addr *a = NULL;
+	const char *p = ports;
+	unsigned n = 0;
+
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		char *port;
+		int rc;
+
+		if (len == 0 || n == max) {
+			fprintf(stderr, "%s: --port: '%s' is not a list of 1 to "
+			        "%u ports separated by commas\n", prog, ports,
+			        max);
+			free(a);
+			return -1;
+		}
+		a = rs_xreallocarray(a, n + 1, sizeof(*a));
+		port = rs_xstrndup(p, len);
+		rc = bench_common_resolve(prog, host, port, &a[n].ss,
+		                          &a[n].len);
+		free(port);
+		if (rc < 0) {
+			free(a);
+			return -1;
+		}
+		n++;
+		if (p[len] == '\0')
+			break;
+		p += len + 1;
+	}
+	*addrs_r = a;
+	*n_r = n;
 	return 0;
 }
 

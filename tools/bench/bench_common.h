@@ -74,6 +74,23 @@ int bench_common_resolve(const char *prog, const char *host,
                          const char *port, struct sockaddr_storage *addr_r,
                          socklen_t *len_r);
 
+/* One server address (bench_common_resolve's result). */
+struct bench_common_addr {
+	struct sockaddr_storage ss;
+	socklen_t               len;
+};
+
+/* host with each port of the comma-separated list ports ("25", or
+ * "30125,30225,30325" to spread connections over several servers): the
+ * first address of each, in the list's order. Returns owned in *addrs_r
+ * (the caller frees it) and their number (1 to max) in *n_r. 0, or -1
+ * after a message on stderr (an empty entry, more than max entries, or
+ * bench_common_resolve's). */
+int bench_common_resolve_ports(const char *prog, const char *host,
+                               const char *ports, unsigned max,
+                               struct bench_common_addr **addrs_r,
+                               unsigned *n_r);
+
 /* Each connection is a descriptor: raises the soft RLIMIT_NOFILE to the
  * hard one. Returns the soft limit now, or 0 if it cannot be read. */
 uint64_t bench_common_rlimit(void);

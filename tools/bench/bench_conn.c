@@ -211,6 +211,7 @@ bench_conn_txn_reply(struct bench_conn *c, int code)
 			b->lat_us[b->accepted++] = bench_conn_us32(now -
 			                                           c->t_mail_us);
 			b->t_last_ok_us = now;
+			b->port_accepted[c->id % b->naddrs]++;
 			c->txn = BENCH_TXN_NONE;
 		} else if (!ok)
 			bench_conn_fail(c, code);
@@ -386,6 +387,7 @@ bench_conn_new(struct bench *b, unsigned id)
 {
 	struct bench_conn *c = rs_xcalloc(1, sizeof(*c));
 	struct timeval tv = { .tv_sec = b->opt->timeout_s, .tv_usec = 0 };
+	const struct bench_common_addr *addr;
 
 	c->b = b;
 	c->id = id;
@@ -402,8 +404,11 @@ bench_conn_new(struct bench *b, unsigned id)
 		b->conn_errors++;
 		return c;
 	}
-	if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&b->addr,
-	                               (int)b->addrlen) < 0)
+	/* Several --port entries: connection i goes to the (i mod k)-th,
+	 * so C connections spread evenly over k servers. */
+	addr = &b->addrs[id % b->naddrs];
+	if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&addr->ss,
+	                               (int)addr->len) < 0)
 		bench_conn_close(c, "connect failed");
 	return c;
 }

@@ -21,7 +21,7 @@ struct bench_conn;
 
 struct bench_opts {
 	const char *host;          /* borrowed from argv */
-	const char *port;
+	const char *port;          /* one port, or several: "P1,P2,..." */
 	const char *domain;
 	const char *from;
 	const char *helo;
@@ -58,8 +58,9 @@ struct bench_stored {
 struct bench {
 	const struct bench_opts *opt;     /* borrowed */
 	struct event_base       *base;    /* owns */
-	struct sockaddr_storage  addr;
-	socklen_t                addrlen;
+	/* owns: one per --port entry; connection i uses addrs[i % naddrs] */
+	struct bench_common_addr *addrs;
+	unsigned                 naddrs;
 	struct bench_msg         msg;
 	struct bench_conn      **conns;   /* owns the array and each conn */
 	unsigned                 nconns;
@@ -70,6 +71,7 @@ struct bench {
 
 	uint64_t next_msg;         /* next message index to hand out */
 	uint64_t accepted;         /* final 250 after DATA */
+	uint64_t *port_accepted;   /* owns: accepted per addrs entry */
 	uint64_t refused;          /* a reply in the transaction failed */
 	uint64_t lost;             /* in flight when the connection died */
 	uint64_t conn_errors;      /* connect, I/O, timeout, protocol */

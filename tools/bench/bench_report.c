@@ -67,7 +67,15 @@ bench_report_json(const struct bench *b, const struct bench_common_lat *l)
 	       bench_report_secs(el), bench_common_rate(b->accepted, el),
 	       l->p50, l->p90, l->p99, l->max);
 	bench_report_errors(b, stdout, true);
-	printf("},\"stored\":");
+	printf("}");
+	if (b->naddrs > 1) {
+		printf(",\"accepted_per_port\":[");
+		for (unsigned i = 0; i < b->naddrs; i++)
+			printf("%s%" PRIu64, i > 0 ? "," : "",
+			       b->port_accepted[i]);
+		printf("]");
+	}
+	printf(",\"stored\":");
 	if (o->wait_cmd == NULL)
 		printf("null");
 	else
@@ -100,6 +108,12 @@ bench_report_print(struct bench *b)
 	printf("\n  accepted     %" PRIu64 " in %.3f s: %.1f msg/s\n",
 	       b->accepted, bench_report_secs(el),
 	       bench_common_rate(b->accepted, el));
+	if (b->naddrs > 1) {
+		printf("  per port    ");
+		for (unsigned i = 0; i < b->naddrs; i++)
+			printf(" %" PRIu64, b->port_accepted[i]);
+		printf(" accepted (in --port's order)\n");
+	}
 	printf("  refused      %" PRIu64 " (lost with a connection: %" PRIu64
 	       ", never sent: %" PRIu64 ")\n", b->refused, b->lost,
 	       bench_report_unsent(b));

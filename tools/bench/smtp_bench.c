@@ -3,7 +3,8 @@
  * per-message latency and errors, and with --wait-stored the time until a
  * command counts them all stored. --idle N holds N sessions open after
  * EHLO instead, for measuring a server's memory per connection.
- * Plain SMTP on one address only: no TLS, no AUTH, no reconnects. */
+ * Plain SMTP to one host, on one port or spread over several (--port
+ * P1,P2,...): no TLS, no AUTH, no reconnects. */
 #include <errno.h>
 #include <event2/event.h>
 #include <getopt.h>
@@ -19,14 +20,19 @@
 #include "tools/bench/bench_common.h"
 #include "tools/bench/bench_int.h"
 
+/* --port takes at most this many ports. */
+#define SMTP_BENCH_MAX_PORTS 64
+
 static const char smtp_bench_usage[] =
-"usage: smtp_bench [--host H] [--port P] [-n N] [-s SIZE] [-c C] [-u U]\n"
-"                  [--domain D] [--from ADDR] [--pipelining]\n"
+"usage: smtp_bench [--host H] [--port P[,P...]] [-n N] [-s SIZE] [-c C]\n"
+"                  [-u U] [--domain D] [--from ADDR] [--pipelining]\n"
 "                  [--wait-stored CMD] [--json] [--timeout SEC]\n"
-"       smtp_bench --idle N [--hold SEC] [--host H] [--port P]\n"
+"       smtp_bench --idle N [--hold SEC] [--host H] [--port P[,P...]]\n"
 "\n"
 "  --host H           server address (127.0.0.1)\n"
-"  --port P           server port (25)\n"
+"  --port P[,P...]    server port (25); with a list of k ports,\n"
+"                     connection i connects to the (i mod k)-th (to\n"
+"                     spread the load over several servers on H)\n"
 "  -n, --messages N   messages to send (1000)\n"
 "  -s, --size SIZE    bytes per message, headers included; K or M suffix\n"
 "                     allowed (4K)\n"
@@ -293,9 +299,11 @@ main(int argc, char **argv)
 	if (rc != 0)
 		return rc > 0 ? 0 : 2;
 	b.opt = &opt;
-	if (bench_common_resolve("smtp_bench", opt.host, opt.port, &b.addr,
-	                         &b.addrlen) < 0)
+	if (bench_common_resolve_ports("smtp_bench", opt.host, opt.port,
+	                               SMTP_BENCH_MAX_PORTS, &b.addrs,
+	                               &b.naddrs) < 0)
 		return 2;
+	b.port_accepted = rs_xcalloc(b.naddrs, sizeof(*b.port_accepted));
 	signal(SIGPIPE, SIG_IGN);
 	(void)bench_common_rlimit();
 	bench_msg_init(&b.msg, opt.size);
@@ -318,6 +326,8 @@ main(int argc, char **argv)
 	bench_msg_free(&b.msg);
 	RS_FREE(&b.lat_us);
 	RS_FREE(&b.dot_us);
+	RS_FREE(&b.addrs);
+	RS_FREE(&b.port_accepted);
 	if (rc < 0)
 		return 1;
 	if (opt.idle > 0)

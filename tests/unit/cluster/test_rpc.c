@@ -605,6 +605,37 @@ test_rpc_silent_client(void)
 	rt_env_free(&e);
 }
 
+/* A connect and close with nothing sent (the controller's liveness
+ * probe): no refusal counted; garbage after it still is. */
+void
+test_rpc_probe(void)
+{
+	struct sockaddr_in sin;
+	struct rt_env e;
+	struct rpc_stats st;
+	size_t got;
+	int fd;
+
+	rt_env_init(&e, NULL, NULL);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)e.port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (int i = 0; i < 3; i++) {
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		TEST_ASSERT(fd >= 0 && connect(fd, (struct sockaddr *)&sin,
+		                               sizeof(sin)) == 0);
+		close(fd);
+		rt_run(&e, 50);
+	}
+	rpc_stats_get(e.srv, &st);
+	TEST_ASSERT_INTEQ(st.refused, 0);
+	TEST_ASSERT_INTEQ(rt_raw_client(&e, "garbage\r\n", 3000, &got), 1);
+	rpc_stats_get(e.srv, &st);
+	TEST_ASSERT(st.refused == 1 && st.conns_in == 0);
+	rt_env_free(&e);
+}
+
 void
 test_rpc_free_with_calls(void)
 {

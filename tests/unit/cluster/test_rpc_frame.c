@@ -194,6 +194,64 @@ test_rpc_frame_fields(void)
 	rpc_frame_dec_free(&d);         /* NULL-safe */
 }
 
+/* A STREAM_DATA frame of RPC_FRAME_DATA_FIT octets with the largest id
+ * fills one TLS record exactly; one octet more does not fit. */
+void
+test_rpc_frame_record(void)
+{
+	static uint8_t payload[RPC_FRAME_DATA_FIT + 1];
+	Roost__RpcFrame f = ROOST__RPC_FRAME__INIT;
+	size_t size;
+
+	f.kind = ROOST__RPC_FRAME__KIND__STREAM_DATA;
+	f.id = UINT64_MAX;
+	f.payload.data = payload;
+	f.payload.len = RPC_FRAME_DATA_FIT;
+	TEST_ASSERT(rpc_frame_size(&f, 1 << 20, &size, NULL) == 0);
+	TEST_ASSERT_INTEQ(size, RPC_FRAME_RECORD);
+	f.payload.len++;
+	TEST_ASSERT(rpc_frame_size(&f, 1 << 20, &size, NULL) == 0);
+	TEST_ASSERT(size > RPC_FRAME_RECORD);
+}
+
+/* rpc_frame_data_head plus the payload are the octets rpc_frame_encode
+ * writes for the same STREAM_DATA frame. */
+void
+test_rpc_frame_data_head(void)
+{
+	static const struct {
+		uint64_t id;
+		size_t   n;
+	} cases[] = {
+		{ 1, 1 }, { 127, 127 }, { 128, 128 }, { 300, 16383 },
+		{ 0, 16384 }, { 1ull << 35, RPC_FRAME_DATA_FIT },
+		{ UINT64_MAX, 200000 },
+	};
+	static uint8_t payload[200000];
+	Roost__RpcFrame f = ROOST__RPC_FRAME__INIT;
+	uint8_t head[RPC_FRAME_DATA_HEAD], *wire;
+	size_t size, hlen;
+
+	for (size_t i = 0; i < sizeof(payload); i++)
+		payload[i] = (uint8_t)(i * 13);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		f.kind = ROOST__RPC_FRAME__KIND__STREAM_DATA;
+		f.id = cases[i].id;
+		f.payload.data = payload;
+		f.payload.len = cases[i].n;
+		TEST_ASSERT_IDX(rpc_frame_size(&f, 1 << 20, &size, NULL) == 0,
+		                i);
+		wire = rs_xmalloc(size);
+		rpc_frame_encode(&f, wire, size);
+		hlen = rpc_frame_data_head(cases[i].id, cases[i].n, head);
+		TEST_ASSERT_IDX(hlen <= RPC_FRAME_DATA_HEAD &&
+		                hlen + cases[i].n == size &&
+		                memcmp(wire, head, hlen) == 0 &&
+		                memcmp(wire + hlen, payload, cases[i].n) == 0, i);
+		free(wire);
+	}
+}
+
 void
 test_rpc_frame_partial(void)
 {
