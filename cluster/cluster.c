@@ -32,7 +32,15 @@ struct cluster {
 	                                       * this node serves p at, 0 */
 	cluster_lost_fn         *lost_fn;
 	void                    *lost_arg;
+	/* A new data directory: what the records credit this node with
+	 * is given up before it joins (cluster_disown_step). */
+	bool                     disowning;
+	unsigned                 disown_pending; /* CAS txns in flight */
+	struct event            *disown_retry;   /* owns */
 };
+
+static void cluster_join(struct cluster *c);
+static void cluster_disown_step(struct cluster *c);
 
 static void
 cluster_opened(struct cluster *c, int rc, const struct rs_err *err)
@@ -77,6 +85,8 @@ cluster_on_view_change(void *arg)
 			c->lost_fn(c->lost_arg, p);
 		c->served[p] = now;
 	}
+	if (c->disowning)
+		cluster_disown_step(c);
 }
 
 static void
@@ -93,19 +103,132 @@ cluster_on_alive(void *arg, int rc, const struct rs_err *err)
 	cluster_opened(c, 0, NULL);
 }
 
+/* ---- a new data directory ----
+ *
+ * A node that starts on a new data directory under an id the records
+ * already name (a disk replaced or wiped) holds none of what they credit
+ * it with. Before it is alive, and once the lease of its last run has
+ * run out, it leaves every replica set in which another node is in
+ * sync, one CAS each (the controller adds it back, out of sync, once it
+ * is alive; its primary then copies it the partition), and waits until
+ * the partitions it led have failed over to one of those nodes.
+ * Otherwise it could be promoted while empty, be counted for
+ * acknowledgements, or lead a partition it does not hold and copy that
+ * emptiness over the good replicas. A partition without another in-sync
+ * replica is left alone: nothing better exists. */
+
+/* Whether another node than this one is in rec's in-sync set. */
+static bool
+cluster_other_in_sync(const struct cluster *c, const struct cluster_part *rec)
+{
+	for (size_t i = 0; i < rec->nin_sync; i++)
+		if (strcmp(rec->in_sync[i], c->self) != 0)
+			return true;
+	return false;
+}
+
 static void
-cluster_on_view(void *arg, int rc, const struct rs_err *err)
+cluster_on_disowned(void *arg, int rc, const struct rs_err *err, int64_t rev)
 {
 	struct cluster *c = arg;
-	struct rs_err perr;
+	struct timeval tv = { 1, 0 };
 
-	if (rc != 0) {
-		cluster_opened(c, rc, err);
+	(void)rev;
+	c->disown_pending--;
+	if (rc != 0 && rc != RS_ECONFLICT) {
+		/* A conflict brings the news through the watch; anything
+		 * else is tried again in a while. */
+		rs_log(RS_LOG_WARN, "cluster.disown_failed", "error=\"%s\"",
+		       err != NULL ? err->msg : rs_err_name(rc));
+		evtimer_add(c->disown_retry, &tv);
 		return;
 	}
-	c->served = rs_xcalloc(c->config.partitions, sizeof(*c->served));
-	cluster_view_listen(c->view, cluster_on_view_change, c);
-	cluster_on_view_change(c);
+	cluster_disown_step(c);
+}
+
+/* Writes rec without this node among its replicas and in-sync ones. */
+static void
+cluster_disown_part(struct cluster *c, const struct cluster_view_part *vp)
+{
+	struct cluster_part rec = vp->rec;
+	struct coord_op op = { .type = COORD_OP_PUT };
+	struct coord_cmp cmp;
+	struct rs_err err;
+	size_t k = 0, s = 0;
+	char *key, *json;
+
+	for (size_t i = 0; i < rec.nreplicas; i++)
+		if (strcmp(rec.replicas[i], c->self) != 0)
+			memmove(rec.replicas[k++], rec.replicas[i],
+			        CLUSTER_ID_MAX + 1);
+	rec.nreplicas = k;
+	for (size_t i = 0; i < rec.nin_sync; i++)
+		if (strcmp(rec.in_sync[i], c->self) != 0)
+			memmove(rec.in_sync[s++], rec.in_sync[i],
+			        CLUSTER_ID_MAX + 1);
+	rec.nin_sync = s;
+	key = cluster_rec_part_key(c->prefix, rec.id);
+	json = cluster_part_json(&rec);
+	cmp = (struct coord_cmp){ key, vp->mod_rev };
+	op.key = key;
+	op.value = json;
+	op.len = strlen(json);
+	if (coord_txn(c->coord, &cmp, 1, &op, 1, cluster_on_disowned, c,
+	              &err) == 0) {
+		c->disown_pending++;
+		rs_log(RS_LOG_INFO, "cluster.disown", "partition=%u epoch=%lld "
+		       "primary=%s", rec.id, (long long)rec.epoch,
+		       rec.primary[0] ? rec.primary : "-");
+	}
+	free(key);
+	free(json);
+}
+
+static void
+cluster_disown_step(struct cluster *c)
+{
+	struct cluster_view *v = c->view;
+	bool waiting = false;
+
+	if (!c->disowning || c->disown_pending > 0)
+		return;
+	/* The last run's lease may not have run out yet: until it has, the
+	 * controller takes this node for alive and would add it back. */
+	if (cluster_view_alive(v, c->self) != NULL)
+		return;
+	for (uint32_t p = 0; p < cluster_view_npartitions(v); p++) {
+		const struct cluster_view_part *vp = cluster_view_part(v, p);
+
+		if (!cluster_other_in_sync(c, &vp->rec))
+			continue;
+		if (cluster_part_has_replica(&vp->rec, c->self)) {
+			cluster_disown_part(c, vp);
+			waiting = true;
+		} else if (strcmp(vp->rec.primary, c->self) == 0) {
+			waiting = true;        /* until it fails over */
+		}
+	}
+	if (waiting || c->disown_pending > 0)
+		return;
+	c->disowning = false;
+	rs_log(RS_LOG_INFO, "cluster.disowned", "node=%s", c->self);
+	cluster_join(c);
+}
+
+static void
+cluster_on_disown_retry(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	cluster_disown_step(arg);
+}
+
+/* The controller, and the node's presence: it is alive from now on. */
+static void
+cluster_join(struct cluster *c)
+{
+	struct rs_err perr;
+
 	c->ctl = controller_new(c->base, c->coord, c->view, c->self,
 	                        c->config.replicas);
 	c->presence = cluster_presence_new(c->base, c->coord, c->prefix,
@@ -114,6 +237,28 @@ cluster_on_view(void *arg, int rc, const struct rs_err *err)
 	if (cluster_presence_start(c->presence, cluster_on_alive, c,
 	                           &perr) != 0)
 		cluster_opened(c, perr.code, &perr);
+}
+
+static void
+cluster_on_view(void *arg, int rc, const struct rs_err *err)
+{
+	struct cluster *c = arg;
+
+	if (rc != 0) {
+		cluster_opened(c, rc, err);
+		return;
+	}
+	c->served = rs_xcalloc(c->config.partitions, sizeof(*c->served));
+	cluster_view_listen(c->view, cluster_on_view_change, c);
+	if (c->disowning) {
+		rs_log(RS_LOG_INFO, "cluster.new_data_dir", "node=%s",
+		       c->self);
+		c->disown_retry = evtimer_new(c->base, cluster_on_disown_retry,
+		                              c);
+	}
+	cluster_on_view_change(c);
+	if (!c->disowning)
+		cluster_join(c);
 }
 
 static void
@@ -162,6 +307,7 @@ cluster_open(struct event_base *base, struct coord *co,
 	c->open_cb = cb;
 	c->open_arg = arg;
 	c->ttl = o->lease_ttl > 0 ? o->lease_ttl : 5;
+	c->disowning = o->new_data_dir;
 	if (!cluster_rec_name_ok(o->name, CLUSTER_NAME_MAX))
 		return rs_err_set(err, RS_EINVAL, "bad cluster name %s (a-z, "
 		                  "0-9, '.', '_', '-')", o->name);
@@ -208,6 +354,8 @@ cluster_free(struct cluster **pp)
 	*pp = NULL;
 	controller_free(&c->ctl);
 	cluster_presence_free(&c->presence);
+	if (c->disown_retry != NULL)
+		event_free(c->disown_retry);
 	cluster_view_free(&c->view);
 	free(c->served);
 	free(c->prefix);

@@ -24,13 +24,18 @@ struct cluster_opts {
 	const char *host;             /* where peers reach this node */
 	unsigned    port_base;
 	int64_t     lease_ttl;        /* seconds; 0: 5 */
+	/* The data directory is new: before it is alive, the node leaves
+	 * the in-sync sets the records name it in (where another node is
+	 * in sync) and waits for the partitions it led to fail over. */
+	bool        new_data_dir;
 };
 
 typedef void cluster_done_fn(void *arg, int rc, const struct rs_err *err);
 
 /* Reads "/roost/<name>/config" (RS_ENOTFOUND: not initialised;
- * RS_EUNAVAIL: etcd unreachable), loads the view, puts alive/<id>, starts
- * the controller; cb(arg, rc, err) once ready or failed. *c_r is set at
+ * RS_EUNAVAIL: etcd unreachable), loads the view, (with new_data_dir:
+ * gives up what the records credit this node with), puts alive/<id>,
+ * starts the controller; cb(arg, rc, err) once ready or failed. *c_r is set at
  * once and must be freed either way. */
 int cluster_open(struct event_base *base, struct coord *c,
                  const struct cluster_opts *o, cluster_done_fn *cb,

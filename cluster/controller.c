@@ -200,7 +200,10 @@ ct_pick_follower(const struct cluster_view *v, struct ct_node *nodes,
 	for (size_t i = 0; i < n; i++) {
 		bool new_zone;
 
-		if (ct_has(rec->replicas, rec->nreplicas, nodes[i].id))
+		/* Never its own primary: one that left the replicas (a new
+		 * data directory, cluster.c) waits for a failover. */
+		if (ct_has(rec->replicas, rec->nreplicas, nodes[i].id) ||
+		    strcmp(rec->primary, nodes[i].id) == 0)
 			continue;
 		new_zone = !ct_zone_taken(v, rec, nodes[i].zone);
 		if (best == NULL || (new_zone && !best_new_zone) ||

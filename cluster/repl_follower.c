@@ -135,8 +135,8 @@ repl_on_append(void *arg, struct rpc_call *call, const uint8_t *p,
 		x->e->data = rs_xmemdup(e->data.data, e->data.len);
 		x->e->len = e->data.len;
 		a->pending++;
-		if (store_repl_apply(r->o.store, req->partition, pos,
-		                     x->e->data, x->e->len, r->o.exec,
+		if (store_repl_apply(r->o.store, req->partition, req->epoch,
+		                     pos, x->e->data, x->e->len, r->o.exec,
 		                     repl_entry_applied, x, &err) != 0) {
 			free(x->e->data);
 			free(x->e);

@@ -213,6 +213,22 @@ repl_cas(struct repl_part *rp, struct repl_fol *f, bool add)
 	free(json);
 }
 
+/* The oldest entry f lacks that this node still holds, or NULL when it
+ * lacks none. When the entry after its position is not in the log (the
+ * log began after it: this node became primary since, or trimmed it),
+ * the log's first entry: f lacks that one too, and every entry an
+ * answer waits for is in the log (those before it count as acked). */
+static const struct repl_entry *
+repl_oldest_missing(const struct repl_part *rp, const struct repl_fol *f)
+{
+	const struct repl_entry *e;
+
+	if (f->matched >= rp->lsn)
+		return NULL;
+	e = repl__log_find(rp, f->matched + 1);
+	return e != NULL ? e : repl__log_first(rp);
+}
+
 void
 repl__fol_check(struct repl_fol *f, uint64_t now)
 {
@@ -222,7 +238,7 @@ repl__fol_check(struct repl_fol *f, uint64_t now)
 
 	if (f->cas || rp->fenced || rp->role != STORE_ROLE_PRIMARY)
 		return;
-	e = repl__log_find(rp, f->matched + 1);
+	e = repl_oldest_missing(rp, f);
 	/* Out when writes wait for it and it lags past the timeout, or at
 	 * once when its calls failed (its process or link is gone: waiting
 	 * would hold every write of the partition for the timeout). */
@@ -272,7 +288,7 @@ repl_part_status(struct repl *r, uint32_t part, uint64_t *lsn_r,
 		return 0;
 	for (size_t i = 0; i < rp->nfols && n < max; i++, n++) {
 		const struct repl_fol *f = &rp->fols[i];
-		const struct repl_entry *e = repl__log_find(rp, f->matched + 1);
+		const struct repl_entry *e = repl_oldest_missing(rp, f);
 
 		snprintf(out[n].node, sizeof(out[n].node), "%s", f->id);
 		out[n].lsn = f->matched;

@@ -47,6 +47,12 @@ store__idem_find(struct store_txn *t, struct store_acct a,
 		r->mailbox_id = store_keys_get32(val);
 		r->uidvalidity = store_keys_get32(val + 4);
 		r->uid = store_keys_get32(val + 8);
+		/* Written again, unchanged, so that "stored before" is
+		 * answered like a write of the partition (store_repl.h): on
+		 * a primary only, and once the followers hold this entry and
+		 * so the first copy, which may still lack theirs (its own
+		 * answer lost, or failed as unknown when the role went). */
+		store__put(t, k, klen, val, vlen);
 		free(val);
 		return 1;
 	}

@@ -315,7 +315,8 @@ int store__walk(struct store_txn *t, const uint8_t *prefix, size_t plen,
 /* Days since the epoch, the unit of the keys' lifetime. */
 uint32_t store__idem_today(void);
 /* 1 with r's results filled when a in the last STORE_IDEM_DAYS got a
- * copy under idem; 0 if not; -1 with err. */
+ * copy under idem (the key is then written again, unchanged: the answer
+ * waits for the followers like a write's); 0 if not; -1 with err. */
 int store__idem_find(struct store_txn *t, struct store_acct a,
                      const uint8_t *idem, size_t len, uint32_t today,
                      struct store_rcpt *r, struct rs_err *err) RS_MUST_CHECK;

@@ -97,7 +97,7 @@ store__repl_free(struct store *st)
 		op->rc = RS_EUNAVAIL;
 		store__op_complete(st, op);
 	}
-	for (uint32_t i = 0; i < STORE_REPL_PARTS; i++)
+	for (uint32_t i = 0; i < STORE_REPL_PARTS; i++) {
 		while (r->parts[i].pend != NULL) {
 			struct store_pend *p = r->parts[i].pend;
 
@@ -106,6 +106,9 @@ store__repl_free(struct store *st)
 			free(p->touched);
 			free(p);
 		}
+		if (r->parts[i].pinned != NULL)
+			store__snap_put(st, r->parts[i].pinned);
+	}
 	pthread_mutex_destroy(&r->mu);
 	free(r);
 	st->repl = NULL;
@@ -301,14 +304,14 @@ store_repl_caps_clear(struct store_rtxn *rt)
 	rt->ncaps = 0;
 }
 
-/* The LSN op waits for in part, or 0. */
-static uint64_t
-store_repl_lsn_of(const struct store_commit *c, uint32_t part)
+/* The entry of part in c, or NULL. */
+static const struct store_rentry *
+store_repl_entry_of(const struct store_commit *c, uint32_t part)
 {
 	for (size_t i = 0; i < c->nentries; i++)
 		if (c->entries[i].part == part)
-			return c->entries[i].pos.lsn;
-	return 0;
+			return &c->entries[i];
+	return NULL;
 }
 
 void
@@ -360,11 +363,12 @@ store__repl_group_end(struct store_txn *t, struct store_op *ops,
 		for (size_t i = 0; i < n; i++) {
 			uint32_t p = op->rall ? c->entries[i].part
 			                      : op->rparts[i];
-			uint64_t lsn = store_repl_lsn_of(c, p);
+			const struct store_rentry *e =
+				store_repl_entry_of(c, p);
 
-			if (lsn > 0)
-				op->reqs[op->nreqs++] = (struct store_rreq){ p,
-				                                             lsn };
+			if (e != NULL)
+				op->reqs[op->nreqs++] = (struct store_rreq){
+					p, e->pos.lsn, e->pos.epoch };
 		}
 	}
 	store_repl_caps_clear(rt);

@@ -75,15 +75,17 @@ void store_repl_acked(struct store *st, uint32_t part, uint64_t lsn);
  * new primary continues from). */
 struct store_pos store_repl_position(struct store *st, uint32_t part);
 
-/* Follower: applies an entry shipped by the primary (store_ship_fn's
- * bytes) as one write op: refused with RS_EUNAVAIL unless part's role
- * is FOLLOWER at pos.epoch, RS_ECONFLICT unless pos.lsn is the next LSN,
+/* Follower: applies an entry shipped by the primary of epoch (store_ship_
+ * fn's bytes, written at pos.epoch <= epoch: a promoted primary ships
+ * what it kept of its predecessors' entries too) as one write op:
+ * refused with RS_EUNAVAIL unless part's role is FOLLOWER at epoch and
+ * pos.epoch <= epoch, RS_ECONFLICT unless pos.lsn is the next LSN,
  * RS_EINVAL if a key of the batch lies outside part or the batch does not
  * parse. cb(arg, rc) once it is durable here. */
-int store_repl_apply(struct store *st, uint32_t part, struct store_pos pos,
-                     const uint8_t *data, size_t len, struct rs_exec *ex,
-                     void (*cb)(void *arg, int rc), void *arg,
-                     struct rs_err *err) RS_MUST_CHECK;
+int store_repl_apply(struct store *st, uint32_t part, int64_t epoch,
+                     struct store_pos pos, const uint8_t *data, size_t len,
+                     struct rs_exec *ex, void (*cb)(void *arg, int rc),
+                     void *arg, struct rs_err *err) RS_MUST_CHECK;
 
 /* ---- a whole partition, for a replica that cannot catch up from the
  * log: the primary exports it from one snapshot, chunk by chunk; the
@@ -119,5 +121,20 @@ int store_repl_import_end(struct store *st, uint32_t part,
                           struct store_pos pos, struct rs_exec *ex,
                           void (*cb)(void *arg, int rc), void *arg,
                           struct rs_err *err) RS_MUST_CHECK;
+
+/* ---- comparing replicas ---- */
+
+struct store_digest {
+	struct store_pos pos;           /* the position key's value */
+	uint64_t         keys;
+	uint8_t          sha256[32];
+};
+/* SHA-256 over every key and value of part (each preceded by both
+ * lengths, 8 octets BE each, in key order), its position key included,
+ * from one snapshot of the durable state. Any thread; it reads the whole
+ * partition, so not on an event loop. 0, or -1 with err. */
+int store_repl_digest(struct store *st, uint32_t part,
+                      struct store_digest *d_r, struct rs_err *err)
+	RS_MUST_CHECK;
 
 #endif

@@ -26,6 +26,7 @@ enum store_apply_kind {
 struct store_apply {
 	enum store_apply_kind kind;
 	uint32_t              part;
+	int64_t               epoch;     /* ENTRY: the shipping primary's */
 	struct store_pos      pos;
 	uint8_t              *data;      /* owns */
 	size_t                len;
@@ -160,11 +161,17 @@ store_apply_run(struct store_txn *t, void *arg, struct rs_err *err)
 		return rs_err_set(err, RS_EINVAL, "replication is not enabled");
 	rp = &r->parts[a->part];
 	pthread_mutex_lock(&r->mu);
+	/* An entry comes from the primary this node follows now: one of
+	 * its own epoch, or an older one it kept in its log from before it
+	 * was promoted (the same LSN and epoch are the same entry on every
+	 * replica). An entry whose primary was deposed while it waited for
+	 * the writer is refused here. */
 	if (rp->role != STORE_ROLE_FOLLOWER ||
-	    (a->kind == STORE_APPLY_ENTRY && rp->epoch != a->pos.epoch))
+	    (a->kind == STORE_APPLY_ENTRY &&
+	     (rp->epoch != a->epoch || a->pos.epoch > a->epoch)))
 		rc = rs_err_set(err, RS_EUNAVAIL, "not a follower of partition "
 		                "%u at epoch %lld", a->part,
-		                (long long)a->pos.epoch);
+		                (long long)a->epoch);
 	else if (a->kind == STORE_APPLY_ENTRY && a->pos.lsn != rp->lsn + 1)
 		rc = rs_err_set(err, RS_ECONFLICT, "partition %u is at %llu, "
 		                "not before %llu", a->part,
@@ -213,7 +220,8 @@ store_apply_free(void *arg)
 
 static int
 store_apply_submit(struct store *st, enum store_apply_kind kind,
-                   uint32_t part, struct store_pos pos, const uint8_t *data,
+                   uint32_t part, int64_t epoch, struct store_pos pos,
+                   const uint8_t *data,
                    size_t len, struct rs_exec *ex,
                    void (*cb)(void *arg, int rc), void *arg,
                    struct rs_err *err)
@@ -226,6 +234,7 @@ store_apply_submit(struct store *st, enum store_apply_kind kind,
 	a = rs_xcalloc(1, sizeof(*a));
 	a->kind = kind;
 	a->part = part;
+	a->epoch = epoch;
 	a->pos = pos;
 	a->data = len > 0 ? rs_xmemdup(data, len) : NULL;
 	a->len = len;
@@ -234,13 +243,13 @@ store_apply_submit(struct store *st, enum store_apply_kind kind,
 }
 
 int
-store_repl_apply(struct store *st, uint32_t part, struct store_pos pos,
-                 const uint8_t *data, size_t len, struct rs_exec *ex,
-                 void (*cb)(void *arg, int rc), void *arg,
-                 struct rs_err *err)
+store_repl_apply(struct store *st, uint32_t part, int64_t epoch,
+                 struct store_pos pos, const uint8_t *data, size_t len,
+                 struct rs_exec *ex, void (*cb)(void *arg, int rc),
+                 void *arg, struct rs_err *err)
 {
-	return store_apply_submit(st, STORE_APPLY_ENTRY, part, pos, data, len,
-	                          ex, cb, arg, err);
+	return store_apply_submit(st, STORE_APPLY_ENTRY, part, epoch, pos,
+	                          data, len, ex, cb, arg, err);
 }
 
 int
@@ -249,8 +258,8 @@ store_repl_drop(struct store *st, uint32_t part, struct rs_exec *ex,
 {
 	struct store_pos none = { 0, 0 };
 
-	return store_apply_submit(st, STORE_APPLY_DROP, part, none, NULL, 0, ex,
-	                          cb, arg, err);
+	return store_apply_submit(st, STORE_APPLY_DROP, part, 0, none, NULL, 0,
+	                          ex, cb, arg, err);
 }
 
 int
@@ -261,8 +270,8 @@ store_repl_import(struct store *st, uint32_t part, const uint8_t *data,
 {
 	struct store_pos none = { 0, 0 };
 
-	return store_apply_submit(st, STORE_APPLY_IMPORT, part, none, data, len,
-	                          ex, cb, arg, err);
+	return store_apply_submit(st, STORE_APPLY_IMPORT, part, 0, none, data,
+	                          len, ex, cb, arg, err);
 }
 
 int
@@ -270,8 +279,8 @@ store_repl_import_end(struct store *st, uint32_t part, struct store_pos pos,
                       struct rs_exec *ex, void (*cb)(void *arg, int rc),
                       void *arg, struct rs_err *err)
 {
-	return store_apply_submit(st, STORE_APPLY_END, part, pos, NULL, 0, ex,
-	                          cb, arg, err);
+	return store_apply_submit(st, STORE_APPLY_END, part, 0, pos, NULL, 0,
+	                          ex, cb, arg, err);
 }
 
 /* ---- export ---- */

@@ -15,10 +15,12 @@
 #define STORE_POS_KEY_LEN    5
 #define STORE_POS_VAL_LEN    16
 
-/* A write an op must wait for: part's entry at lsn. */
+/* A write an op must wait for: part's entry at lsn, written as primary
+ * at epoch. */
 struct store_rreq {
 	uint32_t part;
 	uint64_t lsn;
+	int64_t  epoch;
 };
 
 /* The group's writes of one partition, captured for shipping (writer
@@ -74,6 +76,11 @@ struct store_rpart {
 	uint64_t           acked;
 	struct store_pend *pend;       /* owns, oldest first */
 	struct store_pend **pend_tail;
+	/* owns a reference, or NULL: what readers see of a partition this
+	 * node led until its role went (fenced) while writes its followers
+	 * may lack were durable here, until the node leads it again or
+	 * another epoch begins (store__repl_pin). */
+	struct store_snap *pinned;
 };
 
 /* Owned by struct store (st->repl); NULL on a standalone store. */
@@ -119,8 +126,17 @@ void store__repl_synced(struct store *st, struct store_commit *c);
  * ship hook (and frees its data). */
 void store__repl_ship(struct store *st, struct store_commit *c);
 /* Syncer: keeps op (and returns true) when it waits for acks: it is then
- * answered by store_repl_acked or a role change. */
+ * answered by store_repl_acked or a role change. An op whose entry was
+ * neither acked nor is its partition's primary's any more (the role went
+ * while the group was synced) gets RS_EUNAVAIL: its outcome is unknown. */
 bool store__repl_hold_if_waiting(struct store *st, struct store_op *op);
+
+/* Called locked: readers of part keep seeing sn (a reference is taken)
+ * instead of writes answered "unknown" on losing the primary role, since
+ * another primary may never have them: a client must not see a UID that
+ * a failover gives to another message. No-op when already pinned. */
+void store__repl_pin(struct store *st, struct store_rpart *rp,
+                     struct store_snap *sn);
 
 /* The snapshot readers of part see (one reference). */
 struct store_snap *store__repl_snap_get(struct store *st, uint32_t part);

@@ -107,6 +107,7 @@ store_repl_set_role(struct store *st, uint32_t part, enum store_role role,
 	struct store_repl *r = st->repl;
 	struct store_release rel = { NULL, NULL };
 	struct store_rpart *rp;
+	int64_t was;
 	bool same;
 
 	if (r == NULL)
@@ -122,6 +123,20 @@ store_repl_set_role(struct store *st, uint32_t part, enum store_role role,
 	}
 	same = rp->role == STORE_ROLE_PRIMARY && role == STORE_ROLE_PRIMARY &&
 	       rp->epoch == epoch;
+	was = rp->epoch;
+	/* Fenced (the role goes, the epoch stays): this node may still
+	 * serve reads of the partition, but not of what waited. */
+	if (!same && rp->pend != NULL && role != STORE_ROLE_PRIMARY &&
+	    epoch == was)
+		store__repl_pin(st, rp, rp->pend->before);
+	/* Leading it again, its writes go out before any answer; another
+	 * epoch: another node serves it, and this one is streamed or copied
+	 * what that one has. */
+	if (rp->pinned != NULL &&
+	    (role == STORE_ROLE_PRIMARY || epoch != was)) {
+		store__snap_put(st, rp->pinned);
+		rp->pinned = NULL;
+	}
 	rp->role = role;
 	rp->epoch = epoch;
 	rp->wait = role == STORE_ROLE_PRIMARY && wait;
@@ -173,8 +188,20 @@ store__repl_synced(struct store *st, struct store_commit *c)
 		struct store_rpart *rp = &r->parts[e->part];
 		struct store_pend *p;
 
-		if (rp->role != STORE_ROLE_PRIMARY || !rp->wait ||
+		if (rp->role != STORE_ROLE_PRIMARY ||
 		    rp->epoch != e->pos.epoch) {
+			/* Its ops fail (hold_if_waiting); when the role went
+			 * by a fence, readers stay before it. */
+			if (rp->epoch == e->pos.epoch &&
+			    e->pos.lsn > rp->acked) {
+				struct store_snap *sn = store__snap_get(st);
+
+				store__repl_pin(st, rp, sn);
+				store__snap_put(st, sn);
+			}
+			continue;
+		}
+		if (!rp->wait) {
 			if (e->pos.lsn > rp->acked)
 				rp->acked = e->pos.lsn;
 			continue;
@@ -212,23 +239,42 @@ bool
 store__repl_hold_if_waiting(struct store *st, struct store_op *op)
 {
 	struct store_repl *r = st->repl;
-	bool wait = false;
+	bool wait = false, lost = false;
 
 	if (r == NULL || op->nreqs == 0 || op->rc != 0)
 		return false;
 	pthread_mutex_lock(&r->mu);
-	for (size_t i = 0; i < op->nreqs && !wait; i++) {
+	for (size_t i = 0; i < op->nreqs && !lost; i++) {
 		const struct store_rpart *q = &r->parts[op->reqs[i].part];
 
-		wait = q->role == STORE_ROLE_PRIMARY && q->wait &&
-		       q->acked < op->reqs[i].lsn;
+		if (q->acked >= op->reqs[i].lsn)
+			continue;
+		/* Written as primary, synced after the role went (a fence,
+		 * a failover seen while the group was written): unknown,
+		 * like the writes a role change found waiting. */
+		if (q->role != STORE_ROLE_PRIMARY ||
+		    q->epoch != op->reqs[i].epoch)
+			lost = true;
+		else if (q->wait)
+			wait = true;
 	}
-	if (wait) {
+	if (lost) {
+		op->rc = RS_EUNAVAIL;
+		wait = false;
+	} else if (wait) {
 		op->next = *(&r->held);
 		*(&r->held) = op;
 	}
 	pthread_mutex_unlock(&r->mu);
 	return wait;
+}
+
+void
+store__repl_pin(struct store *st, struct store_rpart *rp,
+                struct store_snap *sn)
+{
+	if (rp->pinned == NULL)
+		rp->pinned = store__snap_ref(st, sn);
 }
 
 struct store_snap *
@@ -242,6 +288,8 @@ store__repl_snap_get(struct store *st, uint32_t part)
 	pthread_mutex_lock(&r->mu);
 	if ((&r->parts[part])->pend != NULL)
 		s = store__snap_ref(st, (&r->parts[part])->pend->before);
+	else if ((&r->parts[part])->pinned != NULL)
+		s = store__snap_ref(st, (&r->parts[part])->pinned);
 	pthread_mutex_unlock(&r->mu);
 	return s != NULL ? s : store__snap_get(st);
 }

@@ -1,6 +1,6 @@
 /* admin_api.c: request parsing, authentication, routing and replies of the
- * admin API. The resource handlers are in admin_users.c, admin_dir.c and
- * admin_status.c. */
+ * admin API. The resource handlers are in admin_users.c, admin_dir.c,
+ * admin_status.c, admin_cluster.c and admin_digest.c. */
 #include "node/admin/admin_api.h"
 
 #include <errno.h>
@@ -387,6 +387,8 @@ admin_handle(struct admin *adm, struct evhttp_request *req, const char *path,
 		admin__status(r);
 	else if (strcmp(r->seg[0], "nodes") == 0)
 		admin__nodes(r);
+	else if (strcmp(r->seg[0], "partitions") == 0)
+		admin__partitions(r);
 	else
 		admin__reply_error(r, 404, "no such resource");
 }

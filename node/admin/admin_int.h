@@ -88,6 +88,8 @@ void admin__aliases(struct admin_req *r);
 void admin__groups(struct admin_req *r);
 void admin__status(struct admin_req *r);
 void admin__nodes(struct admin_req *r);
+/* GET /partitions/<p>/digest (admin_digest.c). */
+void admin__partitions(struct admin_req *r);
 /* Adds the cluster's fields to a status object (nothing standalone). */
 void admin__cluster_status(struct admin *adm, json_t *st);
 

@@ -197,6 +197,9 @@ node_check_identity(struct node *n, struct rs_err *err)
 		                "this node: use another --data-dir", n->data_dir,
 		                have);
 	} else if (have[0] == '\0') {
+		/* A cluster node on a new directory may be named by the
+		 * records for data it no longer has (cluster.h). */
+		n->ccfg.new_data_dir = n->ccfg.enabled;
 		f = fopen(path, "w");
 		if (f == NULL || fputs(want, f) == EOF || fflush(f) != 0 ||
 		    fsync(fileno(f)) != 0)

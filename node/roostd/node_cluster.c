@@ -248,6 +248,7 @@ node_cluster_start(struct node *n, void (*ready)(struct node *n),
 		.host = cc->advertise,
 		.port_base = n->ctx.port_base,
 		.lease_ttl = (int64_t)cc->lease_ttl,
+		.new_data_dir = cc->new_data_dir,
 	};
 	struct node_cluster_start *s;
 	char password[256];

@@ -33,6 +33,7 @@ struct node_cluster_cfg {
 	size_t      nendpoints;
 	uint64_t    lease_ttl;        /* seconds */
 	uint64_t    etcd_timeout_ms;
+	bool        new_data_dir;     /* its identity was written now */
 };
 
 struct node {

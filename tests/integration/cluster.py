@@ -26,10 +26,22 @@ def free_port():
     return port
 
 
-class Etcd:
-    """One etcd member on 127.0.0.1 (client and peer ports free)."""
+def part_of(addr, nparts):
+    """The partition the directory places addr in (node/dir: its FNV-1a
+    variant of the lowercased address, modulo the partition count)."""
+    h = 1469598103934665603
+    for b in addr.lower().encode():
+        h ^= b
+        h = (h * 1099511628211) & 0xFFFFFFFFFFFFFFFF
+    return h % nparts
 
-    def __init__(self, tmp=None):
+
+class Etcd:
+    """One etcd member on 127.0.0.1 (client and peer ports free); hosts:
+    more addresses its clients may reach it at (the same port)."""
+
+    def __init__(self, tmp=None, hosts=()):
+        self.hosts = ["127.0.0.1"] + list(hosts)
         self.own_tmp = tmp is None
         self.tmp = tmp or tempfile.mkdtemp(prefix="roost-etcd-")
         self.data = os.path.join(self.tmp, "etcd")
@@ -44,8 +56,10 @@ class Etcd:
 
     def start(self, wait=True):
         peer = f"http://127.0.0.1:{self.peer_port}"
+        listen = ",".join(f"http://{h}:{self.client_port}"
+                          for h in self.hosts)
         args = [ETCD, "--name", "e1", "--data-dir", self.data,
-                "--listen-client-urls", self.url,
+                "--listen-client-urls", listen,
                 "--advertise-client-urls", self.url,
                 "--listen-peer-urls", peer,
                 "--initial-advertise-peer-urls", peer,
@@ -99,23 +113,36 @@ class Etcd:
 
 
 class Cluster:
-    """An etcd and n nodes (ids n1..nN) forming cluster `name`."""
+    """An etcd and n nodes (ids n1..nN) forming cluster `name`.
+
+    net: a namespace joined by a veth pair (netns.Net): the last node then
+    runs inside it on `there`, the others and etcd on `here`, so that
+    the last node can be cut off from them."""
 
     def __init__(self, n=3, partitions=16, name="itest", settings=None,
-                 replicas=1):
+                 replicas=1, net=None):
         self.tmp = tempfile.mkdtemp(prefix="roost-cluster-")
         self.name = name
         self.partitions = partitions
         self.replicas = replicas
-        self.etcd = Etcd(tmp=self.tmp)
+        self.net = net
+        self.etcd = Etcd(tmp=self.tmp,
+                         hosts=[net.here] if net is not None else [])
+        etcd_url = self.etcd.url
+        if net is not None:
+            etcd_url = f"http://{net.here}:{self.etcd.client_port}"
         self.token_file = os.path.join(self.tmp, "admin.token")
         self.nodes = []
         for i in range(n):
+            bind, netns = "127.0.0.1", None
+            if net is not None:
+                bind = net.there if i == n - 1 else net.here
+                netns = net.ns if i == n - 1 else None
             self.nodes.append(roost.Node(
                 data_dir=os.path.join(self.tmp, f"n{i + 1}", "data"),
                 settings=dict(settings or {}), cluster=name,
-                etcd=self.etcd.url, node_id=f"n{i + 1}",
-                token_file=self.token_file))
+                etcd=etcd_url, node_id=f"n{i + 1}",
+                token_file=self.token_file, bind=bind, netns=netns))
             os.makedirs(os.path.dirname(self.nodes[-1].data_dir),
                         exist_ok=True)
 

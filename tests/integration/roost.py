@@ -44,13 +44,15 @@ def free_port_base():
 class Node:
     def __init__(self, data_dir=None, port_base=None, settings=None,
                  bind="127.0.0.1", config=None, cluster=None, etcd=None,
-                 node_id=None, token_file=None):
+                 node_id=None, token_file=None, netns=None):
         """config: a configuration file to start from (--config); the
         data directory, ports and address still come from here.
         cluster/etcd/node_id: a cluster member (tests/integration/
         cluster.py) instead of a standalone node; token_file is then the
-        cluster's admin token."""
+        cluster's admin token. netns: a network namespace to run roostd
+        in (ip netns exec execs it, so proc is roostd itself)."""
         self.tmp = None
+        self.netns = netns
         self.config = config
         self.cluster = cluster
         self.etcd = etcd
@@ -115,6 +117,8 @@ class Node:
                     "--set", f"bind={self.bind}"]
         for k, v in self.settings.items():
             args += ["--set", f"{k}={v}"]
+        if self.netns is not None:
+            args = ["ip", "netns", "exec", self.netns] + args
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log)
         if wait:

@@ -16,6 +16,7 @@ import time
 
 import pytest
 
+import cluster
 import roost
 from cluster import Cluster
 
@@ -24,13 +25,7 @@ DOMAIN = "corp.test"
 
 
 def part_of(addr, nparts=PARTS):
-    """The partition the directory places addr in (node/dir: its FNV-1a
-    variant of the lowercased address, modulo the partition count)."""
-    h = 1469598103934665603
-    for b in addr.lower().encode():
-        h ^= b
-        h = (h * 1099511628211) & 0xFFFFFFFFFFFFFFFF
-    return h % nparts
+    return cluster.part_of(addr, nparts)
 
 
 def users_for_every_partition(prefix):

@@ -4,12 +4,12 @@ LOGIN, AUTHENTICATE, USER/PASS and AUTH refused until TLS exists, and
 allowed once plaintext_auth = any says so. All traffic stays on this
 machine, between the namespaces the test creates."""
 import json
-import os
 import subprocess
 
 import pytest
 
 import roost
+from netns import Net, Unavailable
 
 CLIENT = r'''
 import base64, json, socket, sys
@@ -50,40 +50,18 @@ print(json.dumps(out))
 '''
 
 
-def sh(*args):
-    return subprocess.run(list(args), capture_output=True, text=True,
-                          timeout=30)
-
-
 @pytest.fixture
 def netns():
-    """A namespace "roostN" joined to this one by a veth pair: yields
+    """A namespace joined to this one by a veth pair: yields
     (namespace, address here, address there)."""
-    pid = os.getpid()
-    ns, here_if, there_if = f"roost{pid}", f"rv{pid}a", f"rv{pid}b"
-    net = f"10.{200 + (pid // 250) % 50}.{pid % 250}"
-    here, there = f"{net}.1", f"{net}.2"
-    r = sh("ip", "netns", "add", ns)
-    if r.returncode != 0:
-        pytest.skip(f"cannot create a network namespace: {r.stderr.strip()}")
     try:
-        for cmd in (
-            ["ip", "link", "add", here_if, "type", "veth", "peer", "name",
-             there_if],
-            ["ip", "link", "set", there_if, "netns", ns],
-            ["ip", "addr", "add", f"{here}/24", "dev", here_if],
-            ["ip", "link", "set", here_if, "up"],
-            ["ip", "netns", "exec", ns, "ip", "addr", "add", f"{there}/24",
-             "dev", there_if],
-            ["ip", "netns", "exec", ns, "ip", "link", "set", there_if, "up"],
-            ["ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up"],
-        ):
-            r = sh(*cmd)
-            assert r.returncode == 0, (cmd, r.stderr)
-        yield ns, here, there
+        net = Net.create("p")
+    except Unavailable as e:
+        pytest.skip(f"cannot create a network namespace: {e}")
+    try:
+        yield net.ns, net.here, net.there
     finally:
-        sh("ip", "link", "del", here_if)
-        sh("ip", "netns", "del", ns)
+        net.cleanup()
 
 
 def run_client(ns, node, user):

@@ -8,21 +8,6 @@
 #include "tests/unit/storage/test_store_util.h"
 #include "tests/unit/test.h"
 
-/* Holds the sync thread in its gate once armed. */
-struct test_hold {
-	bool            armed;        /* atomic */
-	struct tsu_gate gate;
-};
-
-static void
-test_hold_before_sync(void *arg)
-{
-	struct test_hold *h = arg;
-
-	if (__atomic_load_n(&h->armed, __ATOMIC_ACQUIRE))
-		tsu_gate_enter(&h->gate);
-}
-
 /* What readers see of account a: messages in the account and in INBOX,
  * and whether UID 2 of INBOX can be read. */
 static void
@@ -50,7 +35,7 @@ test_store_sync_before_visible(void)
 {
 	static const char body1[] = "Subject: one\r\n\r\nfirst\r\n";
 	static const char body2[] = "Subject: two\r\n\r\nsecond\r\n";
-	struct test_hold hold = { 0 };
+	struct tsu_hold hold = { 0 };
 	struct store_acct a = { 1, 7 };
 	struct store_rcpt r1 = tsu_rcpt(1, 7, NULL), r2 = tsu_rcpt(1, 7, NULL);
 	struct store_message m = { .data = (const uint8_t *)body2,
@@ -63,7 +48,7 @@ test_store_sync_before_visible(void)
 
 	tsu_gate_init(&hold.gate);
 	tsu_open(&t, true, 0);
-	t.o.before_sync = test_hold_before_sync;
+	t.o.before_sync = tsu_hold_before_sync;
 	t.o.before_sync_arg = &hold;
 	tsu_reopen(&t);
 	TEST_ASSERT(tsu_deliver(&t, body1, sizeof(body1) - 1, &r1, 1) == 0);

@@ -1,9 +1,11 @@
 /* test_store_repl.c: the store's side of replication between two stores
  * in one process: roles refuse writes, a primary's groups become entries
  * with positions, answers and readers wait for acks, a follower applies
- * entries in order only and checks them, and a whole partition is copied
+ * entries in order only and checks them (older epochs' entries too, when
+ * the primary it follows now ships them), and a whole partition is copied
  * by export, drop and import. The shipping is done by hand here; the
  * cluster's replication does it over peer RPC. */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -63,15 +65,23 @@ tsr_log_free(struct tsr_log *l)
 
 static const char tsr_body[] = "From: a@b\r\nSubject: repl\r\n\r\nhello\r\n";
 
+/* e as the primary of epoch ships it. */
 static int
-tsr_apply(struct tsu *t, const struct tsr_entry *e)
+tsr_apply_from(struct tsu *t, int64_t epoch, const struct tsr_entry *e)
 {
 	struct tsu_done d = { 0 };
 	struct rs_err err;
 
-	return tsu_wait(t, store_repl_apply(t->st, e->part, e->pos, e->data,
-	                                    e->len, &t->ex.base, tsu_done_cb,
-	                                    &d, &err), &d, &err);
+	return tsu_wait(t, store_repl_apply(t->st, e->part, epoch, e->pos,
+	                                    e->data, e->len, &t->ex.base,
+	                                    tsu_done_cb, &d, &err), &d, &err);
+}
+
+/* e as the primary that wrote it ships it. */
+static int
+tsr_apply(struct tsu *t, const struct tsr_entry *e)
+{
+	return tsr_apply_from(t, e->pos.epoch, e);
 }
 
 static uint64_t
@@ -192,6 +202,45 @@ test_store_repl_wait_and_apply(void)
 	tsr_log_free(&log);
 }
 
+/* A primary promoted at epoch 2 ships the entries of epoch 1 it kept:
+ * its followers apply them; the deposed primary of epoch 1 and an entry
+ * from an epoch the follower does not know yet are refused. */
+void
+test_store_repl_apply_older_epoch(void)
+{
+	struct tsu p, f;
+	struct tsr_log log = { .n = 0 };
+	struct store_rcpt r = tsu_rcpt(3, 30, NULL);
+	struct tsr_entry future;
+	struct store_pos pos;
+	struct rs_err err;
+
+	pthread_mutex_init(&log.mu, NULL);
+	tsu_open(&p, false, 0);
+	tsu_open(&f, false, 0);
+	store_repl_enable(p.st, tsr_ship, &log);
+	store_repl_enable(f.st, NULL, NULL);
+	TEST_ASSERT(store_repl_set_role(p.st, 3, STORE_ROLE_PRIMARY, 1, false,
+	                                &err) == 0);
+	TEST_ASSERT(tsu_deliver(&p, tsr_body, sizeof(tsr_body) - 1, &r, 1) == 0);
+	TEST_ASSERT(tsu_deliver(&p, tsr_body, sizeof(tsr_body) - 1, &r, 1) == 0);
+	TEST_ASSERT_INTEQ(tsr_count(&log), 2);
+	TEST_ASSERT(store_repl_set_role(f.st, 3, STORE_ROLE_FOLLOWER, 2, false,
+	                                &err) == 0);
+	TEST_ASSERT_INTEQ(tsr_apply_from(&f, 2, &log.e[0]), 0);
+	TEST_ASSERT_INTEQ(tsr_apply_from(&f, 1, &log.e[1]), RS_EUNAVAIL);
+	future = log.e[1];
+	future.pos.epoch = 3;
+	TEST_ASSERT_INTEQ(tsr_apply_from(&f, 2, &future), RS_EUNAVAIL);
+	TEST_ASSERT_INTEQ(tsr_apply_from(&f, 2, &log.e[1]), 0);
+	pos = store_repl_position(f.st, 3);
+	TEST_ASSERT(pos.epoch == 1 && pos.lsn == 2);
+	TEST_ASSERT_INTEQ(tsr_messages(&f, r.acct), 2);
+	tsu_close(&p);
+	tsu_close(&f);
+	tsr_log_free(&log);
+}
+
 /* Losing the primary role answers the writes that waited "unknown". */
 void
 test_store_repl_role_lost(void)
@@ -225,7 +274,184 @@ test_store_repl_role_lost(void)
 	tsr_log_free(&log);
 }
 
-/* A whole partition copied: export at a snapshot, drop, import, end. */
+/* A fenced primary (its role gone, its epoch the same) may go on serving
+ * reads: they never show what waited for the followers, until it leads
+ * the partition again (its writes then go out first) or another epoch
+ * begins (another node serves it). */
+void
+test_store_repl_fenced_reads(void)
+{
+	static const struct {
+		enum store_role role;
+		int64_t         epoch;
+		uint64_t        want_messages;
+	} cases[] = {
+		{ STORE_ROLE_NONE, 1, 0 },         /* still fenced */
+		{ STORE_ROLE_PRIMARY, 1, 1 },
+		{ STORE_ROLE_FOLLOWER, 2, 1 },
+		{ STORE_ROLE_NONE, 2, 1 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct tsu p;
+		struct tsr_log log = { .n = 0 };
+		struct store_rcpt r = tsu_rcpt(5, 52, NULL);
+		struct store_message msg = { (const uint8_t *)tsr_body,
+		                             sizeof(tsr_body) - 1, 1700000000,
+		                             NULL, 0, NULL, 0 };
+		struct tsu_done d = { 0 };
+		struct rs_err err;
+
+		pthread_mutex_init(&log.mu, NULL);
+		tsu_open(&p, false, 0);
+		store_repl_enable(p.st, tsr_ship, &log);
+		TEST_ASSERT(store_repl_set_role(p.st, 5, STORE_ROLE_PRIMARY, 1,
+		                                true, &err) == 0);
+		TEST_ASSERT(store_deliver(p.st, &msg, &r, 1, &p.ex.base,
+		                          tsu_done_cb, &d, &err) == 0);
+		for (int k = 0; k < 200 && tsr_count(&log) == 0; k++)
+			usleep(5000);
+		TEST_ASSERT(store_repl_set_role(p.st, 5, STORE_ROLE_NONE, 1,
+		                                false, &err) == 0);
+		tsu_run(&p.ex, &d.n, 1);
+		TEST_ASSERT_INTEQ(d.rc, RS_EUNAVAIL);
+		TEST_ASSERT_INTEQ(tsr_messages(&p, r.acct), 0);
+		TEST_ASSERT(store_repl_set_role(p.st, 5, cases[i].role,
+		                                cases[i].epoch, false,
+		                                &err) == 0);
+		TEST_ASSERT_IDX(tsr_messages(&p, r.acct) ==
+		                cases[i].want_messages, i);
+		tsu_close(&p);
+		tsr_log_free(&log);
+	}
+}
+
+/* A write made as primary whose group is synced only after the role
+ * went (a fence, a failover) is not answered as stored: its followers
+ * may never get it. */
+void
+test_store_repl_role_lost_before_sync(void)
+{
+	struct tsu_hold hold = { 0 };
+	struct tsu p;
+	struct tsr_log log = { .n = 0 };
+	struct store_rcpt r = tsu_rcpt(5, 51, NULL);
+	struct store_message msg = { (const uint8_t *)tsr_body,
+	                             sizeof(tsr_body) - 1, 1700000000, NULL, 0,
+	                             NULL, 0 };
+	struct tsu_done d = { 0 };
+	struct rs_err err;
+
+	pthread_mutex_init(&log.mu, NULL);
+	tsu_gate_init(&hold.gate);
+	tsu_open(&p, true, 0);
+	p.o.before_sync = tsu_hold_before_sync;
+	p.o.before_sync_arg = &hold;
+	tsu_reopen(&p);
+	store_repl_enable(p.st, tsr_ship, &log);
+	TEST_ASSERT(store_repl_set_role(p.st, 5, STORE_ROLE_PRIMARY, 1, true,
+	                                &err) == 0);
+	__atomic_store_n(&hold.armed, true, __ATOMIC_RELEASE);
+	TEST_ASSERT(store_deliver(p.st, &msg, &r, 1, &p.ex.base, tsu_done_cb,
+	                          &d, &err) == 0);
+	tsu_gate_wait_entered(&hold.gate);
+	TEST_ASSERT(store_repl_set_role(p.st, 5, STORE_ROLE_NONE, 1, false,
+	                                &err) == 0);
+	tsu_gate_open(&hold.gate);
+	tsu_run(&p.ex, &d.n, 1);
+	TEST_ASSERT_INTEQ(d.rc, RS_EUNAVAIL);
+	TEST_ASSERT_INTEQ(tsr_messages(&p, r.acct), 0);
+	tsu_close(&p);
+	tsu_gate_destroy(&hold.gate);
+	tsr_log_free(&log);
+}
+
+/* A retry found by its idempotency key is answered like a write: held
+ * until the followers have the first copy, and refused where this node
+ * may not write the partition (a fenced primary's copy may never reach
+ * the next one). */
+void
+test_store_repl_idem_retry(void)
+{
+	static const uint8_t idem[32] = { 1, 2, 3 };
+	struct tsu p;
+	struct tsr_log log = { .n = 0 };
+	struct store_rcpt r1 = tsu_rcpt(6, 60, NULL), r2 = r1, r3 = r1;
+	struct store_message msg = { (const uint8_t *)tsr_body,
+	                             sizeof(tsr_body) - 1, 1700000000, NULL, 0,
+	                             idem, sizeof(idem) };
+	struct tsu_done d1 = { 0 }, d2 = { 0 }, d3 = { 0 };
+	struct rs_err err;
+
+	pthread_mutex_init(&log.mu, NULL);
+	tsu_open(&p, false, 0);
+	store_repl_enable(p.st, tsr_ship, &log);
+	TEST_ASSERT(store_repl_set_role(p.st, 6, STORE_ROLE_PRIMARY, 1, true,
+	                                &err) == 0);
+	TEST_ASSERT(store_deliver(p.st, &msg, &r1, 1, &p.ex.base, tsu_done_cb,
+	                          &d1, &err) == 0);
+	for (int i = 0; i < 200 && tsr_count(&log) < 1; i++)
+		usleep(5000);
+	TEST_ASSERT(store_deliver(p.st, &msg, &r2, 1, &p.ex.base, tsu_done_cb,
+	                          &d2, &err) == 0);
+	for (int i = 0; i < 200 && tsr_count(&log) < 2; i++)
+		usleep(5000);
+	TEST_ASSERT_INTEQ(tsr_count(&log), 2);
+	usleep(20000);
+	tsu_run_pending(&p.ex);
+	TEST_ASSERT(d1.n == 0 && d2.n == 0);
+	/* The first copy acked, not yet the retry's entry: still held. */
+	store_repl_acked(p.st, 6, 1);
+	tsu_run(&p.ex, &d1.n, 1);
+	usleep(20000);
+	tsu_run_pending(&p.ex);
+	TEST_ASSERT_INTEQ(d2.n, 0);
+	store_repl_acked(p.st, 6, 2);
+	tsu_run(&p.ex, &d2.n, 1);
+	TEST_ASSERT(d1.rc == 0 && d2.rc == 0 && r1.rc == 0 && r2.rc == 0);
+	TEST_ASSERT(r1.uid == 1 && r2.uid == 1);
+	TEST_ASSERT_INTEQ(tsr_messages(&p, r1.acct), 1);
+	/* Fenced: no role, so no answer from the copy either. */
+	TEST_ASSERT(store_repl_set_role(p.st, 6, STORE_ROLE_NONE, 1, false,
+	                                &err) == 0);
+	TEST_ASSERT_INTEQ(tsu_wait(&p, store_deliver(p.st, &msg, &r3, 1,
+	                                             &p.ex.base, tsu_done_cb,
+	                                             &d3, &err), &d3, &err),
+	                  RS_EUNAVAIL);
+	tsu_close(&p);
+	tsr_log_free(&log);
+}
+
+/* The copy and the primary hash alike (positions included), an empty
+ * partition too; an entry the follower lacks makes them differ. */
+static void
+tsr_digests(struct tsu *p, struct tsu *f)
+{
+	struct store_rcpt r = tsu_rcpt(7, 70, NULL);
+	struct store_digest dp, df;
+	struct rs_err err;
+
+	TEST_ASSERT(store_repl_digest(p->st, 7, &dp, &err) == 0);
+	TEST_ASSERT(store_repl_digest(f->st, 7, &df, &err) == 0);
+	TEST_ASSERT(dp.pos.epoch == 3 && dp.pos.lsn == 6);
+	TEST_ASSERT(df.pos.epoch == 3 && df.pos.lsn == 6);
+	TEST_ASSERT(dp.keys > 10 && dp.keys == df.keys);
+	TEST_ASSERT(memcmp(dp.sha256, df.sha256, sizeof(dp.sha256)) == 0);
+	TEST_ASSERT(store_repl_digest(p->st, 8, &dp, &err) == 0);
+	TEST_ASSERT(store_repl_digest(f->st, 8, &df, &err) == 0);
+	TEST_ASSERT(dp.keys == 0 && dp.pos.lsn == 0);
+	TEST_ASSERT(memcmp(dp.sha256, df.sha256, sizeof(dp.sha256)) == 0);
+	TEST_ASSERT(tsu_deliver(p, tsr_body, sizeof(tsr_body) - 1, &r, 1) == 0);
+	TEST_ASSERT(store_repl_digest(p->st, 7, &dp, &err) == 0);
+	TEST_ASSERT(store_repl_digest(f->st, 7, &df, &err) == 0);
+	TEST_ASSERT(dp.pos.lsn == 7 && df.pos.lsn == 6);
+	TEST_ASSERT(memcmp(dp.sha256, df.sha256, sizeof(dp.sha256)) != 0);
+	TEST_ASSERT(store_repl_digest(p->st, STORE_PART_LOCAL, &dp,
+	                              &err) != 0 && err.code == RS_EINVAL);
+}
+
+/* A whole partition copied: export at a snapshot, drop, import, end; the
+ * copies' digests then agree. */
 void
 test_store_repl_copy(void)
 {
@@ -295,6 +521,7 @@ test_store_repl_copy(void)
 	TEST_ASSERT(tsu_deliver(&p, tsr_body, sizeof(tsr_body) - 1, r, 1) == 0);
 	TEST_ASSERT_INTEQ(tsr_apply(&f, &log.e[log.n - 1]), 0);
 	TEST_ASSERT_INTEQ(tsr_messages(&f, r[0].acct), 6);
+	tsr_digests(&p, &f);
 	tsu_close(&p);
 	tsu_close(&f);
 	tsr_log_free(&log);

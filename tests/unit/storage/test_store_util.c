@@ -412,3 +412,12 @@ tsu_gate_open(struct tsu_gate *g)
 	pthread_cond_broadcast(&g->cv);
 	pthread_mutex_unlock(&g->mu);
 }
+
+void
+tsu_hold_before_sync(void *arg)
+{
+	struct tsu_hold *h = arg;
+
+	if (__atomic_load_n(&h->armed, __ATOMIC_ACQUIRE))
+		tsu_gate_enter(&h->gate);
+}

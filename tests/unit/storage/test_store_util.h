@@ -108,4 +108,13 @@ void tsu_gate_enter(void *g);
 /* Waits until a thread is inside g. */
 void tsu_gate_wait_entered(struct tsu_gate *g);
 
+/* A hold on the syncer: once armed, every sync waits in gate until it
+ * opens (store_opts.before_sync = tsu_hold_before_sync). */
+struct tsu_hold {
+	bool            armed;        /* atomic */
+	struct tsu_gate gate;
+};
+/* arg: a struct tsu_hold *. */
+void tsu_hold_before_sync(void *arg);
+
 #endif
