@@ -160,13 +160,10 @@ def test_directory_change_seen_everywhere(cl):
     assert "via-alias" in imap_subjects(cl.nodes[1], addr)
 
 
-def test_idle_across_nodes(cl):
-    users = users_for_every_partition("idler")
-    # A user whose primary is not n1, watched from n1, mail through n2.
-    for u in users:
-        add_user(cl, u, node=0)
-    addr = next(u for u in users if cl.primary_of(u)[0] == "n3")
-    s = socket.create_connection(("127.0.0.1", cl.nodes[0].imap_port), 10)
+def idling(node, addr):
+    """A raw IMAP session of addr on node, INBOX selected, in IDLE (tags
+    a, b, c): the socket and its reader."""
+    s = socket.create_connection(("127.0.0.1", node.imap_port), 10)
     f = s.makefile("rb")
     assert f.readline().startswith(b"* OK")
     s.sendall(f"a LOGIN {addr} {roost.PASSWORD}\r\n".encode())
@@ -176,6 +173,16 @@ def test_idle_across_nodes(cl):
         pass
     s.sendall(b"c IDLE\r\n")
     assert f.readline().startswith(b"+")
+    return s, f
+
+
+def test_idle_across_nodes(cl):
+    users = users_for_every_partition("idler")
+    # A user whose primary is not n1, watched from n1, mail through n2.
+    for u in users:
+        add_user(cl, u, node=0)
+    addr = next(u for u in users if cl.primary_of(u)[0] == "n3")
+    s, f = idling(cl.nodes[0], addr)
     t0 = time.time()
     send(cl.nodes[1], f"x@{DOMAIN}", [addr], "wake-up")
     s.settimeout(5)
@@ -207,17 +214,7 @@ def test_idle_on_new_accounts(cl):
         add_user(cl, u, node=0)
     mine = [u for u in users if cl.primary_of(u)[0] == "n3"][:6]
     for addr in mine:
-        s = socket.create_connection(("127.0.0.1", cl.nodes[0].imap_port),
-                                     10)
-        f = s.makefile("rb")
-        assert f.readline().startswith(b"* OK")
-        s.sendall(f"a LOGIN {addr} {roost.PASSWORD}\r\n".encode())
-        assert f.readline().startswith(b"a OK")
-        s.sendall(b"b SELECT INBOX\r\n")
-        while not f.readline().startswith(b"b "):
-            pass
-        s.sendall(b"c IDLE\r\n")
-        assert f.readline().startswith(b"+")
+        s, f = idling(cl.nodes[0], addr)
         send(cl.nodes[1], f"x@{DOMAIN}", [addr], "first-" + addr)
         s.settimeout(5)
         assert f.readline().strip().endswith(b"EXISTS"), addr
