@@ -235,8 +235,11 @@ printf 'cluster     %8.1f msg/s  %5.0f us of roostd CPU per message\n' \
     "$MC" "$CC"
 printf 'standalone  %8.1f msg/s  %5.0f us of roostd CPU per message\n' \
     "$MS" "$CS"
-awk -v c="$MC" -v s="$MS" -v cc="$CC" -v cs="$CS" 'BEGIN {
-	printf "cluster / standalone: %.2f of the rate (target >= 0.7, %s)," \
-	    " %.2f x the CPU per message\n", c / s,
-	    (c / s >= 0.7 ? "met" : "NOT met"), cc / cs
+# Issue #4's target with one copy of each partition, #5's with three.
+TARGET=0.7
+[ "$CLU_REPLICAS" -gt 1 ] && TARGET=0.5
+awk -v c="$MC" -v s="$MS" -v cc="$CC" -v cs="$CS" -v t="$TARGET" 'BEGIN {
+	printf "cluster / standalone: %.2f of the rate (target >= %s, %s)," \
+	    " %.2f x the CPU per message\n", c / s, t,
+	    (c / s >= t ? "met" : "NOT met"), cc / cs
 }'
