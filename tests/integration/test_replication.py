@@ -120,3 +120,25 @@ def test_failover_answers_a_lone_sender(rc):
               f"{time.time() - t0:.2f} s")
         victim.start()
         rc.wait_in_sync(timeout=60)
+
+
+def test_dead_controller_found_by_the_others(rc):
+    """The other nodes watch the controller's peer port: a SIGKILLed
+    controller's lease is revoked by one of them (cluster.node_gone), not
+    left to expire, and another node takes over as controller."""
+    rc.wait_in_sync(timeout=60)
+    old = rc.status()["controller"]
+    victim = rc.node(old)
+    others = [n for n in rc.nodes if n.node_id != old]
+    victim.kill9()
+    deadline = time.time() + 30
+    while True:
+        st = rc.status(node=rc.nodes.index(others[0]))
+        if st["controller"] not in ("", None, old):
+            break
+        assert time.time() < deadline, st["controller"]
+        time.sleep(0.2)
+    logs = b"".join(open(n.log_path, "rb").read() for n in others)
+    assert f"cluster.node_gone node={old} ".encode() in logs
+    victim.start()
+    rc.wait_in_sync(timeout=60)
