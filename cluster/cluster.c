@@ -243,6 +243,7 @@ static void
 cluster_on_view(void *arg, int rc, const struct rs_err *err)
 {
 	struct cluster *c = arg;
+	bool disowning;
 
 	if (rc != 0) {
 		cluster_opened(c, rc, err);
@@ -250,14 +251,20 @@ cluster_on_view(void *arg, int rc, const struct rs_err *err)
 	}
 	c->served = rs_xcalloc(c->config.partitions, sizeof(*c->served));
 	cluster_view_listen(c->view, cluster_on_view_change, c);
-	if (c->disowning) {
+	disowning = c->disowning;
+	if (disowning) {
 		rs_log(RS_LOG_INFO, "cluster.new_data_dir", "node=%s",
 		       c->self);
 		c->disown_retry = evtimer_new(c->base, cluster_on_disown_retry,
 		                              c);
 	}
 	cluster_on_view_change(c);
-	if (!c->disowning)
+	/* A node giving things up joins when done (cluster_disown_step),
+	 * which may have been just now: joining again would leave a second
+	 * lease and controller behind, the controller key on one lease and
+	 * alive/<id> on the other (so revoking the dead node's lease would
+	 * not end its election). */
+	if (!disowning)
 		cluster_join(c);
 }
 

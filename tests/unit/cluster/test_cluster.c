@@ -4,14 +4,17 @@
  * integration tests against a real etcd. */
 #include <event2/event.h>
 #include <event2/thread.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cluster/cluster.h"
 #include "cluster/cluster_rec.h"
 #include "cluster/controller.h"
 #include "cluster/coord_local.h"
+#include "lib/rs_log.h"
 #include "lib/rs_mem.h"
 #include "node/core/loop_exec.h"
 #include "storage/store.h"
@@ -203,21 +206,28 @@ cl_count(struct cluster *c, const char *id)
 }
 
 static struct cluster *
-cl_open(struct cl_env *e, const char *id, unsigned base, int *rc_r)
+cl_open_opts(struct cl_env *e, const struct cluster_opts *o, int *rc_r)
 {
-	struct cluster_opts o = { .name = "t", .node_id = id,
-	                          .host = "127.0.0.1", .port_base = base };
 	struct cluster *c;
 	struct cl_wait w = { 0 };
 	struct rs_err err;
 
-	if (cluster_open(e->base, e->coord, &o, cl_done, &w, &c, &err) != 0) {
+	if (cluster_open(e->base, e->coord, o, cl_done, &w, &c, &err) != 0) {
 		*rc_r = err.code;
 		return c;
 	}
 	cl_run(e, &w.done, 3000);
 	*rc_r = w.done ? w.rc : RS_ETIMEDOUT;
 	return c;
+}
+
+static struct cluster *
+cl_open(struct cl_env *e, const char *id, unsigned base, int *rc_r)
+{
+	struct cluster_opts o = { .name = "t", .node_id = id,
+	                          .host = "127.0.0.1", .port_base = base };
+
+	return cl_open_opts(e, &o, rc_r);
 }
 
 void
@@ -405,5 +415,45 @@ test_cluster_replicas_failover(void)
 	coord_free(&e.coord);
 	for (int i = 0; i < 3; i++)
 		cluster_free(&c[i]);
+	cl_env_close(&e);
+}
+
+/* A node on a new data directory with nothing to give up joins once:
+ * one lease and one controller (twice left the controller key and
+ * alive/<id> on different leases, so that revoking a dead node's lease
+ * did not end its election). Counted from the log. */
+void
+test_cluster_new_data_dir_joins_once(void)
+{
+	struct cluster_opts o = { .name = "t", .node_id = "n1",
+	                          .host = "127.0.0.1", .port_base = 20000,
+	                          .new_data_dir = true };
+	char path[512], line[512];
+	struct cl_env e;
+	struct cluster *c;
+	int rc, fd, never = 0, alive = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/log", test_tmpdir());
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	TEST_ASSERT(fd >= 0);
+	cl_env_open(&e);
+	cl_init(&e, 4);
+	rs_log_setup(RS_LOG_INFO, fd);
+	c = cl_open_opts(&e, &o, &rc);
+	TEST_ASSERT_INTEQ(rc, 0);
+	cl_run(&e, &never, 300);
+	rs_log_setup(RS_LOG_INFO, 2);
+	close(fd);
+	TEST_ASSERT(cluster_is_controller(c));
+	f = fopen(path, "r");
+	TEST_ASSERT(f != NULL);
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		alive += strstr(line, " cluster.alive node=n1 ") != NULL;
+	if (f != NULL)
+		fclose(f);
+	TEST_ASSERT_INTEQ(alive, 1);
+	coord_free(&e.coord);
+	cluster_free(&c);
 	cl_env_close(&e);
 }
