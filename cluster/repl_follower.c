@@ -1,9 +1,11 @@
 /* repl_follower.c: a follower's side: entries from its primary applied
  * in order (each request's entries submitted to the store at once, so a
  * pipeline of requests stays in order), its position on request, and a
- * whole partition received. Every request must come from the node this
- * node's view names as the partition's primary, at the view's epoch: a
- * deposed primary's entries are refused (fencing). */
+ * whole partition received. Every request that writes must come from the
+ * node this node's view names as the partition's primary, at the view's
+ * epoch: a deposed primary's entries are refused (fencing). The position
+ * is told to any peer at the view's epoch: the controller asks it of
+ * each in-sync follower at a failover. */
 #include "cluster/repl_int.h"
 
 #include <stdlib.h>
@@ -14,11 +16,12 @@
 #include "lib/rs_time.h"
 #include "proto/repl.pb-c.h"
 
-/* 0 when the caller is part's primary at epoch in this node's view and
- * this node follows it; else the call is answered. */
+/* 0 when this node follows part at epoch in its view and, if
+ * from_primary, the caller is the partition's primary there; else the
+ * call is answered. */
 static int
-repl_check_primary(struct repl *r, struct rpc_call *call, uint32_t part,
-                   int64_t epoch)
+repl_check_follower(struct repl *r, struct rpc_call *call, uint32_t part,
+                    int64_t epoch, bool from_primary)
 {
 	const struct cluster_view_part *vp;
 
@@ -28,13 +31,21 @@ repl_check_primary(struct repl *r, struct rpc_call *call, uint32_t part,
 	}
 	vp = cluster_view_part(cluster_view(r->o.cluster), part);
 	if (vp->rec.epoch != epoch ||
-	    strcmp(vp->rec.primary, rpc_call_peer(call)) != 0 ||
+	    (from_primary &&
+	     strcmp(vp->rec.primary, rpc_call_peer(call)) != 0) ||
 	    r->parts[part].role != STORE_ROLE_FOLLOWER) {
 		rpc_reply(call, RS_EUNAVAIL, "not a follower of that primary "
 		          "at that epoch", NULL, 0);
 		return -1;
 	}
 	return 0;
+}
+
+static int
+repl_check_primary(struct repl *r, struct rpc_call *call, uint32_t part,
+                   int64_t epoch)
+{
+	return repl_check_follower(r, call, part, epoch, true);
 }
 
 static void
@@ -168,7 +179,10 @@ repl_on_position(void *arg, struct rpc_call *call, const uint8_t *p,
 	part = req->partition;
 	epoch = req->epoch;
 	roost__repl_position_request__free_unpacked(req, NULL);
-	if (repl_check_primary(r, call, part, epoch) != 0)
+	/* Reading the position changes nothing, so any peer may ask: the
+	 * primary before it streams, the controller choosing whom to
+	 * promote (its view names the failed primary still). */
+	if (repl_check_follower(r, call, part, epoch, false) != 0)
 		return;
 	repl_reply_pos(call, store_repl_position(r->o.store, part));
 }
