@@ -455,6 +455,12 @@ cluster_fresh(const struct cluster *c)
 	return c->presence != NULL && cluster_presence_fresh(c->presence);
 }
 
+void
+cluster_set_rpc(struct cluster *c, struct rpc *rpc)
+{
+	controller_set_rpc(c->ctl, rpc);
+}
+
 bool
 cluster_is_controller(const struct cluster *c)
 {

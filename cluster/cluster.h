@@ -17,6 +17,7 @@
 
 struct coord;
 struct cluster;
+struct rpc;
 
 struct cluster_opts {
 	const char *name;             /* the cluster (cluster init's --name) */
@@ -80,5 +81,9 @@ void cluster_report_store_failed(struct cluster *c);
 /* Whether this node's lease is fresh (see cluster_presence_fresh). */
 bool cluster_fresh(const struct cluster *c);
 bool cluster_is_controller(const struct cluster *c);
+/* The peer RPC (borrowed) the controller asks followers' positions
+ * through at a failover; NULL before freeing it. Once cluster_open's cb
+ * ran with 0. */
+void cluster_set_rpc(struct cluster *c, struct rpc *rpc);
 
 #endif

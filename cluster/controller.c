@@ -1,8 +1,9 @@
 /* controller.c: election on the node's lease, and placement of
  * partitions by compare-and-swap (controller.h says the rules). Work is
- * debounced: a burst of watch events gives one pass; at most one CAS per
- * partition is in flight, and a pass runs again after each completes. */
-#include "cluster/controller.h"
+ * debounced: a burst of watch events gives one pass; at most one CAS (or
+ * a failover's position question, controller_promote.c) per partition is
+ * in flight, and a pass runs again after each completes. */
+#include "cluster/controller_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,29 +15,10 @@
 #include "lib/rs_log.h"
 #include "lib/rs_mem.h"
 
-#define CT_DEBOUNCE_MS  50
-#define CT_RETRY_MS     1000
-
-struct controller {
-	struct event_base   *base;
-	struct coord        *coord;
-	struct cluster_view *view;
-	char                 self[CLUSTER_ID_MAX + 1];
-	uint32_t             replicas;   /* the cluster's R */
-	char                *key;        /* owns: the controller key */
-	int64_t              lease;
-	bool                 electing;   /* a campaign txn in flight */
-	bool                 was_elected;
-	struct event        *pass;       /* owns: the debounced pass */
-	bool                *inflight;   /* owns [npartitions] */
-	struct liveness     *lv;         /* owns */
-	unsigned             pending;    /* txns in flight */
-};
-
 static void ct_on_pass(evutil_socket_t fd, short what, void *arg);
 
-static void
-ct_schedule(struct controller *ct, unsigned ms)
+void
+controller__schedule(struct controller *ct, unsigned ms)
 {
 	struct timeval tv = { 0, (suseconds_t)ms * 1000 };
 
@@ -51,7 +33,7 @@ ct_schedule(struct controller *ct, unsigned ms)
 static void
 ct_on_view(void *arg)
 {
-	ct_schedule(arg, CT_DEBOUNCE_MS);
+	controller__schedule(arg, CT_DEBOUNCE_MS);
 }
 
 struct controller *
@@ -77,6 +59,7 @@ controller_new(struct event_base *base, struct coord *c,
 static void
 ct_destroy(struct controller *ct)
 {
+	controller__promote_free_all(ct);
 	liveness_free(&ct->lv);
 	event_free(ct->pass);
 	free(ct->inflight);
@@ -101,7 +84,13 @@ controller_set_lease(struct controller *ct, int64_t lease)
 	ct->lease = lease;
 	if (lease == 0)
 		liveness_set_active(ct->lv, false);
-	ct_schedule(ct, 0);
+	controller__schedule(ct, 0);
+}
+
+void
+controller_set_rpc(struct controller *ct, struct rpc *rpc)
+{
+	ct->rpc = rpc;
 }
 
 bool
@@ -120,6 +109,16 @@ struct ct_node {
 	size_t      replicas;         /* partitions it holds a copy of */
 };
 
+bool
+controller__live(const struct cluster_view *v, const char *id)
+{
+	const struct cluster_member *m = cluster_view_member(v, id);
+	const struct cluster_alive *a = cluster_view_alive(v, id);
+
+	return m != NULL && m->state == CLUSTER_MEMBER_ACTIVE && a != NULL &&
+	       !a->store_failed;
+}
+
 /* Live active members, in id order. */
 static size_t
 ct_eligible(const struct cluster_view *v, struct ct_node **nodes_r)
@@ -129,10 +128,7 @@ ct_eligible(const struct cluster_view *v, struct ct_node **nodes_r)
 	struct ct_node *nodes = rs_xcalloc(nm + 1, sizeof(*nodes));
 
 	for (size_t i = 0; i < nm; i++) {
-		const struct cluster_alive *a = cluster_view_alive(v, m[i]->id);
-
-		if (m[i]->state == CLUSTER_MEMBER_ACTIVE && a != NULL &&
-		    !a->store_failed) {
+		if (controller__live(v, m[i]->id)) {
 			nodes[n].id = m[i]->id;
 			nodes[n++].zone = m[i]->zone;
 		}
@@ -250,10 +246,10 @@ ct_fresh(const struct cluster_view *v, struct ct_node *nodes, size_t n,
 	}
 }
 
-/* A failover: the first live in-sync follower takes over at epoch + 1;
- * the others stay in sync (every acknowledged entry is on each).
- * XXX(cluster): promote the one with the highest log position (one
- * Position call each) to spare the others a copy. */
+/* A failover: a live in-sync follower takes over at epoch + 1; the
+ * others stay in sync (every acknowledged entry is on each). The plan
+ * names the first; acting on it, the controller asks them all their
+ * positions and may name another (controller_promote.c). */
 static bool
 ct_failover(struct ct_node *nodes, size_t n, struct cluster_part *rec)
 {
@@ -325,7 +321,9 @@ ct_plan_part(const struct cluster_view *v, struct ct_node *nodes, size_t n,
 
 	m->part = p;
 	m->rec = vp->rec;
+	m->mod_rev = vp->mod_rev;
 	m->unused = vp->rec.primary[0] != '\0' && vp->used_rev == 0;
+	m->failover = false;
 	if (vp->rec.primary[0] == '\0' ||
 	    (m->unused && (o == NULL || o->primaries > to->primaries + 1))) {
 		/* Nothing to keep: place it afresh. */
@@ -334,8 +332,10 @@ ct_plan_part(const struct cluster_view *v, struct ct_node *nodes, size_t n,
 		ct_fresh(v, nodes, n, to, r, vp->rec.epoch + 1, &m->rec);
 		return true;
 	}
-	if (o == NULL)
-		return ct_failover(nodes, n, &m->rec);
+	if (o == NULL) {
+		m->failover = ct_failover(nodes, n, &m->rec);
+		return m->failover;
+	}
 	return ct_upkeep(v, nodes, n, r, &m->rec);
 }
 
@@ -398,12 +398,12 @@ ct_on_moved(void *arg, int rc, const struct rs_err *err, int64_t rev)
 	free(t);
 	/* A conflict means the view is behind: the watch brings the news
 	 * and schedules the next pass; anything else is retried later. */
-	ct_schedule(ct, rc == 0 || rc == RS_ECONFLICT ? CT_DEBOUNCE_MS
-	                                               : CT_RETRY_MS);
+	controller__schedule(ct, rc == 0 || rc == RS_ECONFLICT
+	                         ? CT_DEBOUNCE_MS : CT_RETRY_MS);
 }
 
-static void
-ct_move(struct controller *ct, const struct controller_move *m)
+void
+controller__move(struct controller *ct, const struct controller_move *m)
 {
 	const char *prefix = cluster_view_prefix(ct->view);
 	const struct cluster_view_part *vp = cluster_view_part(ct->view, m->part);
@@ -411,7 +411,7 @@ ct_move(struct controller *ct, const struct controller_move *m)
 	char *pkey = cluster_rec_part_key(prefix, m->part);
 	char *ukey = rs_xasprintf("%sused/%u", prefix, m->part);
 	char *json = cluster_part_json(&m->rec);
-	struct coord_cmp cmps[2] = { { pkey, vp->mod_rev }, { ukey, 0 } };
+	struct coord_cmp cmps[2] = { { pkey, m->mod_rev }, { ukey, 0 } };
 	struct coord_op op = { .type = COORD_OP_PUT, .key = pkey,
 	                       .value = json, .len = strlen(json) };
 	struct rs_err err;
@@ -430,6 +430,9 @@ ct_move(struct controller *ct, const struct controller_move *m)
 		rs_log(RS_LOG_WARN, "cluster.partition_assign_failed",
 		       "partition=%u error=\"%s\"", m->part, err.msg);
 		free(t);
+		/* A move made after a failover's question ends no pass: no
+		 * view change may come to plan it again. */
+		controller__schedule(ct, CT_RETRY_MS);
 	} else {
 		ct->pending++;
 		ct->inflight[m->part] = true;
@@ -452,8 +455,8 @@ ct_on_campaign(void *arg, int rc, const struct rs_err *err, int64_t rev)
 	else if (rc != RS_ECONFLICT)
 		rs_log(RS_LOG_WARN, "cluster.controller_campaign_failed",
 		       "error=\"%s\"", err != NULL ? err->msg : rs_err_name(rc));
-	ct_schedule(ct, rc == 0 || rc == RS_ECONFLICT ? CT_DEBOUNCE_MS
-	                                               : CT_RETRY_MS);
+	controller__schedule(ct, rc == 0 || rc == RS_ECONFLICT
+	                         ? CT_DEBOUNCE_MS : CT_RETRY_MS);
 }
 
 static void
@@ -471,7 +474,7 @@ ct_campaign(struct controller *ct)
 	if (coord_txn(ct->coord, &cmp, 1, &op, 1, ct_on_campaign, ct,
 	              &err) != 0) {
 		ct->electing = false;
-		ct_schedule(ct, CT_RETRY_MS);
+		controller__schedule(ct, CT_RETRY_MS);
 	}
 	free(json);
 }
@@ -505,7 +508,12 @@ ct_on_pass(evutil_socket_t fd, short what, void *arg)
 	liveness_set_active(ct->lv, true);
 	n = controller_plan(ct->view, ct->replicas, moves,
 	                    sizeof(moves) / sizeof(moves[0]));
-	for (size_t i = 0; i < n; i++)
-		if (!ct->inflight[moves[i].part])
-			ct_move(ct, &moves[i]);
+	for (size_t i = 0; i < n; i++) {
+		if (ct->inflight[moves[i].part])
+			continue;
+		if (moves[i].failover)
+			controller__promote(ct, &moves[i]);
+		else
+			controller__move(ct, &moves[i]);
+	}
 }

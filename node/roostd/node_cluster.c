@@ -221,6 +221,7 @@ node_cluster_opened(void *arg, int rc, const struct rs_err *err)
 		free(s);
 		return;
 	}
+	cluster_set_rpc(n->cluster, n->ctx.rpc);
 	n->ctx.deliver = deliver_new(&n->ctx);
 	node_repl_start(n);
 	s->ready(n);
@@ -322,6 +323,8 @@ node_cluster_free(struct node *n)
 {
 	/* Deliveries still waiting on a peer fail, then the peers go. */
 	deliver_free(&n->ctx.deliver);
+	if (n->cluster != NULL && n->ctx.rpc != NULL)
+		cluster_set_rpc(n->cluster, NULL);
 	rpc_free(&n->ctx.rpc);
 	n->ctx.repl = NULL;
 	repl_free(&n->repl);
