@@ -454,19 +454,40 @@ conn_dispatch(struct rpc_conn *c, rpc_frame *f)
  * read from the socket. libevent 2.1's socket mode never asks for them:
  * after each record it reads only what is left of that one, and the
  * socket, drained, raises no event for the rest. So once the frames read
- * so far are handled, run its read event again while OpenSSL holds
- * octets; a partial record costs one read() that finds nothing. The
- * event is a public field of struct bufferevent (bufferevent_struct.h),
- * the one way in to its consider_reading. */
-static void
-conn_read_buffered(struct rpc_conn *c)
+ * so far are handled, we take the next record ourselves, in the same
+ * callback: every frame of a read() is handled before anything they
+ * caused runs (a relay then writes the client once per read, not once
+ * per record). A partial record costs one read() that finds nothing and
+ * waits for the socket's next event. Anything else SSL_read says is the
+ * bufferevent's to find: its read event runs (a public field of struct
+ * bufferevent, bufferevent_struct.h, the one way in to its
+ * consider_reading) and meets the same state. True if octets were
+ * added to in. */
+static bool
+conn_read_held(struct rpc_conn *c, struct evbuffer *in)
 {
-	SSL *ssl = c->bev != NULL ? bufferevent_openssl_get_ssl(c->bev)
-	                          : NULL;
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+	struct evbuffer_iovec v;
+	int r;
 
-	if (ssl != NULL && SSL_has_pending(ssl) &&
-	    (bufferevent_get_enabled(c->bev) & EV_READ) != 0)
-		event_active(&c->bev->ev_read, EV_READ, 1);
+	if (ssl == NULL || !SSL_has_pending(ssl) ||
+	    (bufferevent_get_enabled(c->bev) & EV_READ) == 0)
+		return false;
+	if (evbuffer_reserve_space(in, RPC_FRAME_RECORD, &v, 1) < 1)
+		abort();                        /* out of memory */
+	ERR_clear_error();
+	r = SSL_read(ssl, v.iov_base, (int)v.iov_len);
+	if (r <= 0) {
+		if (SSL_get_error(ssl, r) != SSL_ERROR_WANT_READ)
+			event_active(&c->bev->ev_read, EV_READ, 1);
+		else
+			ERR_clear_error();
+		return false;
+	}
+	v.iov_len = (size_t)r;
+	if (evbuffer_commit_space(in, &v, 1) != 0)
+		abort();
+	return true;
 }
 
 static void
@@ -487,10 +508,9 @@ conn_on_read(struct bufferevent *bev, void *arg)
 			return;
 		}
 		n = evbuffer_get_contiguous_space(in);
-		if (n == 0) {
-			conn_read_buffered(c);
+		if (n == 0 && !conn_read_held(c, in))
 			return;
-		}
+		n = evbuffer_get_contiguous_space(in);
 		rc = rpc_frame_dec_feed(c->dec, evbuffer_pullup(in,
 		                        (ev_ssize_t)n), n, &used, &f, &err);
 		evbuffer_drain(in, used);
@@ -567,7 +587,7 @@ conn_on_event(struct bufferevent *bev, short what, void *arg)
 		 * have come with the handshake's last read. */
 		if (!c->sent_hello)
 			conn_send_hello(c);
-		conn_read_buffered(c);
+		conn_on_read(c->bev, c);
 		return;
 	}
 	if (c->state == RPC_CONN_HANDSHAKE) {

@@ -2,14 +2,21 @@
  *
  *   user end (filter, owned by the user) - upair ~ inner (ours)
  *
- * where upair ~ inner is a bufferevent pair. We move inner's input out
- * as STREAM_DATA within the credit the far end granted, and write what
- * arrives into inner's output. The filter layer is there because
- * libevent 2.1.12 tells a pair nothing when its partner is freed; the
- * filter's free_context does, and lets us rescue what the user wrote but
- * the window held back. EOF and errors reach the user end by
- * bufferevent_trigger_event. Credit goes back as the user drains its
- * input, so a stream that is not read stalls only its own writer. */
+ * where upair ~ inner is a bufferevent pair. The octets themselves skip
+ * the pair: the user end's output filter frames what the user writes
+ * straight into the connection as STREAM_DATA within the credit the far
+ * end granted (whole frames at once, the tail when the running callback
+ * is done, as a socket's writer would), and arriving data is added by
+ * reference to the user end's input while it reads. Each hop through the pair cost a
+ * round of deferred callbacks, a lock and a chain move per piece, which
+ * on a relayed IMAP session was most of what proxying cost the primary.
+ * The pair stays for what it does well: the filter layer over it is
+ * there because libevent 2.1.12 tells a pair nothing when its partner is
+ * freed; the filter's free_context does, and lets us rescue what the
+ * user wrote but the window held back (sent through the pair). EOF and
+ * errors reach the user end by bufferevent_trigger_event. Credit goes
+ * back as the user drains its input, so a stream that is not read stalls
+ * only its own writer. */
 #include <stdlib.h>
 
 #include "cluster/rpc_int.h"
@@ -23,6 +30,7 @@ struct rpc_stream {
 	struct bufferevent *upair;      /* borrowed: under the user end */
 	struct bufferevent *user;       /* borrowed: NULL once freed */
 	struct evbuffer_cb_entry *in_cb; /* on the user end's input */
+	struct event       *flush_ev;   /* owns: frames the output's tail */
 	size_t              tx_credit;  /* octets we may still send */
 	size_t              rx_window;  /* ours */
 	size_t              rx_held;    /* received, not drained by user */
@@ -36,8 +44,10 @@ struct rpc_stream {
 static void
 stream_unref(struct rpc_stream *s)
 {
-	if (--s->refs == 0)
+	if (--s->refs == 0) {
+		event_free(s->flush_ev);
 		free(s);
+	}
 }
 
 static void
@@ -115,26 +125,91 @@ stream_maybe_eof(struct rpc_stream *s)
 	stream_maybe_done(s);
 }
 
-/* Sends what the user wrote, within the credit; END once finished. */
+/* Frames the front of src, within the credit, in frames of at most
+ * RPC_STREAM_CHUNK; all of it, or (whole) only whole frames. Returns the
+ * octets sent. */
+static size_t
+stream_send_from(struct rpc_stream *s, struct evbuffer *src, bool whole)
+{
+	size_t len, n, sent = 0;
+
+	while (s->tx_credit > 0 && (len = evbuffer_get_length(src)) > 0) {
+		n = len < s->tx_credit ? len : s->tx_credit;
+		if (n > RPC_STREAM_CHUNK)
+			n = RPC_STREAM_CHUNK;
+		if (whole && n == len && n < RPC_STREAM_CHUNK)
+			break;
+		/* Copied once, from the user's chains into the frame. */
+		rpc_conn__send_data(s->conn, s->id, src, n);
+		s->tx_credit -= n;
+		sent += n;
+	}
+	return sent;
+}
+
+/* The user end's output filter: what the user writes goes out as frames
+ * from here, not through the pair. libevent runs it on every addition
+ * to the output (a reply may be many small ones), so in normal mode it
+ * sends whole frames only and leaves the tail to stream_on_flush, after
+ * the running callback; a flush (stream_push) sends everything. Octets
+ * without credit stay in the user's output, which holds its writer back
+ * as a full socket would. */
+static enum bufferevent_filter_result
+stream_out_filter(struct evbuffer *src, struct evbuffer *dst,
+                  ev_ssize_t limit, enum bufferevent_flush_mode mode,
+                  void *arg)
+{
+	struct rpc_stream *s = arg;
+
+	(void)dst;
+	(void)limit;
+	if (s->conn == NULL || s->end_sent) {
+		/* Closed, or ended: nowhere to go, as after a reset. */
+		evbuffer_drain(src, evbuffer_get_length(src));
+		return BEV_OK;
+	}
+	if (s->conn->state != RPC_CONN_READY)
+		return BEV_NEED_MORE;
+	if (stream_send_from(s, src, mode == BEV_NORMAL) > 0)
+		return BEV_OK;
+	if (mode == BEV_NORMAL && s->tx_credit > 0 &&
+	    evbuffer_get_length(src) > 0)
+		event_active(s->flush_ev, EV_TIMEOUT, 0);
+	/* BEV_OK with octets left would have libevent call again at once. */
+	return BEV_NEED_MORE;
+}
+
+/* Runs the output filter in flush mode: everything the credit allows. */
+static void
+stream_push(struct rpc_stream *s)
+{
+	if (s->user != NULL &&
+	    evbuffer_get_length(bufferevent_get_output(s->user)) > 0)
+		(void)bufferevent_flush(s->user, EV_WRITE, BEV_FLUSH);
+}
+
+static void
+stream_on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	stream_push(arg);
+}
+
+/* Sends what reached the pair (what the user wrote after the credit
+ * ran out and then freed its end), within the credit; END once
+ * finished and the user's own output is out too. */
 static void
 stream_pump(struct rpc_stream *s)
 {
 	struct evbuffer *in;
-	size_t n;
 
 	if (s->conn == NULL || s->conn->state != RPC_CONN_READY)
 		return;
+	stream_push(s);
 	in = bufferevent_get_input(s->inner);
-	while (!s->end_sent && s->tx_credit > 0 &&
-	       (n = evbuffer_get_length(in)) > 0) {
-		if (n > s->tx_credit)
-			n = s->tx_credit;
-		if (n > RPC_STREAM_CHUNK)
-			n = RPC_STREAM_CHUNK;
-		/* Copied once, from the pair's chains into the frame. */
-		rpc_conn__send_data(s->conn, s->id, in, n);
-		s->tx_credit -= n;
-	}
+	if (!s->end_sent)
+		(void)stream_send_from(s, in, false);
 	if (s->end_sent)        /* written after the end: nowhere to go */
 		evbuffer_drain(in, evbuffer_get_length(in));
 	/* No credit: stop taking from the pair, so the user's output stops
@@ -143,7 +218,9 @@ stream_pump(struct rpc_stream *s)
 		bufferevent_disable(s->inner, EV_READ);
 	else if (!(bufferevent_get_enabled(s->inner) & EV_READ))
 		bufferevent_enable(s->inner, EV_READ);
-	if (s->tx_fin && !s->end_sent && evbuffer_get_length(in) == 0) {
+	if (s->tx_fin && !s->end_sent && evbuffer_get_length(in) == 0 &&
+	    (s->user == NULL ||
+	     evbuffer_get_length(bufferevent_get_output(s->user)) == 0)) {
 		stream_send(s, ROOST__RPC_FRAME__KIND__STREAM_END, NULL, 0, 0);
 		s->end_sent = true;
 	}
@@ -279,7 +356,10 @@ rpc_stream__new(struct rpc_conn *c, uint64_t id, uint32_t peer_window,
 	bufferevent_setwatermark(s->inner, EV_READ, 0, RPC_STREAM_STEP);
 	bufferevent_setwatermark(s->upair, EV_WRITE, 0, RPC_STREAM_STEP);
 	bufferevent_enable(s->inner, EV_READ | EV_WRITE);
-	s->user = bufferevent_filter_new(s->upair, NULL, NULL,
+	s->flush_ev = event_new(c->rpc->base, -1, 0, stream_on_flush, s);
+	if (s->flush_ev == NULL)
+		abort();
+	s->user = bufferevent_filter_new(s->upair, NULL, stream_out_filter,
 	                                 BEV_OPT_CLOSE_ON_FREE |
 	                                 BEV_OPT_DEFER_CALLBACKS,
 	                                 stream_on_user_free, s);
@@ -305,6 +385,19 @@ stream_free_payload(const void *data, size_t len, void *arg)
 	free((void *)data);
 }
 
+/* Arrivals go straight to the user end's input while it reads and the
+ * pair holds nothing from before (their order). While it does not, they
+ * wait in the pair: enabling the user end moves them on and raises its
+ * read callback, as a socket's readability would, which octets added to
+ * its input behind its back would not. */
+static bool
+stream_reads_direct(struct rpc_stream *s)
+{
+	return (bufferevent_get_enabled(s->user) & EV_READ) != 0 &&
+	       evbuffer_get_length(bufferevent_get_output(s->inner)) == 0 &&
+	       evbuffer_get_length(bufferevent_get_input(s->upair)) == 0;
+}
+
 /* The payload moves on by reference, taken from f (protobuf-c allocated
  * it with rs_xmalloc, rpc_frame.c): it reaches the user's input, and a
  * relay's client socket, without another copy. */
@@ -312,6 +405,7 @@ static int
 stream_on_data(struct rpc_stream *s, rpc_frame *f)
 {
 	size_t n = f->payload.len;
+	bool direct;
 
 	if (s->end_recv || n > s->rx_window || s->rx_held > s->rx_window - n)
 		return -1;                      /* past its credit */
@@ -323,12 +417,19 @@ stream_on_data(struct rpc_stream *s, rpc_frame *f)
 		return 0;
 	}
 	s->rx_held += n;
-	if (evbuffer_add_reference(bufferevent_get_output(s->inner),
+	direct = stream_reads_direct(s);
+	if (evbuffer_add_reference(direct ? bufferevent_get_input(s->user)
+	                                  : bufferevent_get_output(s->inner),
 	                           f->payload.data, n, stream_free_payload,
 	                           NULL) != 0)
 		abort();                        /* out of memory */
 	f->payload.data = NULL;
 	f->payload.len = 0;
+	/* The read callback once this callback is done: one for all the
+	 * frames of a read. */
+	if (direct)
+		bufferevent_trigger(s->user, EV_READ,
+		                    BEV_TRIG_DEFER_CALLBACKS);
 	return 0;
 }
 
