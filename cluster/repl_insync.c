@@ -87,6 +87,24 @@ repl_fol_add(struct repl_part *rp, const char *id)
 	f->retry_at = 0;
 }
 
+/* A follower's node that is alive on a new lease has restarted: probe
+ * it at the next tick, not when a backoff grown while it was down
+ * (up to 5 s) runs out, which was most of a short outage's catch-up. */
+static void
+repl_fol_returned(struct repl_fol *f)
+{
+	const struct cluster_alive *a =
+		cluster_view_alive(cluster_view(f->rp->r->o.cluster), f->id);
+
+	if (a == NULL || a->lease == f->lease)
+		return;
+	f->lease = a->lease;
+	if (f->state == REPL_F_WAIT) {
+		f->backoff_ms = 0;
+		f->retry_at = 0;
+	}
+}
+
 static void
 repl_fol_drop(struct repl_part *rp, size_t i)
 {
@@ -112,8 +130,10 @@ repl__primary_sync_members(struct repl_part *rp)
 			repl_fol_add(rp, rec->replicas[i]);
 	/* A follower array that moved invalidates nothing: calls find
 	 * their follower by id and generation. */
-	for (size_t i = 0; i < rp->nfols; i++)
+	for (size_t i = 0; i < rp->nfols; i++) {
 		rp->fols[i].rp = rp;
+		repl_fol_returned(&rp->fols[i]);
+	}
 	repl__primary_ack(rp);
 }
 

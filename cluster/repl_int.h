@@ -48,6 +48,7 @@ struct repl_fol {
 	uint64_t           gen;         /* bumps when its calls go stale */
 	uint64_t           retry_at;    /* WAIT: rs_mono_ms to probe again */
 	unsigned           backoff_ms;
+	int64_t            lease;       /* its node's alive lease, last seen */
 	bool               cas;         /* an in-sync change in flight */
 	bool               failed;      /* its last call failed */
 	struct store_export *export;    /* owns while COPY */
