@@ -71,7 +71,8 @@ store_apply_put(void *arg, const char *k, size_t klen, const char *v,
 		}
 		w->pos_seen = true;
 	}
-	store__put(w->t, (const uint8_t *)k, klen, v, vlen);
+	if (w->t != NULL)
+		store__put(w->t, (const uint8_t *)k, klen, v, vlen);
 }
 
 static void
@@ -82,51 +83,21 @@ store_apply_del(void *arg, const char *k, size_t klen)
 	w->n++;
 	if (w->bad || !store_apply_key_ok(w, k, klen))
 		return;
-	store__del(w->t, (const uint8_t *)k, klen);
+	if (w->t != NULL)
+		store__del(w->t, (const uint8_t *)k, klen);
 }
 
-/* Writes a shipped or exported batch into the group's. */
+/* Writes wb straight into the DB, before the group's batch (the writer
+ * is the only writer, so the order is the ops' order); the WAL sync of
+ * the group covers it. The writer's cache may hold the partition's
+ * records, absent ones too: it is emptied. */
 static int
-store_apply_batch(struct store_txn *t, const struct store_apply *a,
-                  struct rs_err *err)
-{
-	struct store_apply_walk w = { .t = t, .part = a->part,
-	                              .entry = a->kind == STORE_APPLY_ENTRY,
-	                              .want = a->pos };
-	rocksdb_writebatch_t *wb;
-	int count;
-
-	if (a->len < STORE_WB_HEADER)
-		return rs_err_set(err, RS_EINVAL, "entry too short");
-	wb = rocksdb_writebatch_create_from((const char *)a->data, a->len);
-	count = rocksdb_writebatch_count(wb);
-	rocksdb_writebatch_iterate(wb, &w, store_apply_put, store_apply_del);
-	rocksdb_writebatch_destroy(wb);
-	/* A record kind we do not write, or a batch cut short, stops the
-	 * walk early: the counts then differ. */
-	if (w.bad || count < 0 || w.n != (size_t)count ||
-	    (w.entry && !w.pos_seen))
-		return rs_err_set(err, RS_EINVAL, "entry of partition %u does "
-		                  "not parse, strays out of it or lacks its "
-		                  "position", a->part);
-	return 0;
-}
-
-/* Deletes every key of the partition, straight into the DB (a write
- * batch with index cannot hold a range delete); the writer is the only
- * writer, so it is ordered before the group's batch. */
-static int
-store_apply_drop(struct store_txn *t, uint32_t part, struct rs_err *err)
+store_apply_direct(struct store_txn *t, rocksdb_writebatch_t *wb,
+                   const char *what, uint32_t part, struct rs_err *err)
 {
 	struct store *st = t->st;
-	uint8_t from[4], to[4];
-	rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
 	char *e = NULL;
 
-	store_keys_put32(from, part);
-	store_keys_put32(to, part + 1);
-	rocksdb_writebatch_delete_range(wb, (const char *)from, sizeof(from),
-	                                (const char *)to, sizeof(to));
 	pthread_mutex_lock(&st->wal_mu);
 	if (store__failed(st))
 		e = rs_xstrdup("the store failed before");
@@ -135,15 +106,66 @@ store_apply_drop(struct store_txn *t, uint32_t part, struct rs_err *err)
 	if (e != NULL && !store__failed(st))
 		store__fail_stop(st, "write", e);
 	pthread_mutex_unlock(&st->wal_mu);
-	rocksdb_writebatch_destroy(wb);
-	/* The cache may hold the partition's records. */
 	store__cache_clear(t->cache);
 	if (e != NULL) {
-		rs_err_set(err, RS_EIO, "drop partition %u: %s", part, e);
+		rs_err_set(err, RS_EIO, "%s partition %u: %s", what, part, e);
 		free(e);
 		return -1;
 	}
 	return 0;
+}
+
+/* Checks a shipped or exported batch and writes it: an entry into the
+ * group's batch (it becomes part of this node's log and position); a
+ * copy's chunk straight into the DB once checked, since indexing a
+ * megabyte of records in the group's batch, only to write them out
+ * again, was most of what a returning follower's writer spent on a
+ * copy. */
+static int
+store_apply_batch(struct store_txn *t, const struct store_apply *a,
+                  struct rs_err *err)
+{
+	bool import = a->kind == STORE_APPLY_IMPORT;
+	struct store_apply_walk w = { .t = import ? NULL : t, .part = a->part,
+	                              .entry = a->kind == STORE_APPLY_ENTRY,
+	                              .want = a->pos };
+	rocksdb_writebatch_t *wb;
+	int count, rc = 0;
+
+	if (a->len < STORE_WB_HEADER)
+		return rs_err_set(err, RS_EINVAL, "entry too short");
+	wb = rocksdb_writebatch_create_from((const char *)a->data, a->len);
+	count = rocksdb_writebatch_count(wb);
+	rocksdb_writebatch_iterate(wb, &w, store_apply_put, store_apply_del);
+	/* A record kind we do not write, or a batch cut short, stops the
+	 * walk early: the counts then differ. */
+	if (w.bad || count < 0 || w.n != (size_t)count ||
+	    (w.entry && !w.pos_seen))
+		rc = rs_err_set(err, RS_EINVAL, "entry of partition %u does "
+		                "not parse, strays out of it or lacks its "
+		                "position", a->part);
+	else if (import)
+		rc = store_apply_direct(t, wb, "import into", a->part, err);
+	rocksdb_writebatch_destroy(wb);
+	return rc;
+}
+
+/* Deletes every key of the partition, straight into the DB (a write
+ * batch with index cannot hold a range delete). */
+static int
+store_apply_drop(struct store_txn *t, uint32_t part, struct rs_err *err)
+{
+	uint8_t from[4], to[4];
+	rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
+	int rc;
+
+	store_keys_put32(from, part);
+	store_keys_put32(to, part + 1);
+	rocksdb_writebatch_delete_range(wb, (const char *)from, sizeof(from),
+	                                (const char *)to, sizeof(to));
+	rc = store_apply_direct(t, wb, "drop", part, err);
+	rocksdb_writebatch_destroy(wb);
+	return rc;
 }
 
 /* Writer: checks the role and position under the lock; for an entry,
