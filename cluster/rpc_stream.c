@@ -7,9 +7,10 @@
  * straight into the connection as STREAM_DATA within the credit the far
  * end granted (whole frames at once, the tail when the running callback
  * is done, as a socket's writer would), and arriving data is added by
- * reference to the user end's input while it reads. Each hop through the pair cost a
- * round of deferred callbacks, a lock and a chain move per piece, which
- * on a relayed IMAP session was most of what proxying cost the primary.
+ * reference to the user end's input while it reads. Each hop through
+ * the pair cost a round of deferred callbacks, a lock and a chain move
+ * per piece, which on a relayed IMAP session was most of what proxying
+ * cost the primary.
  * The pair stays for what it does well: the filter layer over it is
  * there because libevent 2.1.12 tells a pair nothing when its partner is
  * freed; the filter's free_context does, and lets us rescue what the
