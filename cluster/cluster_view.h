@@ -64,6 +64,10 @@ size_t cluster_view_members(const struct cluster_view *v,
 size_t cluster_view_alives(const struct cluster_view *v,
                            const struct cluster_alive *const **list_r);
 
+/* A node's peer RPC port is its port base plus this (the port
+ * convention's B+99; node/core/node_ctx.h NODE_PORT_PEER). */
+#define CLUSTER_PEER_PORT 99u
+
 /* Where a live node serves: host and port base. 0, or RS_EUNAVAIL when
  * the node is not alive. */
 int cluster_view_node_addr(const struct cluster_view *v, const char *id,

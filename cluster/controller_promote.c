@@ -211,9 +211,9 @@ ct_ask(struct ct_promote *pr, size_t i)
 	len = roost__repl_position_request__pack(&req, buf);
 	a->pr = pr;
 	a->i = i;
-	/* The peer port is B+99. */
-	if (rpc_call(pr->ct->rpc, host, base + 99, RPC_METHOD_REPL_POSITION,
-	             buf, len, CT_PROMOTE_MS, ct_on_pos, a, &err) == 0)
+	if (rpc_call(pr->ct->rpc, host, base + CLUSTER_PEER_PORT,
+	             RPC_METHOD_REPL_POSITION, buf, len, CT_PROMOTE_MS,
+	             ct_on_pos, a, &err) == 0)
 		pr->waiting++;
 }
 

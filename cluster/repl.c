@@ -139,7 +139,7 @@ repl__addr(const struct repl *r, const char *id, const char **host_r,
 	                                &base);
 
 	if (rc == 0)
-		*port_r = base + 99;           /* the peer port (B+99) */
+		*port_r = base + CLUSTER_PEER_PORT;
 	return rc;
 }
 

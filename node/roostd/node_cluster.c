@@ -20,6 +20,10 @@
 #include "node/roostd/node_int.h"
 #include "storage/store.h"
 
+/* The cluster finds peers where the node listens for them. */
+_Static_assert(CLUSTER_PEER_PORT == NODE_PORT_PEER,
+               "the peer port offset differs between cluster/ and node/");
+
 int
 node_cluster_config(struct node *n, struct rs_err *err)
 {
