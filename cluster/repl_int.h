@@ -26,6 +26,7 @@ struct repl_entry {
 	size_t             len;
 	uint64_t           at_ms;       /* rs_mono_ms when durable here */
 	struct repl_entry *next;
+	struct repl_entry *prev;
 };
 
 enum repl_fstate {

@@ -46,10 +46,11 @@ struct store_pos {
 };
 
 /* A group's entry for one partition, durable on this node: data[0..len)
- * is a RocksDB write batch (its own position key included), borrowed
- * during the call. Sync thread. */
+ * is a RocksDB write batch (its own position key included), malloc'd
+ * and the callee's to free (handed over, not copied: the copy was a
+ * tenth of a primary's sync thread). Sync thread. */
 typedef void store_ship_fn(void *arg, uint32_t part, struct store_pos pos,
-                           const uint8_t *data, size_t len);
+                           uint8_t *data, size_t len);
 
 /* Turns roles on. ship may be NULL (nothing is shipped). Before the
  * first write; once. */

@@ -230,7 +230,8 @@ store__repl_ship(struct store *st, struct store_commit *c)
 
 		if (r->ship != NULL)
 			r->ship(r->ship_arg, e->part, e->pos, e->data, e->len);
-		free(e->data);
+		else
+			free(e->data);
 		e->data = NULL;
 	}
 }

@@ -30,16 +30,17 @@ struct tsr_log {
 };
 
 static void
-tsr_ship(void *arg, uint32_t part, struct store_pos pos, const uint8_t *data,
+tsr_ship(void *arg, uint32_t part, struct store_pos pos, uint8_t *data,
          size_t len)
 {
 	struct tsr_log *l = arg;
 
 	pthread_mutex_lock(&l->mu);
 	if (l->n < 64) {
-		l->e[l->n] = (struct tsr_entry){ part, pos,
-		                                 rs_xmemdup(data, len), len };
+		l->e[l->n] = (struct tsr_entry){ part, pos, data, len };
 		l->n++;
+	} else {
+		free(data);
 	}
 	pthread_mutex_unlock(&l->mu);
 }
