@@ -13,7 +13,8 @@ catch-up rate and its ratio to W (target: at least 10).
 usage: tools/bench/catchup_bench.py [--down SEC] [--with-load] [--bin DIR]
                                     [--keep]
 environment: BENCH_PERF=FILE records a system-wide perf profile (8 s)
-from n3's start.
+from n3's start (BENCH_PERF_CG=dwarf: call graphs without frame pointers,
+at 250 Hz).
 """
 import argparse
 import os
@@ -100,7 +101,10 @@ def main():
             bg.start()
         perf = None
         if os.environ.get("BENCH_PERF"):
-            perf = subprocess.Popen(["perf", "record", "-a", "-g", "-o",
+            cg = os.environ.get("BENCH_PERF_CG", "fp")
+            perf = subprocess.Popen(["perf", "record", "-a", "--call-graph",
+                                     cg, "-F", "250" if cg == "dwarf"
+                                     else "999", "-o",
                                      os.environ["BENCH_PERF"], "--",
                                      "sleep", "8"])
         t0 = time.time()

@@ -282,7 +282,9 @@ clu_median() {
 }
 
 # BENCH_PERF=1: a CPU profile of the processes $2... while one run lasts,
-# into the file $1 (perf record -g at 999 Hz; stop with clu_perf_stop).
+# into the file $1 (perf record -g at 999 Hz, or BENCH_PERF_CG's call-graph
+# method, e.g. "dwarf" where frame pointers are missing; stop with
+# clu_perf_stop).
 # Profiling costs the processes some CPU: runs with it are for finding
 # where the time goes, not for the figures.
 CLU_PERF_PID=
@@ -294,8 +296,8 @@ clu_perf_start() {
 	CLU_PERF_FILE=$1
 	shift
 	pids=$(echo "$@" | tr ' ' ,)
-	perf record -q -F 999 -g -o "$CLU_PERF_FILE" -p "$pids" \
-	    >/dev/null 2>&1 &
+	perf record -q -F 999 --call-graph "${BENCH_PERF_CG:-fp}" \
+	    -o "$CLU_PERF_FILE" -p "$pids" >/dev/null 2>&1 &
 	CLU_PERF_PID=$!
 	sleep 0.5
 }

@@ -27,7 +27,9 @@
 #   rest before each run, 5), BENCH_PORT_BASE (30000), BENCH_ETCD_PORT
 #   (32379), BENCH_PIPELINING=1 (smtp_bench --pipelining), BENCH_PERF=1
 #   (profile each run with perf into the run directory: use with --keep;
-#   the profiler's cost is in that run's figures), ROOSTD (else
+#   the profiler's cost is in that run's figures; BENCH_PERF_CG=dwarf
+#   where frame pointers are missing), BENCH_SYSCALLS=1 (system calls per
+#   message of each node, by perf trace: slows the run), ROOSTD (else
 #   build-bench/bin/roostd, else build/bin/roostd), ROOST_ETCD, BENCH_ROOT,
 #   SMTP_BENCH, BENCH_JSON_OUT, ROOSTD_ARGS (extra arguments of every node)
 set -euo pipefail
@@ -124,6 +126,7 @@ run_once() {
 	i0=$(clu_idle_ticks)
 	t0=$(date +%s.%N)
 	clu_perf_start "$RUN_DIR/perf.$setup.$run.data" "${pids[@]}"
+	clu_syscalls_start "$RUN_DIR/trace.$setup.$run" "${pids[@]}"
 	bench_run_smtp_bench "$(setup_ports "$setup")" "${SMTP_OPTS[@]}" \
 	    >"$out" || { cat "$out"; bench_die "smtp_bench failed"; }
 	t1=$(date +%s.%N)
@@ -173,6 +176,7 @@ run_once() {
 	        ($3 - $2) * 1e6 / 100 / n }')(CPU per message by thread name," \
 	    "summed over the setup's nodes)"
 	clu_perf_stop
+	clu_syscalls_stop "$n" | sed 's/per session/per message/'
 }
 
 # The port base of roostd pid $2 in setup $1.
