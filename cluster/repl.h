@@ -39,7 +39,8 @@ struct repl_opts {
 	struct store      *store;
 	struct rs_exec    *exec;        /* posts onto base */
 	unsigned           timeout_ms;  /* replication.timeout; 0: 2000 */
-	size_t             log_bytes;   /* entries kept for catch-up; 0: 64M */
+	size_t             log_bytes;   /* entries kept for catch-up, all
+	                                 * partitions together; 0: 256M */
 };
 
 /* Enables the store's roles (store_repl_enable), registers the RPC

@@ -62,7 +62,7 @@ static const char *const node_known_keys[] = {
 	"imap.max_connections", "imap.max_connections_per_ip",
 	"imap.max_line", "imap.max_literal", "imap.search_threads",
 	"etcd", "advertise", "cluster.lease_ttl", "cluster.rpc_timeout",
-	"replication.timeout",
+	"replication.timeout", "replication.log_size",
 	"etcd.timeout",
 	"etcd.ca_file", "etcd.cert_file", "etcd.key_file", "etcd.user",
 	"etcd.password_file",

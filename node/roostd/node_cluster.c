@@ -67,8 +67,21 @@ node_cluster_config(struct node *n, struct rs_err *err)
 	if (rs_config_get_u64(c, "cluster.lease_ttl", 5, 2, 60, &cc->lease_ttl,
 	                      err) != 0 ||
 	    rs_config_get_ms(c, "etcd.timeout", 5000, &cc->etcd_timeout_ms,
-	                              err) != 0)
+	                              err) != 0 ||
+	    rs_config_get_ms(c, "replication.timeout", 2000,
+	                     &cc->repl_timeout_ms, err) != 0 ||
+	    /* Each node keeps this much of the recent entries of all its
+	     * partitions in memory (split evenly): a follower away for
+	     * less than what the load writes into them catches up from
+	     * them; one away longer takes a copy of each partition, which
+	     * costs the whole partition however little it missed. */
+	    rs_config_get_u64(c, "replication.log_size", (uint64_t)256 << 20,
+	                      (uint64_t)1 << 20, (uint64_t)64 << 30,
+	                      &cc->repl_log_bytes, err) != 0)
 		return -1;
+	if (cc->repl_timeout_ms < 100 || cc->repl_timeout_ms > 600000)
+		return rs_err_set(err, RS_EINVAL, "replication.timeout: from "
+		                  "100ms to 10m");
 	return 0;
 }
 
@@ -173,19 +186,16 @@ node_health_tick(evutil_socket_t fd, short what, void *arg)
 static void
 node_repl_start(struct node *n)
 {
-	uint64_t ms;
 	struct repl_opts o = {
 		.base = n->ctx.base,
 		.rpc = n->ctx.rpc,
 		.cluster = n->cluster,
 		.store = n->ctx.store,
 		.exec = n->ctx.exec,
+		.timeout_ms = (unsigned)n->ccfg.repl_timeout_ms,
+		.log_bytes = (size_t)n->ccfg.repl_log_bytes,
 	};
 
-	if (rs_config_get_ms(n->cfg, "replication.timeout", 2000, &ms,
-	                     NULL) != 0)
-		ms = 2000;
-	o.timeout_ms = (unsigned)ms;
 	n->repl = repl_new(&o);
 	n->ctx.repl = n->repl;
 	n->health_tick = evtimer_new(n->ctx.base, node_health_tick, n);

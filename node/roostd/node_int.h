@@ -33,6 +33,8 @@ struct node_cluster_cfg {
 	size_t      nendpoints;
 	uint64_t    lease_ttl;        /* seconds */
 	uint64_t    etcd_timeout_ms;
+	uint64_t    repl_timeout_ms;  /* replication.timeout */
+	uint64_t    repl_log_bytes;   /* replication.log_size */
 	bool        new_data_dir;     /* its identity was written now */
 };
 

@@ -95,6 +95,22 @@ def test_bad_configuration_is_one_clear_line(node_factory, tmp_path):
     assert r.returncode == 2
 
 
+def test_bad_replication_setting_is_one_clear_line(tmp_path):
+    """Cluster mode's settings are checked before etcd is asked."""
+    for key, value in (("replication.log_size", "lots"),
+                       ("replication.log_size", "1k"),
+                       ("replication.timeout", "1ms")):
+        r = subprocess.run([os.path.join(roost.BIN, "roostd"),
+                            "--cluster", "c1", "--etcd",
+                            "http://127.0.0.1:9", "--node-id", "n1",
+                            "--data-dir", str(tmp_path / "d"),
+                            "--set", f"{key}={value}"],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 1, (key, value, r.stderr)
+        assert r.stderr.strip().count("\n") == 0, r.stderr
+        assert key in r.stderr, r.stderr
+
+
 def test_unknown_setting_is_refused(tmp_path):
     r = subprocess.run([os.path.join(roost.BIN, "roostd"), "--standalone",
                         "--data-dir", str(tmp_path / "d"),
