@@ -281,12 +281,28 @@ rpc_conn__sent(const struct rpc_conn *c)
 	       evbuffer_get_length(bufferevent_get_output(c->bev));
 }
 
+/* Octets were added to an output that was empty. bufferevent_openssl
+ * (socket mode) only adds its write event for them: the write would
+ * wait for the next epoll_wait, and its event would go into epoll and
+ * out again (two epoll_ctl) for every message sent. Running the write
+ * event now, once the current callbacks are done, writes in this round
+ * of the loop instead, and libevent's changelist folds the add and the
+ * delete into nothing. Only once the TLS session is open: before, the
+ * write event drives the handshake. */
+static void
+conn_kick_write(struct rpc_conn *c, bool was_empty)
+{
+	if (was_empty && c->state == RPC_CONN_READY)
+		event_active(&c->bev->ev_write, EV_WRITE, 1);
+}
+
 int
 rpc_conn__send(struct rpc_conn *c, const rpc_frame *f, struct rs_err *err)
 {
 	struct evbuffer *out;
 	struct evbuffer_iovec v;
 	size_t size;
+	bool was_empty;
 
 	if (c->bev == NULL)
 		return rs_err_set(err, RS_EUNAVAIL, "rpc: connection closed");
@@ -294,6 +310,7 @@ rpc_conn__send(struct rpc_conn *c, const rpc_frame *f, struct rs_err *err)
 		return -1;
 	/* Packed in place: one copy for a 64 MiB message, not two. */
 	out = bufferevent_get_output(c->bev);
+	was_empty = evbuffer_get_length(out) == 0;
 	if (evbuffer_reserve_space(out, (ev_ssize_t)size, &v, 1) != 1 ||
 	    v.iov_len < size)
 		abort();                        /* out of memory */
@@ -302,6 +319,7 @@ rpc_conn__send(struct rpc_conn *c, const rpc_frame *f, struct rs_err *err)
 	if (evbuffer_commit_space(out, &v, 1) != 0)
 		abort();
 	c->tx_total += size;
+	conn_kick_write(c, was_empty);
 	return 0;
 }
 
@@ -313,10 +331,12 @@ rpc_conn__send_data(struct rpc_conn *c, uint64_t id, struct evbuffer *src,
 	size_t hlen = rpc_frame_data_head(id, n, head);
 	struct evbuffer *out;
 	struct evbuffer_iovec v;
+	bool was_empty;
 
 	if (c->bev == NULL)
 		return;
 	out = bufferevent_get_output(c->bev);
+	was_empty = evbuffer_get_length(out) == 0;
 	if (evbuffer_reserve_space(out, (ev_ssize_t)(hlen + n), &v, 1) != 1 ||
 	    v.iov_len < hlen + n)
 		abort();                        /* out of memory */
@@ -327,6 +347,7 @@ rpc_conn__send_data(struct rpc_conn *c, uint64_t id, struct evbuffer *src,
 	if (evbuffer_commit_space(out, &v, 1) != 0)
 		abort();
 	c->tx_total += hlen + n;
+	conn_kick_write(c, was_empty);
 }
 
 void
