@@ -282,7 +282,7 @@ repl_new(const struct repl_opts *o)
 	if (r->o.timeout_ms == 0)
 		r->o.timeout_ms = 2000;
 	if (r->o.log_bytes == 0)
-		r->o.log_bytes = (size_t)256 << 20;
+		r->o.log_bytes = (size_t)64 << 20;
 	r->nparts = cluster_config(o->cluster)->partitions;
 	r->log_max = r->o.log_bytes / (r->nparts ? r->nparts : 1);
 	if (r->log_max < ((size_t)1 << 20))

@@ -40,7 +40,7 @@ struct repl_opts {
 	struct rs_exec    *exec;        /* posts onto base */
 	unsigned           timeout_ms;  /* replication.timeout; 0: 2000 */
 	size_t             log_bytes;   /* entries kept for catch-up, all
-	                                 * partitions together; 0: 256M */
+	                                 * partitions together; 0: 64M */
 };
 
 /* Enables the store's roles (store_repl_enable), registers the RPC

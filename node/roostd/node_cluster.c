@@ -75,7 +75,7 @@ node_cluster_config(struct node *n, struct rs_err *err)
 	     * less than what the load writes into them catches up from
 	     * them; one away longer takes a copy of each partition, which
 	     * costs the whole partition however little it missed. */
-	    rs_config_get_u64(c, "replication.log_size", (uint64_t)256 << 20,
+	    rs_config_get_u64(c, "replication.log_size", (uint64_t)64 << 20,
 	                      (uint64_t)1 << 20, (uint64_t)64 << 30,
 	                      &cc->repl_log_bytes, err) != 0)
 		return -1;
