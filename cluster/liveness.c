@@ -139,7 +139,8 @@ lv_probe(struct liveness *lv, struct lv_node *n, const struct cluster_alive *a)
 	if (inet_pton(AF_INET, a->host,
 	              &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
 		ss.ss_family = AF_INET;
-		((struct sockaddr_in *)&ss)->sin_port = htons(a->port_base + CLUSTER_PEER_PORT);
+		((struct sockaddr_in *)&ss)->sin_port =
+			htons(a->port_base + CLUSTER_PEER_PORT);
 		slen = sizeof(struct sockaddr_in);
 	} else if (inet_pton(AF_INET6, a->host,
 	                     &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
