@@ -95,20 +95,11 @@ static int
 store_apply_direct(struct store_txn *t, rocksdb_writebatch_t *wb,
                    const char *what, uint32_t part, struct rs_err *err)
 {
-	struct store *st = t->st;
-	char *e = NULL;
+	char *e = store__write(t->st, wb, NULL, what, 1);
 
-	pthread_mutex_lock(&st->wal_mu);
-	if (store__failed(st))
-		e = rs_xstrdup("the store failed before");
-	else
-		rocksdb_write(st->db, st->wopts_group, wb, &e);
-	if (e != NULL && !store__failed(st))
-		store__fail_stop(st, "write", e);
-	pthread_mutex_unlock(&st->wal_mu);
 	store__cache_clear(t->cache);
 	if (e != NULL) {
-		rs_err_set(err, RS_EIO, "%s partition %u: %s", what, part, e);
+		rs_err_set(err, RS_EIO, "%s of partition %u: %s", what, part, e);
 		free(e);
 		return -1;
 	}
@@ -145,7 +136,7 @@ store_apply_batch(struct store_txn *t, const struct store_apply *a,
 		                "not parse, strays out of it or lacks its "
 		                "position", a->part);
 	else if (import)
-		rc = store_apply_direct(t, wb, "import into", a->part, err);
+		rc = store_apply_direct(t, wb, "import", a->part, err);
 	rocksdb_writebatch_destroy(wb);
 	return rc;
 }
