@@ -53,8 +53,32 @@ repl_call_fol(const struct repl_call *c)
 	return NULL;
 }
 
+/* A one-at-a-time call (copy, probe) was answered: frees it; its
+ * follower, if still the same one, has nothing in flight any more. */
+static struct repl_fol *
+repl_call_answered(struct repl_call *c)
+{
+	struct repl_fol *f = repl_call_fol(c);
+
+	free(c);
+	if (f != NULL)
+		f->inflight = 0;
+	return f;
+}
+
 static void repl_stream(struct repl_fol *f);
 static void repl_copy_next(struct repl_fol *f);
+
+/* f holds our entries up to lsn: it is streamed the rest, and writes
+ * that waited for it are answered now, not when the next write comes. */
+static void
+repl_fol_stream_from(struct repl_fol *f, uint64_t lsn)
+{
+	f->matched = f->sent = lsn;
+	f->state = REPL_F_STREAM;
+	repl__primary_ack(f->rp);
+	repl_stream(f);
+}
 
 /* A call failed: the follower is left alone for a while. */
 static void
@@ -200,15 +224,12 @@ static void
 repl_copy_done(void *arg, int rc, const struct rs_err *err,
                const uint8_t *resp, size_t len)
 {
-	struct repl_call *c = arg;
-	struct repl_fol *f = repl_call_fol(c);
+	struct repl_fol *f = repl_call_answered(arg);
 	struct store_pos pos;
 
 	(void)err;
-	free(c);
 	if (f == NULL)
 		return;
-	f->inflight = 0;
 	if (rc != 0) {
 		repl_fol_fail(f, "copy", rc);
 		return;
@@ -224,12 +245,7 @@ repl_copy_done(void *arg, int rc, const struct rs_err *err,
 	}
 	rs_log(RS_LOG_INFO, "repl.copied", "partition=%u node=%s lsn=%llu",
 	       f->rp->id, f->id, (unsigned long long)pos.lsn);
-	f->matched = f->sent = pos.lsn;
-	f->state = REPL_F_STREAM;
-	/* The copy may hold writes that wait for this follower: they are
-	 * answered now, not when the next write comes. */
-	repl__primary_ack(f->rp);
-	repl_stream(f);
+	repl_fol_stream_from(f, pos.lsn);
 }
 
 static int
@@ -338,15 +354,12 @@ static void
 repl_probe_done(void *arg, int rc, const struct rs_err *err,
                 const uint8_t *resp, size_t len)
 {
-	struct repl_call *c = arg;
-	struct repl_fol *f = repl_call_fol(c);
+	struct repl_fol *f = repl_call_answered(arg);
 	struct store_pos pos;
 
 	(void)err;
-	free(c);
 	if (f == NULL)
 		return;
-	f->inflight = 0;
 	if (rc != 0 || !repl_pos_parse(resp, len, &pos)) {
 		repl_fol_fail(f, "probe", rc != 0 ? rc : RS_EIO);
 		return;
@@ -356,10 +369,7 @@ repl_probe_done(void *arg, int rc, const struct rs_err *err,
 		repl_copy_start(f);
 		return;
 	}
-	f->matched = f->sent = pos.lsn;
-	f->state = REPL_F_STREAM;
-	repl__primary_ack(f->rp);
-	repl_stream(f);
+	repl_fol_stream_from(f, pos.lsn);
 }
 
 void
