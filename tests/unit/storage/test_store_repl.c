@@ -242,6 +242,55 @@ test_store_repl_apply_older_epoch(void)
 	tsr_log_free(&log);
 }
 
+/* lead delivers a message to r's account at epoch, with fol following
+ * it, and fol applies the entry lead shipped; returns the UID. */
+static uint32_t
+tsr_lead_one(struct tsu *lead, struct tsr_log *log, struct tsu *fol,
+             int64_t epoch, struct store_rcpt *r)
+{
+	size_t n = tsr_count(log);
+	struct rs_err err;
+
+	TEST_ASSERT(store_repl_set_role(lead->st, 3, STORE_ROLE_PRIMARY, epoch,
+	                                false, &err) == 0);
+	TEST_ASSERT(store_repl_set_role(fol->st, 3, STORE_ROLE_FOLLOWER, epoch,
+	                                false, &err) == 0);
+	TEST_ASSERT(tsu_deliver(lead, tsr_body, sizeof(tsr_body) - 1, r, 1) == 0);
+	TEST_ASSERT_INTEQ(tsr_count(log), n + 1);
+	if (tsr_count(log) == n + 1)
+		TEST_ASSERT_INTEQ(tsr_apply(fol, &log->e[n]), 0);
+	return r->uid;
+}
+
+/* A store that leads, follows and leads again goes on from what the
+ * entries it applied as a follower wrote, not from what its writer's
+ * cache remembered of its own writes: the UIDs continue after the other
+ * primary's. (Fails when an applied entry leaves the writer's cache as
+ * it was: the third message then takes UID 2 again.) */
+void
+test_store_repl_lead_follow_lead(void)
+{
+	struct tsu x, y;
+	struct tsr_log lx = { .n = 0 }, ly = { .n = 0 };
+	struct store_rcpt r = tsu_rcpt(3, 30, NULL);
+
+	pthread_mutex_init(&lx.mu, NULL);
+	pthread_mutex_init(&ly.mu, NULL);
+	tsu_open(&x, false, 0);
+	tsu_open(&y, false, 0);
+	store_repl_enable(x.st, tsr_ship, &lx);
+	store_repl_enable(y.st, tsr_ship, &ly);
+	TEST_ASSERT_INTEQ(tsr_lead_one(&x, &lx, &y, 1, &r), 1);
+	TEST_ASSERT_INTEQ(tsr_lead_one(&y, &ly, &x, 2, &r), 2);
+	TEST_ASSERT_INTEQ(tsr_lead_one(&x, &lx, &y, 3, &r), 3);
+	TEST_ASSERT_INTEQ(tsr_messages(&x, r.acct), 3);
+	TEST_ASSERT_INTEQ(tsr_messages(&y, r.acct), 3);
+	tsu_close(&x);
+	tsu_close(&y);
+	tsr_log_free(&lx);
+	tsr_log_free(&ly);
+}
+
 /* Losing the primary role answers the writes that waited "unknown". */
 void
 test_store_repl_role_lost(void)
