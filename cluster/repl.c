@@ -298,6 +298,7 @@ repl_new(const struct repl_opts *o)
 	cluster_view_listen(cluster_view(o->cluster), repl_on_view, r);
 	repl_on_view(r);
 	r->tick = evtimer_new(o->base, repl_on_tick, r);
+	r->flush = event_new(o->base, -1, 0, repl__primary_flush, r);
 	evtimer_add(r->tick, &tv);
 	return r;
 }
@@ -309,9 +310,11 @@ repl_stop(struct repl *r)
 		return;
 	r->stopped = true;
 	evtimer_del(r->tick);
+	event_del(r->flush);
 	rpc_handle(r->o.rpc, RPC_METHOD_REPL_APPEND, NULL, NULL);
 	rpc_handle(r->o.rpc, RPC_METHOD_REPL_POSITION, NULL, NULL);
 	rpc_handle(r->o.rpc, RPC_METHOD_REPL_COPY, NULL, NULL);
+	rpc_handle(r->o.rpc, RPC_METHOD_REPL_APPEND_MULTI, NULL, NULL);
 	/* Exports hold the store's snapshots and iterators. */
 	for (uint32_t p = 0; p < r->nparts; p++)
 		if (r->parts[p].role == STORE_ROLE_PRIMARY)
@@ -328,6 +331,7 @@ repl_free(struct repl **pp)
 	*pp = NULL;
 	repl_stop(r);
 	event_free(r->tick);
+	event_free(r->flush);
 	free(r->parts);
 	free(r);
 }

@@ -1,6 +1,8 @@
 /* repl_follower.c: a follower's side: entries from its primary applied
  * in order (each request's entries submitted to the store at once, so a
- * pipeline of requests stays in order), its position on request, and a
+ * pipeline of requests stays in order; a primary sends the entries of
+ * every partition this node follows for it in one request, each part
+ * checked and answered on its own), its position on request, and a
  * whole partition received. Every request that writes must come from the
  * node this node's view names as the partition's primary, at the view's
  * epoch: a deposed primary's entries are refused (fencing). The position
@@ -17,28 +19,40 @@
 #include "proto/repl.pb-c.h"
 
 /* 0 when this node follows part at epoch in its view and, if
- * from_primary, the caller is the partition's primary there; else the
- * call is answered. */
+ * from_primary, peer is the partition's primary there; else the error
+ * code, with *why. */
 static int
-repl_check_follower(struct repl *r, struct rpc_call *call, uint32_t part,
-                    int64_t epoch, bool from_primary)
+repl_follower_check(struct repl *r, const char *peer, uint32_t part,
+                    int64_t epoch, bool from_primary, const char **why)
 {
 	const struct cluster_view_part *vp;
 
 	if (part >= r->nparts) {
-		rpc_reply(call, RS_EINVAL, "no such partition", NULL, 0);
-		return -1;
+		*why = "no such partition";
+		return RS_EINVAL;
 	}
 	vp = cluster_view_part(cluster_view(r->o.cluster), part);
 	if (vp->rec.epoch != epoch ||
-	    (from_primary &&
-	     strcmp(vp->rec.primary, rpc_call_peer(call)) != 0) ||
+	    (from_primary && strcmp(vp->rec.primary, peer) != 0) ||
 	    r->parts[part].role != STORE_ROLE_FOLLOWER) {
-		rpc_reply(call, RS_EUNAVAIL, "not a follower of that primary "
-		          "at that epoch", NULL, 0);
-		return -1;
+		*why = "not a follower of that primary at that epoch";
+		return RS_EUNAVAIL;
 	}
 	return 0;
+}
+
+/* 0 when the check passes; else the call is answered. */
+static int
+repl_check_follower(struct repl *r, struct rpc_call *call, uint32_t part,
+                    int64_t epoch, bool from_primary)
+{
+	const char *why = NULL;
+	int rc = repl_follower_check(r, rpc_call_peer(call), part, epoch,
+	                             from_primary, &why);
+
+	if (rc != 0)
+		rpc_reply(call, rc, why, NULL, 0);
+	return rc != 0 ? -1 : 0;
 }
 
 static int
@@ -59,14 +73,65 @@ repl_reply_pos(struct rpc_call *call, struct store_pos pos)
 	rpc_reply(call, 0, NULL, buf, roost__repl_pos__pack(&rep, buf));
 }
 
-/* One Append request: its entries applied, answered after the last. */
+struct repl_multi;
+
+/* One Append request (or one part of a multi-partition one): its
+ * entries applied, answered after the last. */
 struct repl_apply {
-	struct repl     *r;
-	struct rpc_call *call;
-	uint32_t         part;
-	size_t           pending;
-	int              rc;
+	struct repl       *r;
+	struct rpc_call   *call;        /* single */
+	struct repl_multi *m;           /* or a part of m, at idx */
+	size_t             idx;
+	uint32_t           part;
+	size_t             pending;
+	int                rc;
 };
+
+/* A multi-partition Append: answered once every part is. */
+struct repl_multi {
+	struct rpc_call         *call;
+	size_t                   n, pending;
+	Roost__ReplPartResult   *res;   /* owns [n] */
+	Roost__ReplPartResult  **resp;  /* owns [n] */
+	Roost__ReplPos          *pos;   /* owns [n] */
+};
+
+static void repl_multi_release(struct repl_multi *m);
+
+static void
+repl_multi_part_done(struct repl_multi *m, size_t i, int rc,
+                     struct store_pos pos)
+{
+	m->res[i].code = rc;
+	m->pos[i].epoch = pos.epoch;
+	m->pos[i].lsn = pos.lsn;
+	repl_multi_release(m);
+}
+
+static void
+repl_multi_release(struct repl_multi *m)
+{
+	if (--m->pending > 0)
+		return;
+	{
+		Roost__ReplAppendMultiReply rep =
+			ROOST__REPL_APPEND_MULTI_REPLY__INIT;
+		size_t len;
+		uint8_t *buf;
+
+		rep.results = m->resp;
+		rep.n_results = m->n;
+		len = roost__repl_append_multi_reply__get_packed_size(&rep);
+		buf = rs_xmalloc(len + 1);
+		roost__repl_append_multi_reply__pack(&rep, buf);
+		rpc_reply(m->call, 0, NULL, buf, len);
+		free(buf);
+	}
+	free(m->res);
+	free(m->resp);
+	free(m->pos);
+	free(m);
+}
 
 static void
 repl_applied(void *arg, int rc)
@@ -77,7 +142,13 @@ repl_applied(void *arg, int rc)
 		a->rc = rc;
 	if (--a->pending > 0)
 		return;
-	if (a->rc != 0)
+	if (a->m != NULL) {
+		struct store_pos none = { 0, 0 };
+
+		repl_multi_part_done(a->m, a->idx, a->rc, a->rc != 0 ? none
+		                     : store_repl_position(a->r->o.store,
+		                                           a->part));
+	} else if (a->rc != 0)
 		rpc_reply(a->call, a->rc, "apply failed", NULL, 0);
 	else
 		repl_reply_pos(a->call, store_repl_position(a->r->o.store,
@@ -110,28 +181,12 @@ repl_entry_applied(void *arg, int rc)
 	repl_applied(a, rc);
 }
 
+/* Submits req's entries for a (its pending held until all are). */
 static void
-repl_on_append(void *arg, struct rpc_call *call, const uint8_t *p,
-               size_t len)
+repl_append_start(struct repl_apply *a, const Roost__ReplAppend *req)
 {
-	struct repl *r = arg;
-	Roost__ReplAppend *req = roost__repl_append__unpack(NULL, len, p);
-	struct repl_apply *a;
+	struct repl *r = a->r;
 
-	if (req == NULL || req->n_entries == 0) {
-		if (req != NULL)
-			roost__repl_append__free_unpacked(req, NULL);
-		rpc_reply(call, RS_EINVAL, "bad append", NULL, 0);
-		return;
-	}
-	if (repl_check_primary(r, call, req->partition, req->epoch) != 0) {
-		roost__repl_append__free_unpacked(req, NULL);
-		return;
-	}
-	a = rs_xcalloc(1, sizeof(*a));
-	a->r = r;
-	a->call = call;
-	a->part = req->partition;
 	a->pending = 1;                  /* held until all are queued */
 	for (size_t i = 0; i < req->n_entries; i++) {
 		const Roost__ReplEntry *e = req->entries[i];
@@ -158,8 +213,90 @@ repl_on_append(void *arg, struct rpc_call *call, const uint8_t *p,
 			break;
 		}
 	}
-	roost__repl_append__free_unpacked(req, NULL);
 	repl_applied(a, 0);
+}
+
+static void
+repl_on_append(void *arg, struct rpc_call *call, const uint8_t *p,
+               size_t len)
+{
+	struct repl *r = arg;
+	Roost__ReplAppend *req = roost__repl_append__unpack(NULL, len, p);
+	struct repl_apply *a;
+
+	if (req == NULL || req->n_entries == 0) {
+		if (req != NULL)
+			roost__repl_append__free_unpacked(req, NULL);
+		rpc_reply(call, RS_EINVAL, "bad append", NULL, 0);
+		return;
+	}
+	if (repl_check_primary(r, call, req->partition, req->epoch) != 0) {
+		roost__repl_append__free_unpacked(req, NULL);
+		return;
+	}
+	a = rs_xcalloc(1, sizeof(*a));
+	a->r = r;
+	a->call = call;
+	a->part = req->partition;
+	repl_append_start(a, req);
+	roost__repl_append__free_unpacked(req, NULL);
+}
+
+static void
+repl_on_append_multi(void *arg, struct rpc_call *call, const uint8_t *p,
+                     size_t len)
+{
+	struct repl *r = arg;
+	Roost__ReplAppendMulti *req =
+		roost__repl_append_multi__unpack(NULL, len, p);
+	struct repl_multi *m;
+	size_t n;
+
+	if (req == NULL || req->n_parts == 0) {
+		if (req != NULL)
+			roost__repl_append_multi__free_unpacked(req, NULL);
+		rpc_reply(call, RS_EINVAL, "bad append", NULL, 0);
+		return;
+	}
+	n = req->n_parts;
+	m = rs_xcalloc(1, sizeof(*m));
+	m->call = call;
+	m->n = n;
+	m->pending = n + 1;             /* held until all are started */
+	m->res = rs_xcalloc(n, sizeof(*m->res));
+	m->resp = rs_xcalloc(n, sizeof(*m->resp)); // NOLINT(bugprone-sizeof-expression)
+	m->pos = rs_xcalloc(n, sizeof(*m->pos));
+	/* Refused parts are answered before any part is started: a part
+	 * that completes at once then never releases the last hold. */
+	for (size_t i = 0; i < n; i++) {
+		const Roost__ReplAppend *pa = req->parts[i];
+		const char *why = NULL;
+
+		roost__repl_part_result__init(&m->res[i]);
+		roost__repl_pos__init(&m->pos[i]);
+		m->res[i].pos = &m->pos[i];
+		m->resp[i] = &m->res[i];
+		m->res[i].code = pa->n_entries == 0 ? RS_EINVAL
+		     : repl_follower_check(r, rpc_call_peer(call),
+		                           pa->partition, pa->epoch, true,
+		                           &why);
+		if (m->res[i].code != 0)
+			m->pending--;           /* answered: the hold keeps m */
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct repl_apply *a;
+
+		if (m->res[i].code != 0)
+			continue;
+		a = rs_xcalloc(1, sizeof(*a));
+		a->r = r;
+		a->m = m;
+		a->idx = i;
+		a->part = req->parts[i]->partition;
+		repl_append_start(a, req->parts[i]);
+	}
+	roost__repl_append_multi__free_unpacked(req, NULL);
+	repl_multi_release(m);             /* the hold */
 }
 
 static void
@@ -267,4 +404,6 @@ repl__follower_init(struct repl *r)
 	rpc_handle(r->o.rpc, RPC_METHOD_REPL_APPEND, repl_on_append, r);
 	rpc_handle(r->o.rpc, RPC_METHOD_REPL_POSITION, repl_on_position, r);
 	rpc_handle(r->o.rpc, RPC_METHOD_REPL_COPY, repl_on_copy, r);
+	rpc_handle(r->o.rpc, RPC_METHOD_REPL_APPEND_MULTI,
+	           repl_on_append_multi, r);
 }

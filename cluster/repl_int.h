@@ -52,6 +52,7 @@ struct repl_fol {
 	int64_t            lease;       /* its node's alive lease, last seen */
 	bool               cas;         /* an in-sync change in flight */
 	bool               failed;      /* its last call failed */
+	bool               dirty;       /* has entries to send this round */
 	struct store_export *export;    /* owns while COPY */
 	struct store_pos   copy_pos;
 };
@@ -79,6 +80,7 @@ struct repl {
 	struct repl_part  *parts;       /* owns [npartitions] */
 	uint32_t           nparts;
 	struct event      *tick;        /* owns */
+	struct event      *flush;       /* owns: sends the round's appends */
 	bool               fresh;       /* the lease, as last seen */
 	bool               stopped;     /* repl_stop: nothing more */
 	size_t             log_max;     /* bytes per partition's log */
@@ -100,6 +102,9 @@ int repl__addr(const struct repl *r, const char *id, const char **host_r,
                unsigned *port_r);
 
 /* ---- repl_primary.c ---- */
+/* The flush event: one append call per follower node for every
+ * partition with entries to send. */
+void repl__primary_flush(evutil_socket_t fd, short what, void *arg);
 /* The partition became this node's to lead (rp->lsn set): followers from
  * the record, each probed. */
 void repl__primary_start(struct repl_part *rp);

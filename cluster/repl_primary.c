@@ -1,5 +1,8 @@
 /* repl_primary.c: a primary's followers. Each is probed for its
- * position, then either streamed the entries it misses from the log, or
+ * position, then either streamed the entries it misses from the log (at
+ * the end of the loop's round, one call per follower node for all the
+ * partitions: a call per partition and group cost each message a frame,
+ * a TLS record and an answer per follower), or
  * sent a copy of the whole partition when the log does not reach back
  * (or its log diverges from ours: entries of a deposed primary that were
  * never acknowledged). Acknowledgements move what the store may answer;
@@ -115,22 +118,18 @@ repl_pos_parse(const uint8_t *p, size_t len, struct store_pos *pos)
 
 /* ---- streaming ---- */
 
+/* An append's answer for the part c sent: rc, or the follower's
+ * position pos. */
 static void
-repl_append_done(void *arg, int rc, const struct rs_err *err,
-                 const uint8_t *resp, size_t len)
+repl_append_part_done(struct repl_call *c, int rc, struct store_pos pos)
 {
-	struct repl_call *c = arg;
 	struct repl_fol *f = repl_call_fol(c);
-	struct store_pos pos;
 
-	(void)err;
-	if (f == NULL) {
-		free(c);
+	free(c);
+	if (f == NULL)
 		return;
-	}
-	if (rc != 0 || !repl_pos_parse(resp, len, &pos)) {
-		free(c);
-		repl_fol_fail(f, "append", rc != 0 ? rc : RS_EIO);
+	if (rc != 0) {
+		repl_fol_fail(f, "append", rc);
 		return;
 	}
 	f->inflight--;
@@ -138,71 +137,213 @@ repl_append_done(void *arg, int rc, const struct rs_err *err,
 		f->matched = pos.lsn;
 	f->backoff_ms = 0;
 	f->failed = false;
-	free(c);
 	repl__primary_ack(f->rp);
 	repl_stream(f);
 }
 
-/* Sends the next entries f misses (up to a batch), while calls may go. */
+/* One call to a follower node: the parts it carries. */
+struct repl_multi_call {
+	size_t            n;
+	struct repl_call *calls[];      /* owns until answered */
+};
+
+static void
+repl_multi_done(void *arg, int rc, const struct rs_err *err,
+                const uint8_t *resp, size_t len)
+{
+	struct repl_multi_call *mc = arg;
+	Roost__ReplAppendMultiReply *rep = NULL;
+
+	(void)err;
+	if (rc == 0) {
+		rep = roost__repl_append_multi_reply__unpack(NULL, len, resp);
+		if (rep == NULL || rep->n_results != mc->n)
+			rc = RS_EIO;
+	}
+	for (size_t i = 0; i < mc->n; i++) {
+		struct store_pos pos = { 0, 0 };
+		int prc = rc;
+
+		if (prc == 0) {
+			const Roost__ReplPartResult *pr = rep->results[i];
+
+			prc = pr->code;
+			if (prc == 0 && pr->pos == NULL)
+				prc = RS_EIO;
+			if (prc == 0) {
+				pos.epoch = pr->pos->epoch;
+				pos.lsn = pr->pos->lsn;
+			}
+		}
+		repl_append_part_done(mc->calls[i], prc, pos);
+	}
+	if (rep != NULL)
+		roost__repl_append_multi_reply__free_unpacked(rep, NULL);
+	free(mc);
+}
+
+/* Marks f to be sent its missing entries in this round's flush. */
 static void
 repl_stream(struct repl_fol *f)
 {
+	if (f->state != REPL_F_STREAM || f->sent >= f->rp->lsn ||
+	    f->inflight >= REPL_INFLIGHT_MAX || f->rp->r->stopped)
+		return;
+	f->dirty = true;
+	event_active(f->rp->r->flush, EV_TIMEOUT, 1);
+}
+
+/* The parts of one follower node's call being built. */
+struct repl_multi_build {
+	const char        *id;          /* borrowed: a follower's */
+	Roost__ReplAppend *parts[64];
+	struct repl_call  *calls[64];
+	size_t             n, bytes;
+};
+
+/* Adds f's next entries (up to a batch) to b; false when there is
+ * nothing to add or b is full. */
+static bool
+repl_build_part(struct repl_multi_build *b, struct repl_fol *f)
+{
 	struct repl_part *rp = f->rp;
+	const struct repl_entry *e;
+	Roost__ReplAppend *req;
+	size_t n = 0, bytes = 0;
+
+	if (b->n == 64 || b->bytes >= REPL_BATCH_BYTES ||
+	    f->state != REPL_F_STREAM || f->sent >= rp->lsn ||
+	    f->inflight >= REPL_INFLIGHT_MAX)
+		return false;
+	e = repl__log_find(rp, f->sent + 1);
+	if (e == NULL) {
+		/* The log moved on without it: a copy. */
+		f->state = REPL_F_PROBE;
+		repl__fol_probe(f);
+		return false;
+	}
+	req = rs_xcalloc(1, sizeof(*req));
+	roost__repl_append__init(req);
+	req->entries = rs_xcalloc(64, sizeof(*req->entries)); // NOLINT(bugprone-sizeof-expression)
+	for (; e != NULL && n < 64 && (n == 0 || bytes < REPL_BATCH_BYTES);
+	     e = e->next, n++) {
+		Roost__ReplEntry *x = rs_xcalloc(1, sizeof(*x));
+
+		roost__repl_entry__init(x);
+		x->lsn = e->lsn;
+		x->epoch = e->epoch;
+		x->data.data = e->data;
+		x->data.len = e->len;
+		req->entries[n] = x;
+		bytes += e->len;
+	}
+	req->partition = rp->id;
+	req->epoch = rp->epoch;
+	req->n_entries = n;
+	b->parts[b->n] = req;
+	b->calls[b->n] = repl_call_new(f);
+	b->calls[b->n]->last = req->entries[n - 1]->lsn;
+	b->n++;
+	b->bytes += bytes;
+	f->inflight++;
+	f->sent = req->entries[n - 1]->lsn;
+	return true;
+}
+
+static void
+repl_build_free(struct repl_multi_build *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		for (size_t j = 0; j < b->parts[i]->n_entries; j++)
+			free(b->parts[i]->entries[j]);
+		free(b->parts[i]->entries);
+		free(b->parts[i]);
+	}
+	b->n = 0;
+}
+
+/* Sends b as one call; on failure each part fails its follower. */
+static void
+repl_build_send(struct repl *r, struct repl_multi_build *b)
+{
+	Roost__ReplAppendMulti req = ROOST__REPL_APPEND_MULTI__INIT;
+	struct repl_multi_call *mc;
 	const char *host;
 	unsigned port;
+	struct rs_err err;
+	uint8_t *buf;
+	size_t len;
+	int rc;
 
-	while (f->state == REPL_F_STREAM && f->sent < rp->lsn &&
-	       f->inflight < REPL_INFLIGHT_MAX) {
-		Roost__ReplAppend req = ROOST__REPL_APPEND__INIT;
-		Roost__ReplEntry ents[64], *ptrs[64];
-		const struct repl_entry *e = repl__log_find(rp, f->sent + 1);
-		size_t n = 0, bytes = 0, len;
-		struct repl_call *c;
-		struct rs_err err;
-		uint8_t *buf;
-		int rc;
+	if (b->n == 0)
+		return;
+	mc = rs_xcalloc(1, sizeof(*mc) + b->n * sizeof(mc->calls[0])); // NOLINT(bugprone-sizeof-expression)
+	mc->n = b->n;
+	memcpy(mc->calls, b->calls, b->n * sizeof(b->calls[0])); // NOLINT(bugprone-sizeof-expression)
+	req.parts = b->parts;
+	req.n_parts = b->n;
+	len = roost__repl_append_multi__get_packed_size(&req);
+	buf = rs_xmalloc(len);
+	roost__repl_append_multi__pack(&req, buf);
+	repl_build_free(b);
+	rc = repl__addr(r, mc->calls[0]->id, &host, &port);
+	if (rc == 0)
+		rc = rpc_call(r->o.rpc, host, port,
+		              RPC_METHOD_REPL_APPEND_MULTI, buf, len,
+		              r->o.timeout_ms, repl_multi_done, mc, &err) != 0
+		     ? (err.code != 0 ? err.code : RS_EIO) : 0;
+	free(buf);
+	if (rc != 0)
+		repl_multi_done(mc, rc, NULL, NULL, 0);
+}
 
-		if (e == NULL) {
-			/* The log moved on without it: a copy. */
-			f->state = REPL_F_PROBE;
-			repl__fol_probe(f);
-			return;
+void
+repl__primary_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct repl *r = arg;
+	struct repl_multi_build b[8];
+	size_t nb = 0;
+
+	(void)fd;
+	(void)what;
+	if (r->stopped)
+		return;
+	for (uint32_t p = 0; p < r->nparts; p++) {
+		struct repl_part *rp = &r->parts[p];
+
+		if (rp->role != STORE_ROLE_PRIMARY)
+			continue;
+		for (size_t i = 0; i < rp->nfols; i++) {
+			struct repl_fol *f = &rp->fols[i];
+			size_t k;
+
+			if (!f->dirty)
+				continue;
+			f->dirty = false;
+			for (k = 0; k < nb; k++)
+				if (strcmp(b[k].id, f->id) == 0)
+					break;
+			if (k == nb) {
+				if (nb == 8) {
+					f->dirty = true;   /* next round */
+					event_active(r->flush, EV_TIMEOUT, 1);
+					continue;
+				}
+				memset(&b[nb], 0, sizeof(b[nb]));
+				b[nb].id = f->id;
+				nb++;
+			}
+			while (repl_build_part(&b[k], f))
+				;
+			if (f->state == REPL_F_STREAM && f->sent < rp->lsn &&
+			    f->inflight < REPL_INFLIGHT_MAX) {
+				f->dirty = true;           /* b[k] is full */
+				event_active(r->flush, EV_TIMEOUT, 1);
+			}
 		}
-		for (; e != NULL && n < 64 && (n == 0 || bytes < REPL_BATCH_BYTES);
-		     e = e->next, n++) {
-			roost__repl_entry__init(&ents[n]);
-			ents[n].lsn = e->lsn;
-			ents[n].epoch = e->epoch;
-			ents[n].data.data = e->data;
-			ents[n].data.len = e->len;
-			ptrs[n] = &ents[n];
-			bytes += e->len;
-		}
-		req.partition = rp->id;
-		req.epoch = rp->epoch;
-		req.entries = ptrs;
-		req.n_entries = n;
-		if (repl__addr(rp->r, f->id, &host, &port) != 0) {
-			repl_fol_fail(f, "address", RS_EUNAVAIL);
-			return;
-		}
-		len = roost__repl_append__get_packed_size(&req);
-		buf = rs_xmalloc(len);
-		roost__repl_append__pack(&req, buf);
-		c = repl_call_new(f);
-		c->last = ents[n - 1].lsn;
-		rc = rpc_call(rp->r->o.rpc, host, port, RPC_METHOD_REPL_APPEND,
-		              buf, len, rp->r->o.timeout_ms, repl_append_done, c,
-		              &err);
-		free(buf);
-		if (rc != 0) {
-			free(c);
-			repl_fol_fail(f, "append", err.code);
-			return;
-		}
-		f->inflight++;
-		f->sent = ents[n - 1].lsn;
 	}
+	for (size_t k = 0; k < nb; k++)
+		repl_build_send(r, &b[k]);
 }
 
 void
