@@ -311,7 +311,6 @@ repl_stop(struct repl *r)
 	r->stopped = true;
 	evtimer_del(r->tick);
 	event_del(r->flush);
-	rpc_handle(r->o.rpc, RPC_METHOD_REPL_APPEND, NULL, NULL);
 	rpc_handle(r->o.rpc, RPC_METHOD_REPL_POSITION, NULL, NULL);
 	rpc_handle(r->o.rpc, RPC_METHOD_REPL_COPY, NULL, NULL);
 	rpc_handle(r->o.rpc, RPC_METHOD_REPL_APPEND_MULTI, NULL, NULL);

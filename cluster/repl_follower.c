@@ -75,19 +75,19 @@ repl_reply_pos(struct rpc_call *call, struct store_pos pos)
 
 struct repl_multi;
 
-/* One Append request (or one part of a multi-partition one): its
- * entries applied, answered after the last. */
+/* One part of an Append: its entries applied, the part answered after
+ * the last. */
 struct repl_apply {
 	struct repl       *r;
-	struct rpc_call   *call;        /* single */
-	struct repl_multi *m;           /* or a part of m, at idx */
+	struct repl_multi *m;           /* its request, part idx */
 	size_t             idx;
 	uint32_t           part;
 	size_t             pending;
 	int                rc;
 };
 
-/* A multi-partition Append: answered once every part is. */
+/* An Append (every partition this node follows for its primary):
+ * answered once every part is. */
 struct repl_multi {
 	struct rpc_call         *call;
 	size_t                   n, pending;
@@ -111,22 +111,19 @@ repl_multi_part_done(struct repl_multi *m, size_t i, int rc,
 static void
 repl_multi_release(struct repl_multi *m)
 {
+	Roost__ReplAppendMultiReply rep = ROOST__REPL_APPEND_MULTI_REPLY__INIT;
+	size_t len;
+	uint8_t *buf;
+
 	if (--m->pending > 0)
 		return;
-	{
-		Roost__ReplAppendMultiReply rep =
-			ROOST__REPL_APPEND_MULTI_REPLY__INIT;
-		size_t len;
-		uint8_t *buf;
-
-		rep.results = m->resp;
-		rep.n_results = m->n;
-		len = roost__repl_append_multi_reply__get_packed_size(&rep);
-		buf = rs_xmalloc(len + 1);
-		roost__repl_append_multi_reply__pack(&rep, buf);
-		rpc_reply(m->call, 0, NULL, buf, len);
-		free(buf);
-	}
+	rep.results = m->resp;
+	rep.n_results = m->n;
+	len = roost__repl_append_multi_reply__get_packed_size(&rep);
+	buf = rs_xmalloc(len + 1);
+	roost__repl_append_multi_reply__pack(&rep, buf);
+	rpc_reply(m->call, 0, NULL, buf, len);
+	free(buf);
 	free(m->res);
 	free(m->resp);
 	free(m->pos);
@@ -137,22 +134,14 @@ static void
 repl_applied(void *arg, int rc)
 {
 	struct repl_apply *a = arg;
+	struct store_pos none = { 0, 0 };
 
 	if (rc != 0 && a->rc == 0)
 		a->rc = rc;
 	if (--a->pending > 0)
 		return;
-	if (a->m != NULL) {
-		struct store_pos none = { 0, 0 };
-
-		repl_multi_part_done(a->m, a->idx, a->rc, a->rc != 0 ? none
-		                     : store_repl_position(a->r->o.store,
-		                                           a->part));
-	} else if (a->rc != 0)
-		rpc_reply(a->call, a->rc, "apply failed", NULL, 0);
-	else
-		repl_reply_pos(a->call, store_repl_position(a->r->o.store,
-		                                            a->part));
+	repl_multi_part_done(a->m, a->idx, a->rc, a->rc != 0 ? none
+	                     : store_repl_position(a->r->o.store, a->part));
 	free(a);
 }
 
@@ -181,7 +170,7 @@ repl_entry_applied(void *arg, int rc)
 	repl_applied(a, rc);
 }
 
-/* Submits req's entries for a (its pending held until all are). */
+/* Submits part a's entries (its pending held until all are). */
 static void
 repl_append_start(struct repl_apply *a, const Roost__ReplAppend *req)
 {
@@ -214,32 +203,6 @@ repl_append_start(struct repl_apply *a, const Roost__ReplAppend *req)
 		}
 	}
 	repl_applied(a, 0);
-}
-
-static void
-repl_on_append(void *arg, struct rpc_call *call, const uint8_t *p,
-               size_t len)
-{
-	struct repl *r = arg;
-	Roost__ReplAppend *req = roost__repl_append__unpack(NULL, len, p);
-	struct repl_apply *a;
-
-	if (req == NULL || req->n_entries == 0) {
-		if (req != NULL)
-			roost__repl_append__free_unpacked(req, NULL);
-		rpc_reply(call, RS_EINVAL, "bad append", NULL, 0);
-		return;
-	}
-	if (repl_check_primary(r, call, req->partition, req->epoch) != 0) {
-		roost__repl_append__free_unpacked(req, NULL);
-		return;
-	}
-	a = rs_xcalloc(1, sizeof(*a));
-	a->r = r;
-	a->call = call;
-	a->part = req->partition;
-	repl_append_start(a, req);
-	roost__repl_append__free_unpacked(req, NULL);
 }
 
 static void
@@ -401,7 +364,6 @@ repl_on_copy(void *arg, struct rpc_call *call, const uint8_t *p, size_t len)
 void
 repl__follower_init(struct repl *r)
 {
-	rpc_handle(r->o.rpc, RPC_METHOD_REPL_APPEND, repl_on_append, r);
 	rpc_handle(r->o.rpc, RPC_METHOD_REPL_POSITION, repl_on_position, r);
 	rpc_handle(r->o.rpc, RPC_METHOD_REPL_COPY, repl_on_copy, r);
 	rpc_handle(r->o.rpc, RPC_METHOD_REPL_APPEND_MULTI,

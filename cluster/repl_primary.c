@@ -193,12 +193,24 @@ repl_stream(struct repl_fol *f)
 	event_active(f->rp->r->flush, EV_TIMEOUT, 1);
 }
 
+#define REPL_PART_ENTRIES 64        /* entries in one part */
+#define REPL_CALL_PARTS   64        /* parts in one call */
+#define REPL_CALL_NODES   8         /* calls built in one round */
+
+/* One part of a call, in one allocation: protobuf-c packs it from
+ * pointers, the entries' data stays the log's. */
+struct repl_part_msg {
+	Roost__ReplAppend  req;
+	Roost__ReplEntry  *ptrs[REPL_PART_ENTRIES];
+	Roost__ReplEntry   ents[REPL_PART_ENTRIES];
+};
+
 /* The parts of one follower node's call being built. */
 struct repl_multi_build {
-	const char        *id;          /* borrowed: a follower's */
-	Roost__ReplAppend *parts[64];
-	struct repl_call  *calls[64];
-	size_t             n, bytes;
+	const char           *id;       /* borrowed: a follower's */
+	struct repl_part_msg *parts[REPL_CALL_PARTS];  /* owns */
+	struct repl_call     *calls[REPL_CALL_PARTS];  /* owns */
+	size_t                n, bytes;
 };
 
 /* Adds f's next entries (up to a batch) to b; false when there is
@@ -208,10 +220,10 @@ repl_build_part(struct repl_multi_build *b, struct repl_fol *f)
 {
 	struct repl_part *rp = f->rp;
 	const struct repl_entry *e;
-	Roost__ReplAppend *req;
+	struct repl_part_msg *pm;
 	size_t n = 0, bytes = 0;
 
-	if (b->n == 64 || b->bytes >= REPL_BATCH_BYTES ||
+	if (b->n == REPL_CALL_PARTS || b->bytes >= REPL_BATCH_BYTES ||
 	    f->state != REPL_F_STREAM || f->sent >= rp->lsn ||
 	    f->inflight >= REPL_INFLIGHT_MAX)
 		return false;
@@ -222,44 +234,30 @@ repl_build_part(struct repl_multi_build *b, struct repl_fol *f)
 		repl__fol_probe(f);
 		return false;
 	}
-	req = rs_xcalloc(1, sizeof(*req));
-	roost__repl_append__init(req);
-	req->entries = rs_xcalloc(64, sizeof(*req->entries)); // NOLINT(bugprone-sizeof-expression)
-	for (; e != NULL && n < 64 && (n == 0 || bytes < REPL_BATCH_BYTES);
-	     e = e->next, n++) {
-		Roost__ReplEntry *x = rs_xcalloc(1, sizeof(*x));
-
-		roost__repl_entry__init(x);
-		x->lsn = e->lsn;
-		x->epoch = e->epoch;
-		x->data.data = e->data;
-		x->data.len = e->len;
-		req->entries[n] = x;
+	pm = rs_xcalloc(1, sizeof(*pm));
+	roost__repl_append__init(&pm->req);
+	for (; e != NULL && n < REPL_PART_ENTRIES &&
+	       (n == 0 || bytes < REPL_BATCH_BYTES); e = e->next, n++) {
+		roost__repl_entry__init(&pm->ents[n]);
+		pm->ents[n].lsn = e->lsn;
+		pm->ents[n].epoch = e->epoch;
+		pm->ents[n].data.data = e->data;
+		pm->ents[n].data.len = e->len;
+		pm->ptrs[n] = &pm->ents[n];
 		bytes += e->len;
 	}
-	req->partition = rp->id;
-	req->epoch = rp->epoch;
-	req->n_entries = n;
-	b->parts[b->n] = req;
+	pm->req.partition = rp->id;
+	pm->req.epoch = rp->epoch;
+	pm->req.entries = pm->ptrs;
+	pm->req.n_entries = n;
+	b->parts[b->n] = pm;
 	b->calls[b->n] = repl_call_new(f);
-	b->calls[b->n]->last = req->entries[n - 1]->lsn;
+	b->calls[b->n]->last = pm->ents[n - 1].lsn;
 	b->n++;
 	b->bytes += bytes;
 	f->inflight++;
-	f->sent = req->entries[n - 1]->lsn;
+	f->sent = pm->ents[n - 1].lsn;
 	return true;
-}
-
-static void
-repl_build_free(struct repl_multi_build *b)
-{
-	for (size_t i = 0; i < b->n; i++) {
-		for (size_t j = 0; j < b->parts[i]->n_entries; j++)
-			free(b->parts[i]->entries[j]);
-		free(b->parts[i]->entries);
-		free(b->parts[i]);
-	}
-	b->n = 0;
 }
 
 /* Sends b as one call; on failure each part fails its follower. */
@@ -267,6 +265,7 @@ static void
 repl_build_send(struct repl *r, struct repl_multi_build *b)
 {
 	Roost__ReplAppendMulti req = ROOST__REPL_APPEND_MULTI__INIT;
+	Roost__ReplAppend *parts[REPL_CALL_PARTS];
 	struct repl_multi_call *mc;
 	const char *host;
 	unsigned port;
@@ -280,12 +279,16 @@ repl_build_send(struct repl *r, struct repl_multi_build *b)
 	mc = rs_xcalloc(1, sizeof(*mc) + b->n * sizeof(mc->calls[0])); // NOLINT(bugprone-sizeof-expression)
 	mc->n = b->n;
 	memcpy(mc->calls, b->calls, b->n * sizeof(b->calls[0])); // NOLINT(bugprone-sizeof-expression)
-	req.parts = b->parts;
+	for (size_t i = 0; i < b->n; i++)
+		parts[i] = &b->parts[i]->req;
+	req.parts = parts;
 	req.n_parts = b->n;
 	len = roost__repl_append_multi__get_packed_size(&req);
 	buf = rs_xmalloc(len);
 	roost__repl_append_multi__pack(&req, buf);
-	repl_build_free(b);
+	for (size_t i = 0; i < b->n; i++)
+		free(b->parts[i]);
+	b->n = 0;
 	rc = repl__addr(r, mc->calls[0]->id, &host, &port);
 	if (rc == 0)
 		rc = rpc_call(r->o.rpc, host, port,
@@ -297,11 +300,27 @@ repl_build_send(struct repl *r, struct repl_multi_build *b)
 		repl_multi_done(mc, rc, NULL, NULL, 0);
 }
 
+/* The call being built for f's node in b[0..*nb), a new one if there
+ * is room; NULL when there is none this round. */
+static struct repl_multi_build *
+repl_build_for(struct repl_multi_build *b, size_t *nb,
+               const struct repl_fol *f)
+{
+	for (size_t k = 0; k < *nb; k++)
+		if (strcmp(b[k].id, f->id) == 0)
+			return &b[k];
+	if (*nb == REPL_CALL_NODES)
+		return NULL;
+	memset(&b[*nb], 0, sizeof(b[*nb]));
+	b[*nb].id = f->id;
+	return &b[(*nb)++];
+}
+
 void
 repl__primary_flush(evutil_socket_t fd, short what, void *arg)
 {
 	struct repl *r = arg;
-	struct repl_multi_build b[8];
+	struct repl_multi_build b[REPL_CALL_NODES];
 	size_t nb = 0;
 
 	(void)fd;
@@ -311,35 +330,19 @@ repl__primary_flush(evutil_socket_t fd, short what, void *arg)
 	for (uint32_t p = 0; p < r->nparts; p++) {
 		struct repl_part *rp = &r->parts[p];
 
-		if (rp->role != STORE_ROLE_PRIMARY)
-			continue;
-		for (size_t i = 0; i < rp->nfols; i++) {
+		for (size_t i = 0; rp->role == STORE_ROLE_PRIMARY &&
+		                   i < rp->nfols; i++) {
 			struct repl_fol *f = &rp->fols[i];
-			size_t k;
+			struct repl_multi_build *mb;
 
 			if (!f->dirty)
 				continue;
 			f->dirty = false;
-			for (k = 0; k < nb; k++)
-				if (strcmp(b[k].id, f->id) == 0)
-					break;
-			if (k == nb) {
-				if (nb == 8) {
-					f->dirty = true;   /* next round */
-					event_active(r->flush, EV_TIMEOUT, 1);
-					continue;
-				}
-				memset(&b[nb], 0, sizeof(b[nb]));
-				b[nb].id = f->id;
-				nb++;
-			}
-			while (repl_build_part(&b[k], f))
+			mb = repl_build_for(b, &nb, f);
+			while (mb != NULL && repl_build_part(mb, f))
 				;
-			if (f->state == REPL_F_STREAM && f->sent < rp->lsn &&
-			    f->inflight < REPL_INFLIGHT_MAX) {
-				f->dirty = true;           /* b[k] is full */
-				event_active(r->flush, EV_TIMEOUT, 1);
-			}
+			/* What did not fit goes in the next round. */
+			repl_stream(f);
 		}
 	}
 	for (size_t k = 0; k < nb; k++)

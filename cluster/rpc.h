@@ -39,11 +39,11 @@ enum rpc_method {
 	RPC_METHOD_ACCOUNT_INFO = 5,  /* proto/deliver.proto */
 	RPC_METHOD_ACCOUNT_DELETE = 6, /* proto/deliver.proto (AccountInfo-
 	                                * Request; empty reply) */
-	RPC_METHOD_REPL_APPEND = 7,   /* proto/repl.proto: ReplAppend -> ReplPos
-	                               * (served; sent by earlier builds) */
+	/* 7: a single ReplAppend, before ReplAppendMulti; not to be reused */
 	RPC_METHOD_REPL_POSITION = 8, /* ReplPositionRequest -> ReplPos */
 	RPC_METHOD_REPL_COPY = 9,     /* ReplCopy -> ReplPos */
-	RPC_METHOD_REPL_APPEND_MULTI = 10, /* ReplAppendMulti -> ...Reply */
+	RPC_METHOD_REPL_APPEND_MULTI = 10, /* proto/repl.proto: ReplAppendMulti
+	                                    * -> ReplAppendMultiReply */
 	RPC_METHOD_MAX = 64,
 };
 
