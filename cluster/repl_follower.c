@@ -337,7 +337,7 @@ repl_on_copy(void *arg, struct rpc_call *call, const uint8_t *p, size_t len)
 		rs_log(RS_LOG_INFO, "repl.copy_receiving", "partition=%u from=%s",
 		       c->part, rpc_call_peer(call));
 		repl__log_clear(&r->parts[c->part]);
-		rc = store_repl_drop(r->o.store, c->part, r->o.exec, repl_copied,
+		rc = store_repl_import_begin(r->o.store, c->part, r->o.exec, repl_copied,
 		                     c, &err);
 		break;
 	case ROOST__REPL_COPY__STEP__CHUNK:

@@ -76,8 +76,8 @@ struct store_opts {
 	 * 0 = no reserve. */
 	uint64_t    min_free;
 	/* Test-only fault injection; NULL in production. Called on the
-	 * store's threads before each write of a group, or of a
-	 * follower's drop or copied chunk (STORE_FAULT_WRITE)
+	 * store's threads before each write of a group, or the
+	 * ingestion of a follower's copy (STORE_FAULT_WRITE)
 	 * and each WAL sync (STORE_FAULT_SYNC): non-zero makes that step
 	 * fail as if the disk had, without running it. */
 	int       (*test_fault)(void *arg, int fault);

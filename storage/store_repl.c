@@ -78,6 +78,7 @@ store_repl_enable(struct store *st, store_ship_fn *ship, void *arg)
 	r->ship_arg = arg;
 	st->txn.repl = rs_xcalloc(1, sizeof(*st->txn.repl));
 	st->repl = r;
+	store__import_sweep(st);
 }
 
 void
@@ -387,6 +388,7 @@ store__repl_txn_free(struct store_txn *t)
 	if (t->repl == NULL)
 		return;
 	store_repl_caps_clear(t->repl);
+	store__import_free_all(t->repl);
 	free(t->repl->caps);
 	free(t->repl);
 	t->repl = NULL;

@@ -90,34 +90,39 @@ int store_repl_apply(struct store *st, uint32_t part, int64_t epoch,
 
 /* ---- a whole partition, for a replica that cannot catch up from the
  * log: the primary exports it from one snapshot, chunk by chunk; the
- * follower drops what it had and imports the chunks. ---- */
+ * follower builds the copy aside and puts it in place at the end. ---- */
 
 struct store_export;
 /* A snapshot of part on the primary, and its position. Every key of the
  * partition but its position is exported. */
 struct store_export *store_repl_export_open(struct store *st, uint32_t part,
                                             struct store_pos *pos_r);
-/* The next keys (at least one, about max octets) as a RocksDB write batch
- * of puts into *data_r (owned, free()). 1: a chunk; 0: the end; -1: err. */
+/* The next keys (at least one, about max octets, in key order) as a
+ * RocksDB write batch of puts into *data_r (owned, free()). 1: a chunk;
+ * 0: the end; -1: err. */
 int store_repl_export_next(struct store_export *x, size_t max,
                            uint8_t **data_r, size_t *len_r,
                            struct rs_err *err) RS_MUST_CHECK;
 void store_repl_export_close(struct store_export **pp);
 
-/* Follower: deletes every key of part (the start of an import), as one
- * write op; cb once durable. */
-int store_repl_drop(struct store *st, uint32_t part, struct rs_exec *ex,
-                    void (*cb)(void *arg, int rc), void *arg,
-                    struct rs_err *err) RS_MUST_CHECK;
-/* Follower: writes one exported chunk. Until store_repl_import_end the
- * partition has no position, so an import cut short by a crash is
- * started again rather than taken for a copy. */
+/* Follower: starts a copy of part (forgetting one begun before), as one
+ * write op. Nothing of the partition changes on disk until
+ * store_repl_import_end; its position here reads (0, 0) meanwhile. */
+int store_repl_import_begin(struct store *st, uint32_t part,
+                            struct rs_exec *ex,
+                            void (*cb)(void *arg, int rc), void *arg,
+                            struct rs_err *err) RS_MUST_CHECK;
+/* Follower: adds one exported chunk to the copy: RS_ECONFLICT if none
+ * was begun; RS_EINVAL (the copy is then forgotten) if the chunk does
+ * not parse, strays out of part or does not follow the previous one. */
 int store_repl_import(struct store *st, uint32_t part, const uint8_t *data,
                       size_t len, struct rs_exec *ex,
                       void (*cb)(void *arg, int rc), void *arg,
                       struct rs_err *err) RS_MUST_CHECK;
-/* Follower: the copy is complete at pos (the export's): the position is
- * written, and entries after it may be applied. */
+/* Follower: the copy is complete at pos (the export's): it replaces every
+ * key part had, at once, the position is written, and entries after it
+ * may be applied. A crash before this leaves the partition as it was; one
+ * during it, with no position (so the copy is taken again). */
 int store_repl_import_end(struct store *st, uint32_t part,
                           struct store_pos pos, struct rs_exec *ex,
                           void (*cb)(void *arg, int rc), void *arg,

@@ -1,9 +1,10 @@
 /* store_repl_apply.c: a follower's writes: entries shipped by its
  * primary, applied as they are (never re-run: the primary's apply read
  * its clock and gave out UIDs), and the copy of a whole partition for a
- * follower that cannot catch up from the log (export on the primary,
- * drop and import on the follower). Every batch is checked before a byte
- * of it is written: it parses, every key lies in the partition, and an
+ * follower that cannot catch up from the log (export on the primary;
+ * begin, chunks and end on the follower, written into an SST file that
+ * store_repl_import.c ingests). Every batch is checked before a byte of
+ * it is written: it parses, every key lies in the partition, and an
  * entry carries the position it claims. */
 #include "storage/store_repl_int.h"
 
@@ -19,7 +20,7 @@
 enum store_apply_kind {
 	STORE_APPLY_ENTRY,
 	STORE_APPLY_IMPORT,
-	STORE_APPLY_DROP,
+	STORE_APPLY_BEGIN,
 	STORE_APPLY_END,
 };
 
@@ -32,14 +33,16 @@ struct store_apply {
 	size_t                len;
 };
 
-/* Walking a shipped batch into the writer's. */
+/* Walking a shipped batch into the writer's, or a chunk into its copy. */
 struct store_apply_walk {
-	struct store_txn *t;
-	uint32_t          part;
-	bool              entry;         /* must hold its position */
-	struct store_pos  want;
-	bool              bad, pos_seen;
-	size_t            n;
+	struct store_txn    *t;
+	struct store_import *im;         /* a chunk: its copy */
+	uint32_t             part;
+	bool                 entry;      /* must hold its position */
+	struct store_pos     want;
+	bool                 bad, pos_seen;
+	bool                 failed;     /* the copy's file refused a key */
+	size_t               n;
 };
 
 static bool
@@ -71,7 +74,10 @@ store_apply_put(void *arg, const char *k, size_t klen, const char *v,
 		}
 		w->pos_seen = true;
 	}
-	if (w->t != NULL)
+	if (w->im != NULL) {
+		w->bad = w->failed = !store__import_put(w->im, k, klen, v,
+		                                        vlen);
+	} else
 		store__put(w->t, (const uint8_t *)k, klen, v, vlen);
 }
 
@@ -83,41 +89,22 @@ store_apply_del(void *arg, const char *k, size_t klen)
 	w->n++;
 	if (w->bad || !store_apply_key_ok(w, k, klen))
 		return;
-	if (w->t != NULL)
+	/* A copy holds what exists: a delete in it is a malformed chunk. */
+	if (w->im != NULL)
+		w->bad = true;
+	else
 		store__del(w->t, (const uint8_t *)k, klen);
 }
 
-/* Writes wb straight into the DB, before the group's batch (the writer
- * is the only writer, so the order is the ops' order); the WAL sync of
- * the group covers it. The writer's cache may hold the partition's
- * records, absent ones too: it is emptied. */
-static int
-store_apply_direct(struct store_txn *t, rocksdb_writebatch_t *wb,
-                   const char *what, uint32_t part, struct rs_err *err)
-{
-	char *e = store__write(t->st, wb, NULL, what, 1);
-
-	store__cache_clear(t->cache);
-	if (e != NULL) {
-		rs_err_set(err, RS_EIO, "%s of partition %u: %s", what, part, e);
-		free(e);
-		return -1;
-	}
-	return 0;
-}
-
-/* Checks a shipped or exported batch and writes it: an entry into the
- * group's batch (it becomes part of this node's log and position); a
- * copy's chunk straight into the DB once checked, since indexing a
- * megabyte of records in the group's batch, only to write them out
- * again, was most of what a returning follower's writer spent on a
- * copy. */
+/* Checks a shipped batch or a copy's chunk and writes it: an entry into
+ * the group's batch (it becomes part of this node's log and position);
+ * a chunk into its partition's copy, which the END ingests. */
 static int
 store_apply_batch(struct store_txn *t, const struct store_apply *a,
                   struct rs_err *err)
 {
 	bool import = a->kind == STORE_APPLY_IMPORT;
-	struct store_apply_walk w = { .t = import ? NULL : t, .part = a->part,
+	struct store_apply_walk w = { .t = t, .part = a->part,
 	                              .entry = a->kind == STORE_APPLY_ENTRY,
 	                              .want = a->pos };
 	rocksdb_writebatch_t *wb;
@@ -125,36 +112,26 @@ store_apply_batch(struct store_txn *t, const struct store_apply *a,
 
 	if (a->len < STORE_WB_HEADER)
 		return rs_err_set(err, RS_EINVAL, "entry too short");
+	if (import && (w.im = store__import_get(t, a->part)) == NULL)
+		return rs_err_set(err, RS_ECONFLICT, "partition %u: no copy "
+		                  "was begun", a->part);
 	wb = rocksdb_writebatch_create_from((const char *)a->data, a->len);
 	count = rocksdb_writebatch_count(wb);
 	rocksdb_writebatch_iterate(wb, &w, store_apply_put, store_apply_del);
 	/* A record kind we do not write, or a batch cut short, stops the
-	 * walk early: the counts then differ. */
-	if (w.bad || count < 0 || w.n != (size_t)count ||
-	    (w.entry && !w.pos_seen))
+	 * walk early: the counts then differ. A chunk may have reached the
+	 * copy's file in part: the copy is forgotten. */
+	if (w.failed)
+		rc = rs_err_set(err, RS_EINVAL, "copy of partition %u: a key "
+		                "out of order, or the file could not be written",
+		                a->part);
+	else if (w.bad || count < 0 || w.n != (size_t)count ||
+	         (w.entry && !w.pos_seen))
 		rc = rs_err_set(err, RS_EINVAL, "entry of partition %u does "
 		                "not parse, strays out of it or lacks its "
 		                "position", a->part);
-	else if (import)
-		rc = store_apply_direct(t, wb, "import", a->part, err);
-	rocksdb_writebatch_destroy(wb);
-	return rc;
-}
-
-/* Deletes every key of the partition, straight into the DB (a write
- * batch with index cannot hold a range delete). */
-static int
-store_apply_drop(struct store_txn *t, uint32_t part, struct rs_err *err)
-{
-	uint8_t from[4], to[4];
-	rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
-	int rc;
-
-	store_keys_put32(from, part);
-	store_keys_put32(to, part + 1);
-	rocksdb_writebatch_delete_range(wb, (const char *)from, sizeof(from),
-	                                (const char *)to, sizeof(to));
-	rc = store_apply_direct(t, wb, "drop", part, err);
+	if (rc != 0 && import)
+		store__import_abort(t, a->part);
 	rocksdb_writebatch_destroy(wb);
 	return rc;
 }
@@ -200,10 +177,16 @@ store_apply_run(struct store_txn *t, void *arg, struct rs_err *err)
 	case STORE_APPLY_IMPORT:
 		rc = store_apply_batch(t, a, err);
 		break;
-	case STORE_APPLY_DROP:
-		rc = store_apply_drop(t, a->part, err);
+	case STORE_APPLY_BEGIN:
+		rc = store__import_begin(t, a->part, err);
 		break;
 	case STORE_APPLY_END:
+		rc = store__import_end(t, a->part, err);
+		/* The writer's cache may hold the partition's records, absent
+		 * ones too. */
+		store__cache_clear(t->cache);
+		if (rc != 0)
+			break;
 		store__pos_enc(v, a->pos);
 		store__put(t, k, store__pos_key(k, a->part), v, sizeof(v));
 		break;
@@ -213,9 +196,9 @@ store_apply_run(struct store_txn *t, void *arg, struct rs_err *err)
 		return -1;
 	pthread_mutex_lock(&r->mu);
 	if (a->kind != STORE_APPLY_IMPORT) {
-		/* The position the batch leaves (a drop: none yet). */
-		rp->lsn = a->kind == STORE_APPLY_DROP ? 0 : a->pos.lsn;
-		rp->last_epoch = a->kind == STORE_APPLY_DROP ? 0 : a->pos.epoch;
+		/* The position the op leaves (a begun copy: none yet). */
+		rp->lsn = a->kind == STORE_APPLY_BEGIN ? 0 : a->pos.lsn;
+		rp->last_epoch = a->kind == STORE_APPLY_BEGIN ? 0 : a->pos.epoch;
 		rp->acked = rp->lsn;
 	}
 	pthread_mutex_unlock(&r->mu);
@@ -266,12 +249,13 @@ store_repl_apply(struct store *st, uint32_t part, int64_t epoch,
 }
 
 int
-store_repl_drop(struct store *st, uint32_t part, struct rs_exec *ex,
-                void (*cb)(void *arg, int rc), void *arg, struct rs_err *err)
+store_repl_import_begin(struct store *st, uint32_t part, struct rs_exec *ex,
+                        void (*cb)(void *arg, int rc), void *arg,
+                        struct rs_err *err)
 {
 	struct store_pos none = { 0, 0 };
 
-	return store_apply_submit(st, STORE_APPLY_DROP, part, 0, none, NULL, 0,
+	return store_apply_submit(st, STORE_APPLY_BEGIN, part, 0, none, NULL, 0,
 	                          ex, cb, arg, err);
 }
 

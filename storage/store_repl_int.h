@@ -55,6 +55,8 @@ struct store_rtxn {
 	/* A follower's apply op: the partition it may write. */
 	bool               applying;
 	uint32_t           apply_part;
+	/* Copies of whole partitions being received (store_repl_import.c). */
+	struct store_import *imports;   /* owns; a list */
 };
 
 /* An entry synced here and not yet acked by the followers. */
@@ -147,5 +149,28 @@ struct store_pos store__pos_dec(const uint8_t *v, size_t len);
 size_t store__pos_key(uint8_t *k, uint32_t part);
 
 void store__repl_free(struct store *st);
+
+/* ---- store_repl_import.c: a partition's copy as an ingested SST ---- */
+struct store_import;
+
+/* Writer: starts part's copy (a previous one is forgotten): a new file
+ * whose first record deletes the whole partition. 0 or -1 with err. */
+int store__import_begin(struct store_txn *t, uint32_t part,
+                        struct rs_err *err) RS_MUST_CHECK;
+/* part's open copy, or NULL. */
+struct store_import *store__import_get(struct store_txn *t, uint32_t part);
+/* Adds a key of the copy; false if the file refused it (out of order,
+ * a write error). */
+bool store__import_put(struct store_import *im, const char *k, size_t klen,
+                       const char *v, size_t vlen);
+/* Forgets part's copy (a chunk was refused). */
+void store__import_abort(struct store_txn *t, uint32_t part);
+/* Finishes part's file and ingests it: the partition then holds the
+ * copy and no position. 0, or -1 with err (the copy is forgotten). */
+int store__import_end(struct store_txn *t, uint32_t part,
+                      struct rs_err *err) RS_MUST_CHECK;
+void store__import_free_all(struct store_rtxn *rt);
+/* Removes copies' files a crash left behind. Before the first write. */
+void store__import_sweep(struct store *st);
 
 #endif

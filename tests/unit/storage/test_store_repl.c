@@ -6,12 +6,14 @@
  * by export, drop and import. The shipping is done by hand here; the
  * cluster's replication does it over peer RPC. */
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "lib/rs_mem.h"
 #include "storage/store.h"
+#include "storage/store_int.h"
 #include "tests/unit/storage/test_store_util.h"
 #include "tests/unit/test.h"
 
@@ -536,7 +538,7 @@ test_store_repl_copy(void)
 	                                &err) == 0);
 	x = store_repl_export_open(p.st, 7, &pos);
 	TEST_ASSERT(pos.epoch == 3 && pos.lsn == 5);
-	TEST_ASSERT(tsu_wait(&f, store_repl_drop(f.st, 7, &f.ex.base,
+	TEST_ASSERT(tsu_wait(&f, store_repl_import_begin(f.st, 7, &f.ex.base,
 	                                         tsu_done_cb, &d, &err), &d,
 	                     &err) == 0);
 	TEST_ASSERT(store_repl_position(f.st, 7).lsn == 0);
@@ -567,6 +569,11 @@ test_store_repl_copy(void)
 	TEST_ASSERT_INTEQ(tsr_messages(&f, r[0].acct), 5);
 	TEST_ASSERT_INTEQ(tsr_messages(&f, r[2].acct), 5);
 	TEST_ASSERT_INTEQ(tsr_messages(&f, old.acct), 0);
+	/* The copy's range deletion shares the ingested file's sequence
+	 * number: a compaction keeps the copy's keys and drops the old. */
+	rocksdb_compact_range(f.st->db, NULL, 0, NULL, 0);
+	TEST_ASSERT_INTEQ(tsr_messages(&f, r[0].acct), 5);
+	TEST_ASSERT_INTEQ(tsr_messages(&f, old.acct), 0);
 	/* And the log continues from there. */
 	TEST_ASSERT(tsu_deliver(&p, tsr_body, sizeof(tsr_body) - 1, r, 1) == 0);
 	TEST_ASSERT_INTEQ(tsr_apply(&f, &log.e[log.n - 1]), 0);
@@ -575,4 +582,101 @@ test_store_repl_copy(void)
 	tsu_close(&p);
 	tsu_close(&f);
 	tsr_log_free(&log);
+}
+
+/* One chunk of a copy, through the writer; its completion's rc. */
+static int
+tsr_import(struct tsu *f, uint32_t part, const uint8_t *chunk, size_t len)
+{
+	struct tsu_done d = { 0 };
+	struct rs_err err;
+
+	return tsu_wait(f, store_repl_import(f->st, part, chunk, len,
+	                                     &f->ex.base, tsu_done_cb, &d,
+	                                     &err), &d, &err);
+}
+
+/* A copy is all or nothing: a chunk without a begun copy, or one whose
+ * keys go back, is refused, and a refused or unfinished copy changes
+ * nothing of what the follower held (its position included, after a
+ * restart). */
+void
+test_store_repl_copy_refused(void)
+{
+	struct tsu p, f;
+	struct store_rcpt r = tsu_rcpt(7, 70, NULL);
+	struct store_rcpt old = tsu_rcpt(7, 99, NULL);
+	struct store_export *x;
+	struct store_pos pos, had;
+	struct tsu_done d = { 0 };
+	struct rs_err err;
+	uint8_t *c1, *c2;
+	size_t l1, l2;
+
+	tsu_open(&p, false, 0);
+	tsu_open(&f, false, 0);
+	store_repl_enable(p.st, NULL, NULL);
+	store_repl_enable(f.st, NULL, NULL);
+	TEST_ASSERT(store_repl_set_role(p.st, 7, STORE_ROLE_PRIMARY, 3, false,
+	                                &err) == 0);
+	for (int i = 0; i < 5; i++)
+		TEST_ASSERT(tsu_deliver(&p, tsr_body, sizeof(tsr_body) - 1, &r,
+		                        1) == 0);
+	TEST_ASSERT(store_repl_set_role(f.st, 7, STORE_ROLE_PRIMARY, 1, false,
+	                                &err) == 0);
+	TEST_ASSERT(tsu_deliver(&f, tsr_body, 3, &old, 1) == 0);
+	had = store_repl_position(f.st, 7);
+	TEST_ASSERT(had.epoch == 1 && had.lsn == 1);
+	TEST_ASSERT(store_repl_set_role(f.st, 7, STORE_ROLE_FOLLOWER, 3, false,
+	                                &err) == 0);
+	x = store_repl_export_open(p.st, 7, &pos);
+	TEST_ASSERT(store_repl_export_next(x, 256, &c1, &l1, &err) == 1);
+	TEST_ASSERT(store_repl_export_next(x, 256, &c2, &l2, &err) == 1);
+	store_repl_export_close(&x);
+	/* No copy begun. */
+	TEST_ASSERT_INTEQ(tsr_import(&f, 7, c1, l1), RS_ECONFLICT);
+	/* Keys that go back: the copy is forgotten, its END refused. */
+	TEST_ASSERT(tsu_wait(&f, store_repl_import_begin(f.st, 7, &f.ex.base,
+	                                         tsu_done_cb, &d, &err), &d,
+	                     &err) == 0);
+	TEST_ASSERT_INTEQ(tsr_import(&f, 7, c2, l2), 0);
+	TEST_ASSERT_INTEQ(tsr_import(&f, 7, c1, l1), RS_EINVAL);
+	{
+		struct tsu_done d2 = { 0 };
+
+		TEST_ASSERT_INTEQ(tsu_wait(&f, store_repl_import_end(
+		                                   f.st, 7, pos, &f.ex.base,
+		                                   tsu_done_cb, &d2, &err),
+		                           &d2, &err), RS_ECONFLICT);
+	}
+	TEST_ASSERT_INTEQ(tsr_messages(&f, old.acct), 1);
+	TEST_ASSERT_INTEQ(tsr_messages(&f, r.acct), 0);
+	/* Begun and cut short by a restart: the old state, whole. */
+	{
+		struct tsu_done d3 = { 0 };
+
+		TEST_ASSERT(tsu_wait(&f, store_repl_import_begin(f.st, 7, &f.ex.base,
+		                                         tsu_done_cb, &d3,
+		                                         &err), &d3,
+		                     &err) == 0);
+	}
+	TEST_ASSERT_INTEQ(tsr_import(&f, 7, c1, l1), 0);
+	{
+		char file[200];
+
+		snprintf(file, sizeof(file), "%s/roost-import-7.sst", f.o.path);
+		TEST_ASSERT(access(file, F_OK) == 0);
+		tsu_reopen(&f);
+		store_repl_enable(f.st, NULL, NULL);
+		/* The unfinished copy's file is swept. */
+		TEST_ASSERT(access(file, F_OK) != 0);
+	}
+	pos = store_repl_position(f.st, 7);
+	TEST_ASSERT(pos.epoch == had.epoch && pos.lsn == had.lsn);
+	TEST_ASSERT_INTEQ(tsr_messages(&f, old.acct), 1);
+	TEST_ASSERT_INTEQ(tsr_messages(&f, r.acct), 0);
+	free(c1);
+	free(c2);
+	tsu_close(&p);
+	tsu_close(&f);
 }
