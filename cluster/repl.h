@@ -41,6 +41,13 @@ struct repl_opts {
 	unsigned           timeout_ms;  /* replication.timeout; 0: 2000 */
 	size_t             log_bytes;   /* entries kept for catch-up, all
 	                                 * partitions together; 0: 64M */
+	/* Runs work(arg) on another thread, then done(arg) on the loop:
+	 * each chunk of a partition's copy is read there (a megabyte of
+	 * RocksDB reads, blobs included, would hold the node's sessions).
+	 * NULL: both run at once, on the loop. */
+	void             (*offload)(void *ctx, rs_task_fn *work,
+	                            rs_task_fn *done, void *arg);
+	void              *offload_ctx;
 };
 
 /* Enables the store's roles (store_repl_enable), registers the RPC

@@ -432,29 +432,76 @@ repl_copy_send(struct repl_fol *f, Roost__ReplCopy__Step step,
 	return 0;
 }
 
-/* Sends the next chunk, or END after the last. */
+/* Reading a chunk of the export, off the loop. The job owns the export
+ * while it is out (f->export is NULL meanwhile), so nothing closes it
+ * under the reader; c says whether f is still the follower it was for. */
+struct repl_export_job {
+	struct repl_call    *c;
+	struct store_export *x;
+	uint8_t             *chunk;
+	size_t               len;
+	int                  rc;
+	struct rs_err        err;
+};
+
+static void
+repl_export_work(void *arg)
+{
+	struct repl_export_job *j = arg;
+
+	j->rc = store_repl_export_next(j->x, REPL_COPY_CHUNK, &j->chunk,
+	                               &j->len, &j->err);
+}
+
+/* Sends the chunk read, or END after the last. */
+static void
+repl_export_done(void *arg)
+{
+	struct repl_export_job *j = arg;
+	bool stopped = j->c->r->stopped;
+	struct repl_fol *f = repl_call_answered(j->c);
+
+	if (f == NULL || stopped || f->state != REPL_F_COPY) {
+		store_repl_export_close(&j->x);     /* the copy ended */
+	} else if (j->rc < 0) {
+		store_repl_export_close(&j->x);
+		repl_fol_fail(f, "export", j->err.code);
+	} else {
+		int rc;
+
+		if (j->rc == 0) {
+			store_repl_export_close(&j->x);
+			rc = repl_copy_send(f, ROOST__REPL_COPY__STEP__END, NULL,
+			                    0);
+		} else {
+			f->export = j->x;
+			rc = repl_copy_send(f, ROOST__REPL_COPY__STEP__CHUNK,
+			                    j->chunk, j->len);
+		}
+		if (rc != 0)
+			repl_fol_fail(f, "copy", rc);
+	}
+	free(j->chunk);
+	free(j);
+}
+
+/* Reads the next chunk (off the loop when the node gives a thread). */
 static void
 repl_copy_next(struct repl_fol *f)
 {
-	uint8_t *chunk = NULL;
-	size_t len = 0;
-	struct rs_err err;
-	int rc = store_repl_export_next(f->export, REPL_COPY_CHUNK, &chunk,
-	                                &len, &err);
+	struct repl *r = f->rp->r;
+	struct repl_export_job *j = rs_xcalloc(1, sizeof(*j));
 
-	if (rc < 0) {
-		repl_fol_fail(f, "export", err.code);
+	j->c = repl_call_new(f);
+	j->x = f->export;
+	f->export = NULL;
+	f->inflight = 1;
+	if (r->o.offload == NULL) {
+		repl_export_work(j);
+		repl_export_done(j);
 		return;
 	}
-	if (rc == 0) {
-		store_repl_export_close(&f->export);
-		rc = repl_copy_send(f, ROOST__REPL_COPY__STEP__END, NULL, 0);
-	} else {
-		rc = repl_copy_send(f, ROOST__REPL_COPY__STEP__CHUNK, chunk, len);
-		free(chunk);
-	}
-	if (rc != 0)
-		repl_fol_fail(f, "copy", rc);
+	r->o.offload(r->o.offload_ctx, repl_export_work, repl_export_done, j);
 }
 
 static void

@@ -507,6 +507,7 @@ node_free(struct node **pp)
 	/* Workers post their completions to the loop: stop them, then run
 	 * what they posted, before the things those completions touch go. */
 	worker_pool_free(&n->workers);
+	worker_pool_free(&n->copy_workers);
 	if (n->ctx.base != NULL)
 		event_base_loop(n->ctx.base, EVLOOP_NONBLOCK);
 	auth_free(&n->ctx.auth);

@@ -15,6 +15,7 @@
 #include "lib/rs_log.h"
 #include "lib/rs_mem.h"
 #include "node/admin/admin_api.h"
+#include "node/core/worker.h"
 #include "node/deliver/deliver.h"
 #include "node/dir/dir.h"
 #include "node/roostd/node_int.h"
@@ -182,6 +183,20 @@ node_health_tick(evutil_socket_t fd, short what, void *arg)
 	evtimer_add(n->health_tick, &tv);
 }
 
+/* repl_opts.offload: a copy's chunk is read on the copy thread. */
+static void
+node_repl_offload(void *ctx, rs_task_fn *work, rs_task_fn *done, void *arg)
+{
+	struct node *n = ctx;
+
+	if (n->copy_workers == NULL) {  /* stopping: on the loop */
+		work(arg);
+		done(arg);
+		return;
+	}
+	worker_pool_run(n->copy_workers, work, done, arg, n->ctx.exec);
+}
+
 /* Synchronous replication of the partitions this node holds. */
 static void
 node_repl_start(struct node *n)
@@ -194,8 +209,11 @@ node_repl_start(struct node *n)
 		.exec = n->ctx.exec,
 		.timeout_ms = (unsigned)n->ccfg.repl_timeout_ms,
 		.log_bytes = (size_t)n->ccfg.repl_log_bytes,
+		.offload = node_repl_offload,
+		.offload_ctx = n,
 	};
 
+	n->copy_workers = worker_pool_new(1);
 	n->repl = repl_new(&o);
 	n->ctx.repl = n->repl;
 	n->health_tick = evtimer_new(n->ctx.base, node_health_tick, n);

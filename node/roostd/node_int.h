@@ -55,6 +55,10 @@ struct node {
 	char                guard_pkey[COORD_KEY_MAX]; /* dir guard's keys */
 	char                guard_ukey[COORD_KEY_MAX];
 	struct worker_pool *workers;    /* owns */
+	/* owns: reads partitions' copies for replicas catching up, apart
+	 * from workers so that logins do not queue behind them; NULL
+	 * standalone, and once stopped (reads then run on the loop). */
+	struct worker_pool *copy_workers;
 	struct admin       *admin;      /* owns */
 	struct http_server *http;       /* owns */
 	struct smtp_server *smtp;       /* owns */
