@@ -234,13 +234,6 @@ int store__submit_grow(struct store *st, store_apply_fn *apply, void *arg,
                        struct rs_err *err) RS_MUST_CHECK;
 /* The writer thread (store_writer.c). */
 void *store__writer_main(void *arg);
-/* Writer: writes one batch, wb or the indexed wbi, without waiting for
- * the disk (the group's sync covers it). Any failure fails the store;
- * once failed, nothing is written. NULL, or the error (the caller's to
- * free). what (one word) and ops describe the batch in the log. */
-char *store__write(struct store *st, rocksdb_writebatch_t *wb,
-                   rocksdb_writebatch_wi_t *wbi, const char *what,
-                   unsigned ops);
 
 /* Sets err and returns code: reads return the RS_E* code itself, so a
  * caller without an rs_err can still tell RS_ENOTFOUND from RS_EIO. */

@@ -23,11 +23,11 @@
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "lib/rs_log.h"
 #include "lib/rs_mem.h"
+#include "lib/rs_time.h"
 #include "storage/store_health_int.h"
 #include "storage/store_keys.h"
 
@@ -36,25 +36,16 @@
 
 /* A copy whose primary sent nothing for this long was given up (its
  * calls time out after seconds): its file goes. */
-#define STORE_IMPORT_IDLE_SEC 600
+#define STORE_IMPORT_IDLE_MS (600 * 1000)
 
 struct store_import {
 	uint32_t                 part;
 	char                    *path;    /* owns */
 	rocksdb_sstfilewriter_t *w;       /* owns */
 	uint64_t                 keys;
-	time_t                   used;    /* monotonic seconds */
+	uint64_t                 used;    /* rs_mono_ms of its last op */
 	struct store_import     *next;
 };
-
-static time_t
-store_import_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
 
 static char *
 store_import_path(const struct store *st, uint32_t part)
@@ -83,10 +74,10 @@ store_import_free(struct store_import *im)
 }
 
 /* Forgets part's open copy, if any (its file goes). */
-static void
-store_import_drop(struct store_rtxn *rt, uint32_t part)
+void
+store__import_abort(struct store_txn *t, uint32_t part)
 {
-	struct store_import **pp = store_import_find(rt, part);
+	struct store_import **pp = store_import_find(t->repl, part);
 	struct store_import *im = *pp;
 
 	if (im == NULL)
@@ -98,14 +89,14 @@ store_import_drop(struct store_rtxn *rt, uint32_t part)
 /* Forgets copies left idle (their primary failed or moved on), so that
  * their files do not hold the disk until the next restart. */
 static void
-store_import_expire(struct store_rtxn *rt, time_t now)
+store_import_expire(struct store_rtxn *rt, uint64_t now)
 {
 	struct store_import **pp = &rt->imports;
 
 	while (*pp != NULL) {
 		struct store_import *im = *pp;
 
-		if (now - im->used < STORE_IMPORT_IDLE_SEC) {
+		if (now - im->used < STORE_IMPORT_IDLE_MS) {
 			pp = &im->next;
 			continue;
 		}
@@ -150,8 +141,8 @@ store__import_begin(struct store_txn *t, uint32_t part, struct rs_err *err)
 	uint8_t from[4], to[4];
 	char *e = NULL;
 
-	store_import_drop(rt, part);
-	im->used = store_import_now();
+	store__import_abort(t, part);
+	im->used = rs_mono_ms();
 	store_import_expire(rt, im->used);
 	im->part = part;
 	im->path = store_import_path(t->st, part);
@@ -184,7 +175,7 @@ store__import_get(struct store_txn *t, uint32_t part)
 	struct store_import *im = *store_import_find(t->repl, part);
 
 	if (im != NULL)
-		im->used = store_import_now();
+		im->used = rs_mono_ms();
 	return im;
 }
 
@@ -205,12 +196,6 @@ store__import_put(struct store_import *im, const char *k, size_t klen,
 	}
 	im->keys++;
 	return true;
-}
-
-void
-store__import_abort(struct store_txn *t, uint32_t part)
-{
-	store_import_drop(t->repl, part);
 }
 
 int

@@ -97,40 +97,29 @@ store_reset_batch(struct store_txn *t)
 	t->ntouched = 0;
 }
 
-/* A failure of any kind fails the store: the WAL may hold part of the
- * batch, and RocksDB's writer of it refuses (or, built with assertions,
- * aborts on) any later append or sync. */
-char *
-store__write(struct store *st, rocksdb_writebatch_t *wb,
-             rocksdb_writebatch_wi_t *wbi, const char *what, unsigned ops)
+/* Writes the group's batch. A failure of any kind fails the store: the
+ * WAL may hold part of the batch, and RocksDB's writer of it refuses
+ * (or, built with assertions, aborts on) any later append or sync. */
+static bool
+store_write(struct store *st, struct store_txn *t, unsigned n)
 {
 	char *e = NULL;
+	bool ok;
 
 	pthread_mutex_lock(&st->wal_mu);
 	if (store__failed(st))
 		e = rs_xstrdup("the store failed before");
 	else if (store__fault(st, STORE_FAULT_WRITE))
 		e = rs_xstrdup("injected fault (test)");
-	else if (wbi != NULL)
-		rocksdb_write_writebatch_wi(st->db, st->wopts_group, wbi, &e);
 	else
-		rocksdb_write(st->db, st->wopts_group, wb, &e);
+		rocksdb_write_writebatch_wi(st->db, st->wopts_group, t->wb, &e);
 	if (e != NULL) {
-		rs_log(RS_LOG_ERR, "store.write_failed", "batch=%s ops=%u "
-		       "error=\"%s\"", what, ops, e);
+		rs_log(RS_LOG_ERR, "store.write_failed", "batch=group ops=%u "
+		       "error=\"%s\"", n, e);
 		store__fail_stop(st, "write", e);
 	}
 	pthread_mutex_unlock(&st->wal_mu);
-	return e;
-}
-
-/* Writes the group's batch. */
-static bool
-store_write(struct store *st, struct store_txn *t, unsigned n)
-{
-	char *e = store__write(st, NULL, t->wb, "group", n);
-	bool ok = e == NULL;
-
+	ok = e == NULL;
 	free(e);
 	return ok;
 }
