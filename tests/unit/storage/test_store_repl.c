@@ -680,3 +680,89 @@ test_store_repl_copy_refused(void)
 	tsu_close(&p);
 	tsu_close(&f);
 }
+
+/* STORE_FAULT_WRITEs still to fail (the writer thread takes them). */
+static int tsr_fail_writes;
+
+static int
+tsr_fault(void *arg, int fault)
+{
+	(void)arg;
+	if (fault != STORE_FAULT_WRITE)
+		return 0;
+	for (;;) {
+		int n = __atomic_load_n(&tsr_fail_writes, __ATOMIC_SEQ_CST);
+
+		if (n <= 0)
+			return 0;
+		if (__atomic_compare_exchange_n(&tsr_fail_writes, &n, n - 1,
+		                                false, __ATOMIC_SEQ_CST,
+		                                __ATOMIC_SEQ_CST))
+			return 1;
+	}
+}
+
+/* A whole copy into f (begin, every chunk of part 7's export, end);
+ * the END's rc. */
+static int
+tsr_copy(struct tsu *p, struct tsu *f, bool fail_ingest)
+{
+	struct store_export *x;
+	struct store_pos pos;
+	struct tsu_done d = { 0 }, d2 = { 0 };
+	struct rs_err err;
+	uint8_t *chunk;
+	size_t len;
+
+	TEST_ASSERT(tsu_wait(f, store_repl_import_begin(f->st, 7, &f->ex.base,
+	                                                tsu_done_cb, &d, &err),
+	                     &d, &err) == 0);
+	x = store_repl_export_open(p->st, 7, &pos);
+	while (store_repl_export_next(x, 512, &chunk, &len, &err) == 1) {
+		TEST_ASSERT_INTEQ(tsr_import(f, 7, chunk, len), 0);
+		free(chunk);
+	}
+	store_repl_export_close(&x);
+	if (fail_ingest)
+		__atomic_store_n(&tsr_fail_writes, 1, __ATOMIC_SEQ_CST);
+	return tsu_wait(f, store_repl_import_end(f->st, 7, pos, &f->ex.base,
+	                                         tsu_done_cb, &d2, &err),
+	                &d2, &err);
+}
+
+/* A failed ingestion fails the copy, not the store: the follower keeps
+ * what it held, and the next copy goes through. */
+void
+test_store_repl_copy_ingest_fails(void)
+{
+	struct tsu p, f;
+	struct store_rcpt r = tsu_rcpt(7, 70, NULL);
+	struct store_rcpt old = tsu_rcpt(7, 99, NULL);
+	struct rs_err err;
+
+	tsu_open(&p, false, 0);
+	tsu_open(&f, false, 0);
+	f.o.test_fault = tsr_fault;
+	tsu_reopen(&f);
+	store_repl_enable(p.st, NULL, NULL);
+	store_repl_enable(f.st, NULL, NULL);
+	TEST_ASSERT(store_repl_set_role(p.st, 7, STORE_ROLE_PRIMARY, 3, false,
+	                                &err) == 0);
+	for (int i = 0; i < 5; i++)
+		TEST_ASSERT(tsu_deliver(&p, tsr_body, sizeof(tsr_body) - 1, &r,
+		                        1) == 0);
+	TEST_ASSERT(store_repl_set_role(f.st, 7, STORE_ROLE_PRIMARY, 1, false,
+	                                &err) == 0);
+	TEST_ASSERT(tsu_deliver(&f, tsr_body, 3, &old, 1) == 0);
+	TEST_ASSERT(store_repl_set_role(f.st, 7, STORE_ROLE_FOLLOWER, 3, false,
+	                                &err) == 0);
+	TEST_ASSERT_INTEQ(tsr_copy(&p, &f, true), RS_EIO);
+	TEST_ASSERT_INTEQ(tsr_messages(&f, old.acct), 1);
+	TEST_ASSERT_INTEQ(tsr_messages(&f, r.acct), 0);
+	TEST_ASSERT_INTEQ(tsr_copy(&p, &f, false), 0);
+	TEST_ASSERT(store_repl_position(f.st, 7).lsn == 5);
+	TEST_ASSERT_INTEQ(tsr_messages(&f, old.acct), 0);
+	TEST_ASSERT_INTEQ(tsr_messages(&f, r.acct), 5);
+	tsu_close(&p);
+	tsu_close(&f);
+}
